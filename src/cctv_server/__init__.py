@@ -1,0 +1,3 @@
+"""cctv-server: store, serve and compact CCTV recordings."""
+
+__version__ = "0.1.0"
