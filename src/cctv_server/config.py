@@ -1,0 +1,232 @@
+"""One frozen Settings object: defaults < TOML file < CCTV_* environment < command-line flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str | int | float) -> float:
+    """Seconds in `0`, `45`, `90m`, `2d`, `1h30m` (a bare number is seconds)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if text < 0:
+            raise ValueError("must not be negative")
+        return float(text)
+    value = str(text).strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    parts = _DURATION_PART.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        raise ValueError(f"{text!r} is not a duration like 90s, 90m, 48h or 2d")
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?")
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes in `0`, `500MB`, `1GB`, `2GiB` (powers of 1024; a bare number is bytes)."""
+    match = _SIZE.fullmatch(str(text).strip().lower())
+    if not match:
+        raise ValueError(f"{text!r} is not a size like 500MB or 1GB")
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** " kmgt".index(unit or " "))
+
+
+def system_timezone() -> str:
+    """The machine's IANA zone name (from TZ or /etc/localtime), else UTC."""
+    env = os.environ.get("TZ", "").lstrip(":")
+    if env and _zone_exists(env):
+        return env
+    try:
+        target = os.path.realpath("/etc/localtime")
+        name = target.split("zoneinfo/", 1)[1]
+        if _zone_exists(name):
+            return name
+    except (OSError, IndexError):
+        pass
+    return "UTC"
+
+
+def _zone_exists(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+        return True
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+
+
+def _timezone(value: Any) -> str:
+    name = str(value) or system_timezone()
+    if not _zone_exists(name):
+        raise ValueError(f"{name!r} is not an IANA time zone such as Europe/London")
+    return name
+
+
+def _port(value: Any) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise ValueError("must be 0..65535")
+    return port
+
+
+def _positive_int(value: Any) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return number
+
+
+def _optional_path(value: Any) -> Path | None:
+    return Path(value).expanduser() if value not in (None, "") else None
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _optional_str(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table: its name, default, parser and help."""
+
+    name: str
+    default: Any
+    parse: Callable[[Any], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("root", None, _optional_path, "the recordings folder (one YYYY-MM-DD folder a day)"),
+    Setting("state_dir", None, _optional_path, "where the catalog lives (default ROOT/.cctv)"),
+    Setting("host", "127.0.0.1", str, "address to listen on (loopback unless told otherwise)"),
+    Setting("port", 8080, _port, "TCP port to listen on"),
+    Setting("timezone", "", _timezone, "IANA zone of the day folders (default: the machine's)"),
+    Setting("ffmpeg", None, _optional_str, "ffmpeg binary (default: PATH, else imageio-ffmpeg's)"),
+    Setting("camera", "camera", str, "camera name used in export file names"),
+    Setting("rescan_interval", "60s", parse_duration, "how often the catalog re-reads the root"),
+    Setting("stable_seconds", "3s", parse_duration, "a segment unchanged this long, and not open for writing, is complete"),
+    Setting("live_window", "3m", parse_duration, "how much footage /live.m3u8 keeps"),
+    Setting("settle", "48h", parse_duration, "wait after a day ends before it may be compacted"),
+    Setting("quiet", "1h", parse_duration, "no segment may have arrived in a day this long before compaction"),
+    Setting("compactor", True, _bool, "serve also runs the compactor in a background process"),
+    Setting("codec", "hevc", str, "compaction codec: hevc, av1, h264 or copy"),
+    Setting("preset", None, _optional_str, "encoder preset (default: the codec profile's)"),
+    Setting("crf", None, lambda v: None if v in (None, "") else int(v), "encoder quality (default: the codec profile's)"),
+    Setting("keyint", None, lambda v: None if v in (None, "") else parse_duration(v), "keyframe interval (default: the codec profile's)"),
+    Setting("denoise", None, _optional_str, "denoise filter before encoding (e.g. hqdn3d), default none"),
+    Setting("jobs", 0, int, "parallel compaction jobs (0 = from the core count)"),
+    Setting("min_free", "1GB", parse_size, "free disk to keep beyond a compaction's estimated output"),
+    Setting("export_max", "24h", parse_duration, "longest clip /export.mp4 will make"),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings; build with `load()`."""
+
+    root: Path | None
+    state_dir: Path | None
+    host: str
+    port: int
+    timezone: str
+    ffmpeg: str | None
+    camera: str
+    rescan_interval: float
+    stable_seconds: float
+    live_window: float
+    settle: float
+    quiet: float
+    compactor: bool
+    codec: str
+    preset: str | None
+    crf: int | None
+    keyint: float | None
+    denoise: str | None
+    jobs: int
+    min_free: int
+    export_max: float
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def catalog_path(self) -> Path:
+        assert self.root is not None
+        return (self.state_dir or self.root / ".cctv") / "catalog.sqlite3"
+
+    def with_root(self, root: Path) -> Settings:
+        return dataclasses.replace(self, root=root)
+
+
+def load(
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge the layers in order of precedence and validate every value, naming a bad key."""
+    raw: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    raw.update(_from_file(config_file) if config_file else {})
+    raw.update(_from_env(os.environ if env is None else env))
+    raw.update({k: v for k, v in (flags or {}).items() if v is not None})
+    return Settings(**{name: _parse(name, value) for name, value in raw.items()})
+
+
+def _parse(name: str, value: Any) -> Any:
+    try:
+        return _BY_NAME[name].parse(value)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"setting {name!r}: {err}") from None
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except OSError as err:
+        raise ConfigError(f"config file {path}: {err.strerror}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config file {path}: {err}") from None
+    flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    for table in data.values():  # [server], [compactor] ... are just grouping
+        if isinstance(table, dict):
+            flat.update(table)
+    for key in flat:
+        if key not in _BY_NAME:
+            raise ConfigError(f"config file {path}: unknown setting {key!r}")
+    return flat
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    found = {}
+    for key, value in env.items():
+        if not key.startswith("CCTV_"):
+            continue
+        name = key[5:].lower()
+        if name not in _BY_NAME:
+            raise ConfigError(f"environment variable {key}: unknown setting {name!r}")
+        found[name] = value
+    return found

@@ -1,0 +1,154 @@
+"""Compaction profiles and the pure ffmpeg output arguments they stand for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .errors import ConfigError
+
+CODECS = ("hevc", "av1", "h264", "copy")
+X26X_PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast",
+    "medium", "slow", "slower", "veryslow", "placebo",
+)
+SVT_PRESETS = tuple(str(n) for n in range(0, 14))
+CRF_MAX = {"hevc": 51, "h264": 51, "av1": 63, "copy": 63}
+KEYINT_MAX = 60
+# Used only when the caller cannot tell the frame rate; Pi cameras default to it.
+ASSUMED_FPS = 25.0
+# Temporal-heavy settings: CCTV noise flickers in time over a still scene, so averaging
+# across frames removes it while a light spatial pass keeps edges and the clock legible.
+DENOISERS = {
+    "hqdn3d": "hqdn3d=luma_spatial=1.5:chroma_spatial=1.5:luma_tmp=6:chroma_tmp=6",
+    "atadenoise": "atadenoise=s=9",
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How a day is compacted; keyint is in seconds so it holds for any frame rate."""
+
+    codec: str
+    preset: str
+    crf: int
+    keyint: int
+    denoise: str | None = None
+    threads: int = 0  # 0 = let the encoder pick
+
+
+PROFILES: dict[str, Profile] = {
+    "hevc": Profile("hevc", "superfast", 32, 10),
+    "av1": Profile("av1", "12", 55, 10),
+    "h264": Profile("h264", "veryfast", 28, 10),
+    "copy": Profile("copy", "", 0, 10),
+}
+DEFAULT = PROFILES["hevc"]
+
+
+def profile_from(
+    codec: str,
+    preset: str | None = None,
+    crf: int | None = None,
+    keyint: int | None = None,
+    denoise: str | None = None,
+    threads: int = 0,
+) -> Profile:
+    """A validated Profile; unset values come from the codec's named profile."""
+    if codec not in CODECS:
+        raise ConfigError(f"compact.codec: must be one of {', '.join(CODECS)}")
+    base = PROFILES[codec]
+    profile = replace(
+        base,
+        preset=base.preset if preset is None else str(preset),
+        crf=base.crf if crf is None else crf,
+        keyint=base.keyint if keyint is None else keyint,
+        denoise=denoise or None,
+        threads=threads,
+    )
+    _validate(profile)
+    return profile
+
+
+def _validate(p: Profile) -> None:
+    if p.codec != "copy" and p.preset not in _presets(p.codec):
+        raise ConfigError(f"compact.preset: must be one of {', '.join(_presets(p.codec))}")
+    if not isinstance(p.crf, int) or not 0 <= p.crf <= CRF_MAX[p.codec]:
+        raise ConfigError(f"compact.crf: must be 0..{CRF_MAX[p.codec]}")
+    if not isinstance(p.keyint, int) or not 1 <= p.keyint <= KEYINT_MAX:
+        raise ConfigError(f"compact.keyint: must be 1..{KEYINT_MAX} seconds")
+    if p.denoise is not None and p.denoise not in DENOISERS:
+        raise ConfigError(f"compact.denoise: must be one of {', '.join(DENOISERS)}")
+    if p.denoise is not None and p.codec == "copy":
+        raise ConfigError("compact.denoise: needs re-encoding, not codec copy")
+    if not isinstance(p.threads, int) or p.threads < 0:
+        raise ConfigError("compact.threads: must be 0 (auto) or more")
+
+
+def _presets(codec: str) -> tuple[str, ...]:
+    return SVT_PRESETS if codec == "av1" else X26X_PRESETS
+
+
+def keyint_frames(profile: Profile, fps: float | None) -> int:
+    """The GOP length in frames: every keyframe starts an MP4 fragment and a seek point."""
+    return max(1, round(profile.keyint * (fps or ASSUMED_FPS)))
+
+
+def video_args(profile: Profile, fps: float | None = None) -> list[str]:
+    """Output-side ffmpeg arguments for the video stream."""
+    if profile.codec == "copy":
+        return ["-c:v", "copy"]
+    builder = {"hevc": _hevc_args, "av1": _av1_args, "h264": _h264_args}[profile.codec]
+    return _filter_args(profile) + builder(profile, keyint_frames(profile, fps))
+
+
+def _filter_args(profile: Profile) -> list[str]:
+    return ["-vf", DENOISERS[profile.denoise]] if profile.denoise else []
+
+
+def _hevc_args(p: Profile, gop: int) -> list[str]:
+    # A fixed GOP (min-keyint = keyint, no scene cuts) keeps fragments evenly sized and
+    # closed GOPs let every fragment decode on its own; long B-runs suit a still scene.
+    params = [
+        f"keyint={gop}", f"min-keyint={gop}", "scenecut=0", "open-gop=0",
+        "bframes=8", "rc-lookahead=15", "log-level=error",
+    ]
+    if p.threads:
+        params.append(f"pools={p.threads}")
+    return [
+        "-c:v", "libx265", "-preset", p.preset, "-crf", str(p.crf),
+        "-x265-params", ":".join(params), "-tag:v", "hvc1", "-pix_fmt", "yuv420p",
+    ]
+
+
+def _av1_args(p: Profile, gop: int) -> list[str]:
+    params = ["scd=0"] + ([f"lp={p.threads}"] if p.threads else [])
+    return [
+        "-c:v", "libsvtav1", "-preset", p.preset, "-crf", str(p.crf), "-g", str(gop),
+        "-svtav1-params", ":".join(params), "-pix_fmt", "yuv420p",
+    ]
+
+
+def _h264_args(p: Profile, gop: int) -> list[str]:
+    threads = ["-threads", str(p.threads)] if p.threads else []
+    return [
+        "-c:v", "libx264", "-preset", p.preset, "-crf", str(p.crf),
+        "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
+        *threads, "-pix_fmt", "yuv420p",
+    ]
+
+
+def audio_args(profile: Profile) -> list[str]:
+    """Output-side audio arguments: copied with the video, else a small AAC track."""
+    if profile.codec == "copy":
+        return ["-c:a", "copy"]
+    return ["-c:a", "aac", "-b:a", "64k"]
+
+
+def jobs_for(cores: int) -> int:
+    """Parallel compaction jobs: one per four cores, since one encoder saturates about four."""
+    return max(1, cores // 4)
+
+
+def encoder_threads(cores: int, jobs: int) -> int:
+    """Encoder threads per job: the cores shared evenly among the jobs."""
+    return max(1, cores // max(1, jobs))

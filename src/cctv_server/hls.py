@@ -1,0 +1,87 @@
+"""Pure: HLS media playlist text (RFC 8216) from a list of playlist entries; no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from .timeline import Placed
+
+MIME = "application/vnd.apple.mpegurl"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One media segment of a playlist: a `.ts` file, or a byte range of a fragmented MP4."""
+
+    uri: str
+    duration: float
+    start: float
+    discontinuity: bool
+    byterange: tuple[int, int] | None = None  # (length, offset)
+    init: tuple[str, int, int] | None = None  # (uri, length, offset) of the fMP4 init section
+
+
+def entries_from(placed: Sequence[Placed]) -> list[Entry]:
+    return [Entry(p.segment.uri, p.segment.duration, p.start, p.discontinuity) for p in placed]
+
+
+def target_duration(entries: Sequence[Entry]) -> int:
+    """The smallest integer that every EXTINF, rounded to the nearest integer, fits under."""
+    return max([1] + [math.floor(e.duration + 0.5) for e in entries])
+
+
+def version(entries: Sequence[Entry]) -> int:
+    if any(e.init for e in entries):
+        return 7  # EXT-X-MAP outside I-frame playlists, fMP4 segments
+    if any(e.byterange for e in entries):
+        return 4
+    return 3  # floating-point EXTINF
+
+
+def render(
+    entries: Sequence[Entry],
+    tz: ZoneInfo,
+    *,
+    playlist_type: str | None,
+    ended: bool,
+    media_sequence: int = 0,
+    discontinuity_sequence: int = 0,
+    min_target: int = 1,
+) -> str:
+    """The playlist text. `playlist_type` is "VOD", "EVENT" or None (a sliding window)."""
+    lines = [
+        "#EXTM3U",
+        f"#EXT-X-VERSION:{version(entries)}",
+        f"#EXT-X-TARGETDURATION:{max(min_target, target_duration(entries))}",
+        f"#EXT-X-MEDIA-SEQUENCE:{media_sequence}",
+    ]
+    if discontinuity_sequence:
+        lines.append(f"#EXT-X-DISCONTINUITY-SEQUENCE:{discontinuity_sequence}")
+    if playlist_type:
+        lines.append(f"#EXT-X-PLAYLIST-TYPE:{playlist_type}")
+    lines.append("#EXT-X-INDEPENDENT-SEGMENTS")
+    current_init = None
+    for i, entry in enumerate(entries):
+        if i and entry.discontinuity:
+            lines.append("#EXT-X-DISCONTINUITY")
+        if i == 0 or entry.discontinuity:
+            lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_timestamp(entry.start, tz)}")
+        if entry.init and entry.init != current_init:
+            uri, length, offset = entry.init
+            lines.append(f'#EXT-X-MAP:URI="{uri}",BYTERANGE="{length}@{offset}"')
+            current_init = entry.init
+        lines.append(f"#EXTINF:{entry.duration:.3f},")
+        if entry.byterange:
+            lines.append(f"#EXT-X-BYTERANGE:{entry.byterange[0]}@{entry.byterange[1]}")
+        lines.append(entry.uri)
+    if ended:
+        lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+def _timestamp(seconds: float, tz: ZoneInfo) -> str:
+    return dt.datetime.fromtimestamp(seconds, tz).isoformat(timespec="milliseconds")

@@ -1,0 +1,119 @@
+"""The playlists a root offers (one day, live from a day on, the newest minutes), cached by day version."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from . import hls, recordings, timeline
+from .catalog import Catalog
+from .errors import NotFound
+from .timeline import Placed
+
+CACHE_SIZE = 64
+# A video's entries come from the compactor's index of it; until that exists a day's playlist
+# is its segments. Callables of (day, catalog) -> entries can be registered here.
+VideoEntries = Callable[[str, Catalog], list[hls.Entry]]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A playlist body with its ETag and its gzip form, made once per catalog version."""
+
+    text: bytes
+    gzipped: bytes
+    etag: str
+
+
+class Playlists:
+    def __init__(self, catalog: Catalog, tz: ZoneInfo, live_window: float,
+                 video_entries: VideoEntries | None = None):
+        self.catalog = catalog
+        self.tz = tz
+        self.live_window = live_window
+        self.video_entries = video_entries or (lambda day, catalog: [])
+        self._cache: OrderedDict[Hashable, Rendered] = OrderedDict()
+
+    def latest_day(self) -> str:
+        day = self.catalog.latest_day()
+        if day is None:
+            raise NotFound("there are no recordings yet")
+        return day
+
+    def for_day(self, day: str, live: bool, now: float) -> Rendered:
+        """`playlist.php?date=DAY` (that day only) or with `live=1` (that day and every later one)."""
+        recordings.parse_day(day)
+        versions = self.catalog.versions(day)
+        if not versions or versions[0][0] != day:
+            raise NotFound(f"no recordings for {day}")
+        if live:
+            return self._cached(("live", tuple(versions)), lambda: self._render_days(
+                [d for d, _ in versions], playlist_type="EVENT", ended=False))
+        ended = now >= recordings.day_bounds(day, self.tz)[1]
+        return self._cached(("day", versions[0], ended), lambda: self._render_days(
+            [day], playlist_type="VOD" if ended else "EVENT", ended=ended))
+
+    def newest(self) -> Rendered:
+        """`/live.m3u8`: a sliding window over the newest minutes, for watching now."""
+        versions = tuple(self.catalog.versions()[-2:])
+        if not versions:
+            raise NotFound("there are no recordings yet")
+        return self._cached(("newest", versions), lambda: self._render_newest([d for d, _ in versions]))
+
+    def _render_days(self, days: list[str], *, playlist_type: str, ended: bool) -> str:
+        return hls.render(self.entries(days), self.tz, playlist_type=playlist_type, ended=ended)
+
+    def entries(self, days: list[str]) -> list[hls.Entry]:
+        """Every playable entry of these days in order: compacted videos, then segments."""
+        entries: list[hls.Entry] = []
+        prev: Placed | None = None
+        for day in days:
+            videos = self.video_entries(day, self.catalog)
+            if videos:
+                entries += videos
+                prev = None  # the segments after a video start a new timeline
+            placed = list(timeline.place(self.catalog.segments(day), prev))
+            if placed and videos:
+                placed[0] = Placed(placed[0].segment, placed[0].start, True)
+            entries += hls.entries_from(placed)
+            prev = placed[-1] if placed else prev
+        return entries
+
+    def _render_newest(self, days: list[str]) -> str:
+        everything = self.entries(days)
+        if not everything:
+            raise NotFound("there are no playable recordings yet")
+        # The newest minutes of wall-clock time: an old day's tail is not "now".
+        since = everything[-1].start + everything[-1].duration - self.live_window
+        start = len(everything) - 1
+        while start > 0 and everything[start - 1].start >= since:
+            start -= 1
+        first = everything[start]
+        # Numbered within the first entry's day, the day's ordinal in front: the sequence only
+        # grows as the window slides, also across midnight.
+        same_day = [e for e in everything[:start] if e.uri[:10] == first.uri[:10]]
+        return hls.render(
+            everything[start:], self.tz, playlist_type=None, ended=False,
+            media_sequence=_day_number(first.uri[:10]) * 100_000 + len(same_day),
+            discontinuity_sequence=_day_number(first.uri[:10]) * 1_000
+            + sum(1 for e in same_day[1:] if e.discontinuity),
+        )
+
+    def _cached(self, key: Hashable, make: Callable[[], str]) -> Rendered:
+        found = self._cache.get(key)
+        if found is None:
+            text = make().encode()
+            found = Rendered(text, gzip.compress(text, 6), '"' + hashlib.sha1(text).hexdigest() + '"')
+            self._cache[key] = found
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(key)
+        return found
+
+
+def _day_number(day: str) -> int:
+    return recordings.parse_day(day).toordinal()

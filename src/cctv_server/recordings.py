@@ -1,0 +1,205 @@
+"""The on-disk layout of a root: day folders, segments, videos, and safe path resolution."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .errors import BadRequest, Forbidden, NotFound
+
+log = logging.getLogger(__name__)
+
+DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+VIDEO_NAME = "video.mp4"
+CHECKSUM_SUFFIX = ".sha512sum"
+QUARANTINE = "quarantine"
+_DIGITS = re.compile(r"(\d+)")
+_ignored_once: set[str] = set()
+
+
+def parse_day(text: str) -> dt.date:
+    """The calendar date in a `YYYY-MM-DD` string, or BadRequest with the reason."""
+    if not DAY_RE.fullmatch(text or ""):
+        raise BadRequest(f"date {text!r} is not of the form YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"date {text!r} is not a real calendar date") from None
+
+
+def is_day_name(name: str) -> bool:
+    try:
+        parse_day(name)
+        return True
+    except BadRequest:
+        return False
+
+
+def natural_key(name: str) -> str:
+    """A text key that sorts names naturally (numbers compared as numbers) under plain ordering."""
+    return _DIGITS.sub(lambda m: f"{len(m.group(1)):02d}{m.group(1)}", name.lower())
+
+
+def is_segment_name(name: str) -> bool:
+    return name.endswith(".ts") and not name.startswith(".") and "/" not in name
+
+
+def is_video_name(name: str) -> bool:
+    """A compacted video: `video.mp4`, or `video-N.mp4` for footage that arrived after compaction."""
+    return re.fullmatch(r"video(-\d+)?\.mp4", name) is not None
+
+
+def list_days(root: Path) -> list[str]:
+    """Day folder names in the root, oldest first; anything else is logged once and skipped."""
+    days = []
+    for entry in _scandir(root):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False) and is_day_name(entry.name):
+            days.append(entry.name)
+        else:
+            _ignore(root / entry.name, "not a YYYY-MM-DD day folder")
+    return sorted(days)
+
+
+def list_day(day_dir: Path) -> tuple[dict[str, os.stat_result], dict[str, os.stat_result]]:
+    """(segments, videos) of a day folder, each name -> stat; other files are logged once."""
+    segments, videos = {}, {}
+    for entry in _scandir(day_dir):
+        if entry.name.startswith(".") or entry.name == QUARANTINE:
+            continue
+        if not entry.is_file(follow_symlinks=False):
+            _ignore(day_dir / entry.name, "not a regular file")
+        elif is_segment_name(entry.name):
+            segments[entry.name] = entry.stat(follow_symlinks=False)
+        elif is_video_name(entry.name):
+            videos[entry.name] = entry.stat(follow_symlinks=False)
+        elif not entry.name.endswith(CHECKSUM_SUFFIX):
+            _ignore(day_dir / entry.name, "not a .ts segment")
+    return segments, videos
+
+
+def _scandir(path: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(path) as it:
+            return list(it)
+    except FileNotFoundError:
+        return []
+
+
+def _ignore(path: Path, why: str) -> None:
+    if str(path) not in _ignored_once:
+        _ignored_once.add(str(path))
+        log.info("ignoring %s: %s", path, why)
+
+
+def is_complete(path: Path, st: os.stat_result, now: float, stable_seconds: float) -> bool:
+    """True once a file has stopped changing and no process holds it open for writing."""
+    if now - st.st_mtime < stable_seconds:
+        return False
+    return not _open_for_writing(path)
+
+
+def _open_for_writing(path: Path) -> bool:
+    """Ask the kernel: a read lease is refused while any process has the file open to write."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        return False
+    except OSError as err:
+        # EAGAIN: a writer has it open. EACCES/EINVAL (not our file, odd filesystem): we
+        # cannot tell, and the mtime check above is all we have.
+        return err.errno == errno.EAGAIN
+    finally:
+        os.close(fd)
+
+
+_NAME_DATETIME = re.compile(
+    r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})[T_ -]?(\d{2})[-:_]?(\d{2})[-:_]?(\d{2})(?!\d)"
+)
+_NAME_TIME = re.compile(r"(?<!\d)(\d{2})[-:_](\d{2})[-:_](\d{2})(?!\d)")
+_NAME_EPOCH = re.compile(r"(?<!\d)(\d{10}|\d{13})(?!\d)")
+
+
+def time_from_name(name: str, day: str, tz: ZoneInfo) -> float | None:
+    """Wall-clock start (Unix seconds) held in a segment's name, if it holds one."""
+    stem = name.rsplit(".", 1)[0]
+    for parse in (_datetime_in, _epoch_in, _time_in):
+        found = parse(stem, day, tz)
+        if found is not None:
+            return found
+    return None
+
+
+def _datetime_in(stem: str, day: str, tz: ZoneInfo) -> float | None:
+    match = _NAME_DATETIME.search(stem)
+    if not match:
+        return None
+    try:
+        return dt.datetime(*map(int, match.groups()), tzinfo=tz).timestamp()
+    except ValueError:
+        return None
+
+
+def _epoch_in(stem: str, day: str, tz: ZoneInfo) -> float | None:
+    match = _NAME_EPOCH.search(stem)
+    if not match:
+        return None
+    digits = match.group(1)
+    return int(digits) / (1000 if len(digits) == 13 else 1)
+
+
+def _time_in(stem: str, day: str, tz: ZoneInfo) -> float | None:
+    match = _NAME_TIME.search(stem)
+    if not match:
+        return None
+    try:
+        clock = dt.time(*map(int, match.groups()))
+    except ValueError:
+        return None
+    return dt.datetime.combine(dt.date.fromisoformat(day), clock, tzinfo=tz).timestamp()
+
+
+def day_bounds(day: str, tz: ZoneInfo) -> tuple[float, float]:
+    """Start and end (Unix seconds) of a local calendar day: 23 or 25 hours long at DST changes."""
+    date = dt.date.fromisoformat(day)
+    start = dt.datetime.combine(date, dt.time(), tzinfo=tz)
+    end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return start.timestamp(), end.timestamp()
+
+
+@dataclass(frozen=True)
+class Root:
+    """A recordings root and the only way to turn a request path into a file under it."""
+
+    path: Path
+
+    def day_dir(self, day: str) -> Path:
+        parse_day(day)
+        return self.path / day
+
+    def resolve(self, day: str, name: str) -> Path:
+        """The file `ROOT/day/name`, refusing anything that is not a plain file inside ROOT."""
+        parse_day(day)
+        if not name or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
+            raise BadRequest(f"file name {name!r} is not allowed")
+        if not (is_segment_name(name) or is_video_name(name) or name.endswith(CHECKSUM_SUFFIX)):
+            raise NotFound(f"{day}/{name} is not a recording")
+        real_root = os.path.realpath(self.path)
+        real = os.path.realpath(self.path / day / name)
+        if os.path.commonpath([real_root, real]) != real_root:
+            raise Forbidden(f"{day}/{name} leads outside the recordings root")
+        if not os.path.isfile(real):
+            raise NotFound(f"no file {day}/{name}")
+        return Path(real)

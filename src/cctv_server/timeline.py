@@ -1,0 +1,96 @@
+"""Pure: placing ordered segments on the wall clock and finding where their timestamps jump."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+CLOCK = 90_000
+WRAP = 1 << 33
+PTS_TOLERANCE = 1.0  # seconds: a segment boundary is off by a frame, a lost segment by ~10 s
+WALL_TOLERANCE = 2.0  # seconds: names hold whole seconds, segments are cut at keyframes
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One catalogued `.ts` file: what the catalog stores about it."""
+
+    day: str
+    name: str
+    size: int
+    mtime_ns: int
+    first_pts: int | None
+    duration: float
+    name_time: float | None = None
+    error: str | None = None
+
+    @property
+    def mtime(self) -> float:
+        return self.mtime_ns / 1e9
+
+    @property
+    def uri(self) -> str:
+        return f"{self.day}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A segment with its wall-clock start, and whether it follows its predecessor seamlessly."""
+
+    segment: Segment
+    start: float
+    discontinuity: bool
+
+    @property
+    def end(self) -> float:
+        return self.start + self.segment.duration
+
+
+def place(segments: Iterable[Segment], prev: Placed | None = None) -> Iterator[Placed]:
+    """Wall-clock start of each playable segment, in the given (catalog) order.
+
+    The start comes from the name when it holds a time; else, when the timestamps run on from
+    the previous segment, from the previous one's end; else from mtime minus duration (upload
+    time: the least reliable, which is why it is the last resort). `prev` is the segment before
+    the first, e.g. the last of the previous day, so that midnight is no discontinuity.
+    """
+    for seg in segments:
+        if seg.error or seg.first_pts is None:
+            continue
+        follows = prev is not None and _pts_follows(prev.segment, seg)
+        if seg.name_time is not None:
+            start = seg.name_time
+        elif follows:
+            start = prev.end
+        else:
+            start = seg.mtime - seg.duration
+        gap = prev is not None and abs(start - prev.end) > WALL_TOLERANCE
+        placed = Placed(seg, start, discontinuity=prev is not None and (not follows or gap))
+        yield placed
+        prev = placed
+
+
+def _pts_follows(a: Segment, b: Segment) -> bool:
+    expected = (a.first_pts + round(a.duration * CLOCK)) % WRAP
+    drift = (b.first_pts - expected) % WRAP
+    drift = min(drift, WRAP - drift)
+    return drift <= PTS_TOLERANCE * CLOCK
+
+
+@dataclass(frozen=True)
+class Gap:
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+def gaps(placed: list[Placed], min_seconds: float = WALL_TOLERANCE) -> list[Gap]:
+    """Spans of wall-clock time between neighbouring segments with no footage."""
+    return [
+        Gap(a.end, b.start)
+        for a, b in zip(placed, placed[1:])
+        if b.start - a.end > min_seconds
+    ]

@@ -1,0 +1,1 @@
+"""The web side: the Starlette app, its handlers, templates and static files."""

@@ -1,0 +1,67 @@
+"""create_app(settings): the Starlette app, its lifespan (catalog + watcher) and error mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+
+from ..catalog import Catalog
+from ..config import Settings
+from ..errors import CctvError
+from ..playlists import Playlists
+from ..recordings import Root
+from ..watcher import Watcher
+from . import routes
+
+log = logging.getLogger(__name__)
+
+
+class State:
+    """What the handlers need: settings, root, catalog, playlists, templates."""
+
+    def __init__(self, settings: Settings):
+        assert settings.root is not None
+        self.settings = settings
+        self.root = Root(Path(settings.root))
+        self.catalog = Catalog(settings.catalog_path)
+        self.playlists = Playlists(self.catalog, settings.tz, settings.live_window)
+        self.templates = Environment(
+            loader=PackageLoader("cctv_server.web", "templates"),
+            autoescape=select_autoescape(),
+        )
+        self.watcher = Watcher(settings, self.catalog)
+
+
+async def _error(request: Request, exc: Exception) -> PlainTextResponse:
+    assert isinstance(exc, CctvError)
+    return PlainTextResponse(str(exc) + "\n", status_code=exc.status)
+
+
+def create_app(settings: Settings, watch: bool = True) -> Starlette:
+    state = State(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        task = asyncio.create_task(state.watcher.run()) if watch else None
+        try:
+            yield
+        finally:
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = Starlette(
+        routes=routes.ROUTES,
+        lifespan=lifespan,
+        exception_handlers={CctvError: _error},
+    )
+    app.state.cctv = state
+    return app

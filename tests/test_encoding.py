@@ -1,0 +1,126 @@
+"""Compaction profiles: validation and the ffmpeg arguments they become."""
+
+import pytest
+
+from cctv_server.encoding import (
+    DEFAULT,
+    PROFILES,
+    Profile,
+    audio_args,
+    encoder_threads,
+    jobs_for,
+    keyint_frames,
+    profile_from,
+    video_args,
+)
+from cctv_server.errors import ConfigError
+
+
+def _after(args: list[str], flag: str) -> str:
+    return args[args.index(flag) + 1]
+
+
+def test_the_default_is_the_hevc_profile():
+    assert DEFAULT is PROFILES["hevc"]
+    assert DEFAULT.codec == "hevc"
+
+
+def test_named_profiles_cover_every_codec():
+    assert {"hevc", "av1", "h264", "copy"} <= set(PROFILES)
+    assert all(isinstance(p, Profile) for p in PROFILES.values())
+
+
+def test_default_video_args_at_25_fps():
+    args = video_args(DEFAULT, fps=25)
+    assert args[:2] == ["-c:v", "libx265"]
+    assert _after(args, "-preset") == DEFAULT.preset
+    assert _after(args, "-crf") == str(DEFAULT.crf)
+    assert _after(args, "-tag:v") == "hvc1"
+    assert _after(args, "-pix_fmt") == "yuv420p"
+    params = dict(kv.split("=") for kv in _after(args, "-x265-params").split(":"))
+    gop = str(DEFAULT.keyint * 25)
+    assert params["keyint"] == gop and params["min-keyint"] == gop
+    assert params["open-gop"] == "0" and params["scenecut"] == "0"
+    assert "-vf" not in args
+
+
+def test_keyint_is_seconds_so_the_gop_follows_the_frame_rate():
+    p = profile_from("hevc", keyint=4)
+    assert keyint_frames(p, 15) == 60
+    assert keyint_frames(p, 25) == 100
+    assert keyint_frames(p, None) == 100  # an unknown rate is taken as 25 fps
+
+
+def test_copy_only_copies():
+    assert video_args(PROFILES["copy"], fps=25) == ["-c:v", "copy"]
+    assert audio_args(PROFILES["copy"]) == ["-c:a", "copy"]
+
+
+def test_reencoding_profiles_make_aac_audio():
+    assert audio_args(DEFAULT)[:2] == ["-c:a", "aac"]
+
+
+def test_av1_uses_svt_with_a_gop_in_frames():
+    args = video_args(profile_from("av1", preset="10", crf=50, keyint=8), fps=15)
+    assert args[:2] == ["-c:v", "libsvtav1"]
+    assert _after(args, "-preset") == "10"
+    assert _after(args, "-crf") == "50"
+    assert _after(args, "-g") == "120"
+
+
+def test_h264_fixes_its_gop():
+    args = video_args(profile_from("h264", keyint=2), fps=25)
+    assert args[:2] == ["-c:v", "libx264"]
+    assert _after(args, "-g") == "50" and _after(args, "-keyint_min") == "50"
+
+
+def test_denoise_puts_a_filter_before_the_encoder():
+    args = video_args(profile_from("hevc", denoise="hqdn3d"), fps=25)
+    assert _after(args, "-vf").startswith("hqdn3d=")
+    assert args.index("-vf") < args.index("-c:v")
+
+
+def test_threads_reach_each_encoder():
+    assert "pools=3" in _after(video_args(profile_from("hevc", threads=3)), "-x265-params")
+    assert "lp=3" in _after(video_args(profile_from("av1", threads=3)), "-svtav1-params")
+    assert _after(video_args(profile_from("h264", threads=3)), "-threads") == "3"
+
+
+def test_unset_values_come_from_the_codec_profile():
+    assert profile_from("av1") == PROFILES["av1"]
+    assert profile_from("hevc", crf=30).preset == DEFAULT.preset
+
+
+@pytest.mark.parametrize(
+    "kwargs, key",
+    [
+        ({"codec": "vp9"}, "compact.codec"),
+        ({"codec": "hevc", "crf": 52}, "compact.crf"),
+        ({"codec": "av1", "crf": 64}, "compact.crf"),
+        ({"codec": "hevc", "crf": -1}, "compact.crf"),
+        ({"codec": "hevc", "preset": "12"}, "compact.preset"),
+        ({"codec": "av1", "preset": "fast"}, "compact.preset"),
+        ({"codec": "hevc", "keyint": 0}, "compact.keyint"),
+        ({"codec": "hevc", "keyint": 61}, "compact.keyint"),
+        ({"codec": "hevc", "denoise": "magic"}, "compact.denoise"),
+        ({"codec": "copy", "denoise": "hqdn3d"}, "compact.denoise"),
+        ({"codec": "hevc", "threads": -1}, "compact.threads"),
+    ],
+)
+def test_bad_values_name_their_key(kwargs, key):
+    with pytest.raises(ConfigError, match=key):
+        profile_from(**kwargs)
+
+
+def test_one_job_until_there_are_cores_to_spare():
+    assert jobs_for(1) == 1
+    assert jobs_for(2) == 1
+    assert jobs_for(8) == 2
+    assert jobs_for(32) == 8
+
+
+def test_threads_share_the_cores_among_jobs():
+    assert encoder_threads(2, 1) == 2
+    assert encoder_threads(8, 2) == 4
+    assert encoder_threads(32, 8) == 4
+    assert encoder_threads(1, 4) == 1
