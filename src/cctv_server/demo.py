@@ -20,38 +20,43 @@ SEGMENT = 10  # seconds, as the cameras upload
 FPS = 15
 
 
-def segment_argv(binary: str, seconds: int, out_pattern: str, size: str = "320x180",
-                 fps: int = FPS, audio: bool = False, ts_offset: float = 0) -> list[str]:
-    """ffmpeg arguments for `seconds` of test pattern cut into 10-s MPEG-TS segments, like a camera."""
+def segment_argv(binary: str, seconds: float, out_pattern: str, size: str = "320x180",
+                 fps: int = FPS, audio: bool = False, ts_offset: float = 0,
+                 segment: float = SEGMENT) -> list[str]:
+    """ffmpeg arguments for `seconds` of test pattern cut into MPEG-TS segments, like a camera."""
     argv = [binary, "-hide_banner", "-loglevel", "error", "-y",
             "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}"]
     if audio:
         argv += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000"]
     argv += ["-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "main",
              "-pix_fmt", "yuv420p", "-bf", "0", "-g", str(fps * 2),
-             "-force_key_frames", f"expr:gte(t,n_forced*{SEGMENT})"]
+             "-force_key_frames", f"expr:gte(t,n_forced*{segment})"]
     argv += ["-c:a", "aac", "-b:a", "32k"] if audio else []
-    argv += ["-f", "segment", "-segment_time", str(SEGMENT), "-segment_format", "mpegts",
+    argv += ["-f", "segment", "-segment_time", str(segment), "-segment_format", "mpegts",
              "-reset_timestamps", "0", "-output_ts_offset", str(ts_offset), out_pattern]
     return argv
 
 
-def record(binary: str, root: Path, start: dt.datetime, seconds: int, **kwargs) -> list[Path]:
+def record(binary: str, root: Path, start: dt.datetime, seconds: float,
+           segment: float = SEGMENT, **kwargs) -> list[Path]:
     """One camera run from `start`: segments named by their clock time in their day's folder."""
+    root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix=".demo-") as tmp:
-        ffmpeg.run(segment_argv(binary, seconds, f"{tmp}/%05d.ts", **kwargs), timeout=600)
+        argv = segment_argv(binary, seconds, f"{tmp}/%05d.ts", segment=segment, **kwargs)
+        ffmpeg.run(argv, timeout=600)
         made = []
         for i, part in enumerate(sorted(Path(tmp).iterdir())):
-            made.append(_place(part, root, start + dt.timedelta(seconds=i * SEGMENT)))
+            begins = start + dt.timedelta(seconds=i * segment)
+            made.append(_place(part, root, begins, segment))
         return made
 
 
-def _place(part: Path, root: Path, begins: dt.datetime) -> Path:
+def _place(part: Path, root: Path, begins: dt.datetime, segment: float) -> Path:
     day_dir = root / begins.date().isoformat()
     day_dir.mkdir(parents=True, exist_ok=True)
     target = day_dir / begins.strftime("%H-%M-%S.ts")
     os.replace(part, target)
-    end = (begins + dt.timedelta(seconds=SEGMENT)).timestamp()
+    end = (begins + dt.timedelta(seconds=segment)).timestamp()
     os.utime(target, (end, end))
     return target
 

@@ -46,6 +46,13 @@ async def playlist(request: Request) -> Response:
     return _playlist(request, state.playlists.for_day(date, live, time.time()))
 
 
+async def health(request: Request) -> Response:
+    """200 once the first full scan of the root is catalogued, 503 before."""
+    ready = _state(request).watcher.ready.is_set()
+    return Response("ready\n" if ready else "scanning\n", status_code=200 if ready else 503,
+                    media_type="text/plain")
+
+
 async def newest(request: Request) -> Response:
     return _playlist(request, _state(request).playlists.newest())
 
@@ -74,5 +81,6 @@ ROUTES = [
     Route("/playlist.m3u8", playlist),
     Route("/playlist.php", playlist),
     Route("/live.m3u8", newest),
+    Route("/healthz", health),
     Route("/{day}/{name}", recording),
 ]

@@ -1,0 +1,131 @@
+"""Shared fixtures: real segments made by ffmpeg, and the real server on a loopback port."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from cctv_server import demo, ffmpeg
+
+UTC = ZoneInfo("UTC")
+FPS = 10
+SEGMENT = 2.0  # seconds: tiny segments keep the suite fast
+SIZE = "160x90"
+
+
+@pytest.fixture(scope="session")
+def ffmpeg_bin() -> str:
+    return ffmpeg.locate()
+
+
+@pytest.fixture
+def record(ffmpeg_bin):
+    """record(root, start, seconds, **kw) -> segment paths: one camera run, named by clock time."""
+
+    def make(root: Path, start: dt.datetime, seconds: float, **kwargs) -> list[Path]:
+        kwargs.setdefault("segment", SEGMENT)
+        kwargs.setdefault("size", SIZE)
+        kwargs.setdefault("fps", FPS)
+        return demo.record(ffmpeg_bin, root, start, seconds, **kwargs)
+
+    return make
+
+
+def count_frames(ffmpeg_bin: str, source: str, *input_args: str) -> int:
+    """Decode every video frame of a file or URL with ffmpeg; return how many there were."""
+    proc = subprocess.run(
+        [ffmpeg_bin, "-hide_banner", "-loglevel", "error", *input_args, "-i", source,
+         "-map", "0:v:0", "-f", "framecrc", "-"],
+        capture_output=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    return sum(1 for line in proc.stdout.decode().splitlines() if line and not line.startswith("#"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """The real `cctv-server serve` in a subprocess on a loopback port."""
+
+    def __init__(self, root: Path, tmp: Path, extra_env: dict[str, str] | None = None):
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / f"server-{self.port}.log"
+        self.env = os.environ | {
+            "CCTV_TIMEZONE": "UTC", "CCTV_STABLE_SECONDS": "0.5", "CCTV_RESCAN_INTERVAL": "2s",
+            "CCTV_COMPACTOR": "false",
+        } | (extra_env or {})
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Server:
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "cctv_server.cli", "serve", "--root", str(self.root),
+                 "--port", str(self.port)],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc and self.proc.poll() is None, self.log.read_text()
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("server did not become ready:\n" + self.log.read_text())
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return httpx.get(self.url + path, timeout=30, **kwargs)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """server(root, **env) -> a started Server; stopped at the end of the test."""
+    started: list[Server] = []
+
+    def start(root: Path, **env: str) -> Server:
+        srv = Server(root, tmp_path, env).start()
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.stop()
+
+
+def wait_until(predicate, timeout: float = 15, interval: float = 0.1):
+    """Poll until predicate() is truthy; return its value or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
