@@ -83,8 +83,10 @@ def seek_ms(video: Path, seeks: int = 7, seed: int = 7) -> float:
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
         duration = float(container.duration or 0) / av.time_base
+        start = float((stream.start_time or 0) * stream.time_base)
         rng = random.Random(seed)
-        times = [_seek_once(container, stream, rng.uniform(0, duration * 0.95)) for _ in range(seeks)]
+        targets = [start + rng.uniform(0, duration * 0.95) for _ in range(seeks)]
+        times = [_seek_once(container, stream, t) for t in targets]
     return statistics.median(times) * 1000
 
 
