@@ -1,0 +1,48 @@
+"""Placing segments on the wall clock, from plain values."""
+
+from cctv_server.timeline import CLOCK, WRAP, Segment, gaps, place
+
+T0 = 1_800_000_000.0
+
+
+def seg(name, pts, duration=10.0, name_time=None, mtime=None, error=None, day="2027-01-15"):
+    mtime_ns = int((mtime if mtime is not None else T0) * 1e9)
+    return Segment(day, name, 100, mtime_ns, pts, duration, name_time, error)
+
+
+def test_continuous_timestamps_run_on_from_the_first_start():
+    placed = list(place([seg("1.ts", 0, mtime=T0 + 10), seg("2.ts", 10 * CLOCK, mtime=T0 + 999)]))
+    assert [p.start for p in placed] == [T0, T0 + 10]
+    assert [p.discontinuity for p in placed] == [False, False]
+
+
+def test_a_camera_restart_is_a_discontinuity_placed_by_its_name():
+    placed = list(place([seg("a", 50 * CLOCK, name_time=T0), seg("b", 1 * CLOCK, name_time=T0 + 300)]))
+    assert placed[1].discontinuity
+    assert placed[1].start == T0 + 300
+    assert [(g.start, g.end) for g in gaps(placed)] == [(T0 + 10, T0 + 300)]
+
+
+def test_a_missing_segment_is_a_discontinuity_even_without_times_in_names():
+    placed = list(place([seg("1", 0, mtime=T0 + 10), seg("3", 20 * CLOCK, mtime=T0 + 30)]))
+    assert placed[1].discontinuity
+    assert placed[1].start == T0 + 20
+
+
+def test_timestamps_that_wrap_at_33_bits_still_follow():
+    first = WRAP - 5 * CLOCK
+    placed = list(place([seg("1", first, name_time=T0), seg("2", 5 * CLOCK, name_time=T0 + 10)]))
+    assert not placed[1].discontinuity
+
+
+def test_unreadable_segments_are_left_out():
+    placed = list(place([seg("1", 0, name_time=T0), seg("2", None, error="bad"), seg("3", 10 * CLOCK)]))
+    assert [p.segment.name for p in placed] == ["1", "3"]
+    assert not placed[1].discontinuity
+
+
+def test_the_previous_days_last_segment_carries_across_midnight():
+    yesterday = list(place([seg("23-59-50.ts", 0, name_time=T0, day="2027-01-14")]))
+    today = list(place([seg("x.ts", 10 * CLOCK, mtime=T0 + 500)], yesterday[-1]))
+    assert today[0].start == T0 + 10
+    assert not today[0].discontinuity
