@@ -97,5 +97,31 @@ def demo_command(ctx: click.Context, directory: Path, camera: bool, host: str | 
     _run_server(settings)
 
 
+@main.command("export")
+@click.option("--root", type=click.Path(path_type=Path), help="The recordings folder.")
+@click.option("--from", "start", required=True, help="ISO 8601 start, e.g. 2024-05-01T14:32:00.")
+@click.option("--to", "end", required=True, help="ISO 8601 end (naive times are in the root's zone).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The MP4 file to write.")
+@click.pass_context
+def export_command(ctx: click.Context, root: Path | None, start: str, end: str,
+                   output: Path) -> None:
+    """Write the footage between two times as an MP4, by stream copy (cut at keyframes)."""
+    settings = _load(ctx, root=root)
+    _need_root(settings)
+    from . import clips, export
+
+    try:
+        plan = clips.plan_from_disk(settings, start, end)
+        click.echo(f"Clip from {export.iso(plan.start, settings.tz)} to "
+                   f"{export.iso(plan.end, settings.tz)} (cut at keyframes)", err=True)
+        with click.progressbar(length=max(1, round(plan.footage)), label="Exporting",
+                               file=sys.stderr) as bar:
+            clips.write(settings, plan, output, lambda s: bar.update(round(s) - bar.pos))
+    except CctvError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"Wrote {output}", err=True)
+
+
 if __name__ == "__main__":
     sys.exit(main())

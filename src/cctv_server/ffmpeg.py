@@ -1,15 +1,18 @@
-"""The only module that starts ffmpeg: locating it, and one runner with a timeout."""
+"""The only module that starts ffmpeg: locating it, a runner with a timeout, and a streaming one."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from functools import lru_cache
 
 from .errors import ConfigError, FFmpegError
 
 STDERR_TAIL = 2000
+_PROGRESS_LINE = re.compile(r"[a-z0-9_]+=\S*")  # `-progress` output: key=value, one a line
 
 
 @lru_cache(maxsize=8)
@@ -35,3 +38,46 @@ def run(argv: Sequence[str], timeout: float | None = None) -> subprocess.Complet
         tail = proc.stderr.decode(errors="replace")[-STDERR_TAIL:].strip()
         raise FFmpegError(f"ffmpeg exited {proc.returncode}: {tail}")
     return proc
+
+
+async def stream(
+    argv: Sequence[str], stdin: bytes, on_progress: Callable[[float], None] | None = None,
+    chunk: int = 1 << 16,
+) -> AsyncIterator[bytes]:
+    """Run ffmpeg with `stdin` as its input and yield its stdout as it comes.
+
+    `-progress pipe:2` lines on stderr feed `on_progress` (seconds of output written); the rest
+    of stderr is kept for the error. Stopping early (a client hung up) kills ffmpeg.
+    """
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    errors: list[str] = []
+    reader = asyncio.create_task(_read_stderr(proc.stderr, errors, on_progress))
+    try:
+        proc.stdin.write(stdin)
+        await proc.stdin.drain()
+        proc.stdin.close()
+        while data := await proc.stdout.read(chunk):
+            yield data
+        code = await proc.wait()
+        await reader
+        if code != 0:
+            tail = "\n".join(errors)[-STDERR_TAIL:].strip()
+            raise FFmpegError(f"ffmpeg exited {code}: {tail}")
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        reader.cancel()
+
+
+async def _read_stderr(pipe, errors: list[str],
+                       on_progress: Callable[[float], None] | None) -> None:
+    while raw := await pipe.readline():
+        line = raw.decode(errors="replace").strip()
+        if not _PROGRESS_LINE.fullmatch(line):
+            errors.append(line)
+        elif line.startswith("out_time_us=") and line[12:].isdigit() and on_progress:
+            on_progress(int(line[12:]) / 1e6)

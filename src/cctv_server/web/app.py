@@ -37,6 +37,7 @@ class State:
             autoescape=select_autoescape(),
         )
         self.watcher = Watcher(settings, self.catalog)
+        self.video_sources = None  # clip export from compacted videos: see clips.VideoSources
 
 
 async def _error(request: Request, exc: Exception) -> PlainTextResponse:

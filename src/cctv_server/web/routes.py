@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse,
+)
 from starlette.routing import Route
 
-from .. import hls
+from .. import clips, export, ffmpeg, hls
 from ..playlists import Rendered
 from . import format
 
@@ -75,6 +78,21 @@ async def recording(request: Request) -> FileResponse:
     return FileResponse(path, media_type=media_type)
 
 
+async def export_clip(request: Request) -> StreamingResponse:
+    """`/export.mp4?from=ISO&to=ISO`: the range by stream copy, cut at keyframes (X-Clip-*)."""
+    state = _state(request)
+    settings = state.settings
+    query = request.query_params
+    rng = export.parse_range(query.get("from"), query.get("to"), settings.tz, settings.export_max)
+    plan = await run_in_threadpool(
+        clips.make_plan, state.catalog, state.root, rng, settings.tz, state.video_sources
+    )
+    return StreamingResponse(
+        clips.stream(ffmpeg.locate(settings.ffmpeg), plan), media_type="video/mp4",
+        headers=export.headers(settings.camera, plan, settings.tz),
+    )
+
+
 ROUTES = [
     Route("/", index),
     Route("/index.php", index),
@@ -82,5 +100,6 @@ ROUTES = [
     Route("/playlist.php", playlist),
     Route("/live.m3u8", newest),
     Route("/healthz", health),
+    Route("/export.mp4", export_clip),
     Route("/{day}/{name}", recording),
 ]

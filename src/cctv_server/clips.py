@@ -1,0 +1,111 @@
+"""Making an export clip: footage from the catalog, keyframes from the files, the MP4 from ffmpeg."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import av
+
+from . import export, ffmpeg, timeline
+from .catalog import Catalog
+from .config import Settings
+from .export import Plan, Range, Source
+from .recordings import Root
+from .timeline import Placed
+
+# (day) -> the sources of that day's compacted videos, in order; none until a day is compacted.
+VideoSources = Callable[[str], list[Source]]
+SCAN_WHOLE = 32 << 20  # bytes: a segment is read through; a bigger file (a video) is seeked in
+KEY_SEARCH = 120.0  # seconds past the cut to look for the next keyframe before giving up
+
+
+def sources(catalog: Catalog, root: Root, days: list[str],
+            videos: VideoSources | None = None) -> list[Source]:
+    """Every stretch of footage in these days, in playback order: videos, then segments."""
+    found: list[Source] = []
+    prev: Placed | None = None
+    for day in days:
+        day_videos = videos(day) if videos else []
+        found += day_videos
+        prev = None if day_videos else prev
+        placed = list(timeline.place(catalog.segments(day), prev))
+        found += [_segment_source(root, p) for p in placed]
+        prev = placed[-1] if placed else prev
+    return found
+
+
+def _segment_source(root: Root, p: Placed) -> Source:
+    path = root.resolve(p.segment.day, p.segment.name)  # refuses anything outside the root
+    media = p.segment.first_pts / timeline.CLOCK
+    return Source(str(path), p.start, p.segment.duration, media)
+
+
+def keyframes(path: str, media: float) -> list[float]:
+    """Keyframe times (the file's own seconds) around `media`: the one at or before it and
+    the first after it, at least. Packets are demuxed, never decoded."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        if os.path.getsize(path) > SCAN_WHOLE:
+            container.seek(int(media / stream.time_base), stream=stream, backward=True)
+        keys = []
+        for packet in container.demux(stream):
+            if packet.pts is None:
+                continue
+            at = float(packet.pts * stream.time_base)
+            if packet.is_keyframe:
+                keys.append(at)
+            if at > media + KEY_SEARCH or (keys and keys[-1] > media):
+                break
+        return sorted(keys)
+
+
+def make_plan(catalog: Catalog, root: Root, rng: Range, tz: ZoneInfo,
+              videos: VideoSources | None = None) -> Plan:
+    """Which footage, cut where: NotFound when the range holds none."""
+    chosen = export.overlapping(sources(catalog, root, export.days_touched(rng, tz), videos), rng)
+    first, last = chosen[0], chosen[-1]
+    return export.plan(chosen, rng, keyframes(first.path, first.media(rng.start)),
+                       keyframes(last.path, last.media(rng.end)))
+
+
+def stream(binary: str, plan: Plan,
+           on_progress: Callable[[float], None] | None = None) -> AsyncIterator[bytes]:
+    """The clip's fragmented MP4 bytes, made by stream copy as they are read."""
+    script = export.concat_list(plan.cuts).encode()
+    return ffmpeg.stream(export.argv(binary), script, on_progress)
+
+
+def plan_from_disk(settings: Settings, start: str, end: str,
+                   videos: VideoSources | None = None) -> Plan:
+    """The CLI's way in: bring the catalog up to date for the days touched, then plan."""
+    assert settings.root is not None
+    tz = settings.tz
+    rng = export.parse_range(start, end, tz, settings.export_max)
+    catalog = Catalog(settings.catalog_path)
+    for day in export.days_touched(rng, tz):
+        if (settings.root / day).is_dir():
+            catalog.sync_day(settings.root, day, time.time(), settings.stable_seconds, tz)
+    return make_plan(catalog, Root(settings.root), rng, tz, videos)
+
+
+def write(settings: Settings, plan: Plan, output: Path,
+          on_progress: Callable[[float], None] | None = None) -> None:
+    """Write the clip to `output` through a temporary file, so a failure leaves no half clip."""
+    binary = ffmpeg.locate(settings.ffmpeg)
+    partial = output.with_name(f".{output.name}.partial")
+
+    async def copy() -> None:
+        with open(partial, "wb") as out:
+            async for data in stream(binary, plan, on_progress):
+                out.write(data)
+
+    try:
+        asyncio.run(copy())
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)

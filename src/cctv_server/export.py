@@ -1,0 +1,209 @@
+"""Pure: clip export decisions: the requested range, which footage, where to cut, ffmpeg's argv."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from .errors import BadRequest, NotFound
+
+# Date, `T` or space, hours and minutes; seconds, a fraction and an offset are optional.
+_INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+)
+KEY_TOLERANCE = 0.001  # seconds: a keyframe this close to the requested time is at it
+MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"  # playable while it is still arriving
+
+
+@dataclass(frozen=True)
+class Range:
+    """A requested clock range, in Unix seconds."""
+
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Source:
+    """A stretch of footage in one file: its clock start, its length, and the file's own
+    timestamp (seconds) of its first frame, which is what ffmpeg's cut points are written in."""
+
+    path: str
+    start: float
+    duration: float
+    media_start: float
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+    def media(self, clock: float) -> float:
+        return self.media_start + (clock - self.start)
+
+    def clock(self, media: float) -> float:
+        return self.start + (media - self.media_start)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One file of the concat list; `inpoint`/`outpoint` are in the file's own timestamps."""
+
+    path: str
+    inpoint: float | None = None
+    outpoint: float | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the clip will hold: the cuts, and the keyframe-aligned clock range they cover."""
+
+    cuts: list[Cut]
+    start: float
+    end: float
+    footage: float  # seconds of video in the clip (less than end - start when it spans gaps)
+
+
+def parse_instant(text: str | None, name: str, tz: ZoneInfo) -> float:
+    """ISO 8601 date and time, with an offset or else in the root's zone; BadRequest if not."""
+    if not text:
+        raise BadRequest(f"{name!r} is required, e.g. {name}=2024-05-01T14:32:00")
+    if not _INSTANT.fullmatch(text):
+        raise BadRequest(f"{name}={text!r} is not an ISO 8601 date and time like 2024-05-01T14:32:00")
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"{name}={text!r} is not a real date and time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.timestamp()
+
+
+def parse_range(start: str | None, end: str | None, tz: ZoneInfo, limit: float) -> Range:
+    """The range `from`..`to`; BadRequest when it runs backwards, is empty or is too long."""
+    rng = Range(parse_instant(start, "from", tz), parse_instant(end, "to", tz))
+    if rng.end <= rng.start:
+        raise BadRequest(f"'to' ({end}) must be after 'from' ({start})")
+    if rng.end - rng.start > limit:
+        raise BadRequest(
+            f"the range is {_hours(rng.end - rng.start)}, longer than the export limit of {_hours(limit)}"
+        )
+    return rng
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds / 60:g} min"
+
+
+def days_touched(rng: Range, tz: ZoneInfo) -> list[str]:
+    """Day folders that may hold footage of the range: one before its first, for a segment
+    that began before midnight and runs into it."""
+    first = dt.datetime.fromtimestamp(rng.start, tz).date() - dt.timedelta(days=1)
+    last = dt.datetime.fromtimestamp(rng.end, tz).date()
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def overlapping(sources: Sequence[Source], rng: Range) -> list[Source]:
+    """The sources with footage inside the range, in order; NotFound when there are none."""
+    found = [s for s in sources if s.end > rng.start and s.start < rng.end]
+    if not found:
+        raise NotFound("no footage between the requested times")
+    return found
+
+
+def plan(sources: Sequence[Source], rng: Range, first_keys: Sequence[float],
+         last_keys: Sequence[float]) -> Plan:
+    """Cut `sources` (from `overlapping`) at the keyframe at or before `from` and the one at or
+    after `to`, so the clip holds the whole range; keys are media times, sorted."""
+    first, last = sources[0], sources[-1]
+    inpoint = _key_at_or_before(first_keys, first.media(rng.start))
+    outpoint = _key_at_or_after(last_keys, last.media(rng.end))
+    if len(sources) == 1 and outpoint is not None and inpoint is not None and outpoint <= inpoint:
+        outpoint = None  # the range sits between two keyframes of one file: take it whole
+    cuts = [Cut(s.path) for s in sources]
+    cuts[0] = Cut(first.path, inpoint, None)
+    cuts[-1] = Cut(last.path, cuts[-1].inpoint, outpoint)
+    start = first.clock(inpoint) if inpoint is not None else first.start
+    end = last.clock(outpoint) if outpoint is not None else last.end
+    footage = sum(s.duration for s in sources) - (start - first.start) - (last.end - end)
+    return Plan(_merge(cuts), start, end, footage)
+
+
+def _key_at_or_before(keys: Sequence[float], media: float) -> float | None:
+    i = bisect.bisect_right(keys, media + KEY_TOLERANCE)
+    return keys[i - 1] if i else None  # none before: the file starts after `from`
+
+
+def _key_at_or_after(keys: Sequence[float], media: float) -> float | None:
+    i = bisect.bisect_left(keys, media - KEY_TOLERANCE)
+    return keys[i] if i < len(keys) else None  # none after: to the end of the file
+
+
+def _merge(cuts: list[Cut]) -> list[Cut]:
+    """Neighbouring cuts of the same file (fragments of one video) become one."""
+    merged: list[Cut] = []
+    for cut in cuts:
+        if merged and merged[-1].path == cut.path:
+            merged[-1] = Cut(cut.path, merged[-1].inpoint, cut.outpoint)
+        else:
+            merged.append(cut)
+    return merged
+
+
+def concat_list(cuts: Sequence[Cut]) -> str:
+    """An ffconcat script; `file:` keeps paths from being read relative to the pipe it came on."""
+    lines = ["ffconcat version 1.0"]
+    for cut in cuts:
+        lines.append("file " + _quote("file:" + cut.path))
+        if cut.inpoint is not None:
+            # Rounded up: a cut a microsecond before the keyframe would seek to the one before.
+            lines.append(f"inpoint {_ceil_us(cut.inpoint)}")
+        if cut.outpoint is not None:
+            lines.append(f"outpoint {_ceil_us(cut.outpoint)}")
+    return "\n".join(lines) + "\n"
+
+
+def _ceil_us(seconds: float) -> str:
+    return f"{-(-round(seconds * 1e9) // 1000) / 1e6:.6f}"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def argv(binary: str) -> list[str]:
+    """ffmpeg reading the concat list on stdin, copying video (and audio, if any) without
+    re-encoding into a fragmented MP4 on stdout, with progress lines on stderr."""
+    return [
+        binary, "-hide_banner", "-nostats", "-loglevel", "error",
+        "-progress", "pipe:2",
+        "-f", "concat", "-safe", "0", "-protocol_whitelist", "file,pipe", "-i", "pipe:0",
+        "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
+        "-f", "mp4", "-movflags", MOVFLAGS, "pipe:1",
+    ]
+
+
+def filename(camera: str, plan: Plan, tz: ZoneInfo) -> str:
+    """`porch_2024-05-01_14-32-00_to_14-35-00.mp4`; the end carries its date when it differs."""
+    first = dt.datetime.fromtimestamp(round(plan.start), tz)
+    last = dt.datetime.fromtimestamp(round(plan.end), tz)
+    end = last.strftime("%H-%M-%S" if last.date() == first.date() else "%Y-%m-%d_%H-%M-%S")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", camera).strip("-.") or "camera"
+    return f"{safe}_{first:%Y-%m-%d_%H-%M-%S}_to_{end}.mp4"
+
+
+def headers(camera: str, plan: Plan, tz: ZoneInfo) -> dict[str, str]:
+    """The download name, and the keyframe-aligned range the clip really covers."""
+    return {
+        "Content-Disposition": f'attachment; filename="{filename(camera, plan, tz)}"',
+        "X-Clip-Start": iso(plan.start, tz),
+        "X-Clip-End": iso(plan.end, tz),
+        "X-Clip-Footage": f"{plan.footage:.3f}",
+    }
+
+
+def iso(seconds: float, tz: ZoneInfo) -> str:
+    return dt.datetime.fromtimestamp(seconds, tz).isoformat(timespec="milliseconds")

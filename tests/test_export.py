@@ -1,0 +1,216 @@
+"""Clip export: the pure decisions with plain values, then real clips from the server and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cctv_server import export
+from cctv_server.errors import BadRequest, NotFound
+from cctv_server.export import Cut, Range, Source
+
+from .conftest import FPS, UTC
+
+LONDON = ZoneInfo("Europe/London")
+T10 = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
+GOP = 2.0  # seconds: the test camera's keyframe interval (conftest/demo: -g fps*2)
+
+
+def at(seconds: float) -> float:
+    return T10.timestamp() + seconds
+
+
+# --- pure: parsing ---------------------------------------------------------------------------
+
+def test_a_naive_time_is_read_in_the_roots_zone_and_an_offset_is_honoured():
+    summer = dt.datetime(2026, 7, 1, 14, 32, tzinfo=LONDON).timestamp()
+    assert export.parse_instant("2026-07-01T14:32", "from", LONDON) == summer
+    assert export.parse_instant("2026-07-01 14:32:00.000", "from", LONDON) == summer
+    assert export.parse_instant("2026-07-01T13:32:00Z", "from", LONDON) == summer
+    assert export.parse_instant("2026-07-01T15:32:00+02:00", "from", LONDON) == summer
+
+
+@pytest.mark.parametrize("text", ["", "2026-07-01", "14:32", "2026-07-01T14", "yesterday",
+                                  "2026-02-30T10:00", "2026-07-01T25:00", "2026-07-01T14:32+2"])
+def test_anything_but_a_full_iso_date_and_time_is_a_bad_request(text):
+    with pytest.raises(BadRequest) as err:
+        export.parse_instant(text, "from", UTC)
+    assert "\n" not in str(err.value) and "from" in str(err.value)
+
+
+def test_a_range_that_runs_backwards_is_empty_or_is_too_long_is_refused():
+    with pytest.raises(BadRequest, match="must be after"):
+        export.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:05", UTC, 86400)
+    with pytest.raises(BadRequest, match="must be after"):
+        export.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:10", UTC, 86400)
+    with pytest.raises(BadRequest, match="longer than the export limit of 1 h"):
+        export.parse_range("2026-11-20T10:00", "2026-11-20T11:00:01", UTC, 3600)
+    assert export.parse_range("2026-11-20T10:00", "2026-11-20T11:00", UTC, 3600) == Range(at(0), at(3600))
+
+
+def test_the_days_touched_include_the_day_before_for_a_segment_running_over_midnight():
+    rng = Range(at(14 * 3600 - 10), at(14 * 3600 + 10))  # 23:59:50 to 00:00:10
+    assert export.days_touched(rng, UTC) == ["2026-11-19", "2026-11-20", "2026-11-21"]
+
+
+# --- pure: choosing and cutting --------------------------------------------------------------
+
+SOURCES = [  # three 6-s segments whose own timestamps start at 1.4 s, like ffmpeg's TS muxer
+    Source("/r/d/10-00-00.ts", at(0), 6.0, 1.4),
+    Source("/r/d/10-00-06.ts", at(6), 6.0, 7.4),
+    Source("/r/d/10-00-12.ts", at(12), 6.0, 13.4),
+]
+
+
+def test_a_range_is_cut_at_the_keyframe_before_from_and_the_one_after_to():
+    rng = Range(at(7.5), at(14.5))
+    chosen = export.overlapping(SOURCES, rng)
+    assert [s.path for s in chosen] == ["/r/d/10-00-06.ts", "/r/d/10-00-12.ts"]
+    plan = export.plan(chosen, rng, [7.4, 9.4, 11.4], [13.4, 15.4, 17.4])
+    assert plan.cuts == [Cut("/r/d/10-00-06.ts", 7.4, None), Cut("/r/d/10-00-12.ts", None, 17.4)]
+    assert (plan.start, plan.end, plan.footage) == (at(6), at(16), pytest.approx(10.0))
+
+
+def test_a_keyframe_exactly_at_from_is_where_the_clip_starts():
+    plan = export.plan(SOURCES[1:2], Range(at(8), at(9)), [7.4, 9.4, 11.4], [7.4, 9.4, 11.4])
+    assert plan.cuts == [Cut("/r/d/10-00-06.ts", 9.4, 11.4)]
+    assert (plan.start, plan.end) == (at(8), at(10))
+
+
+def test_footage_that_starts_after_from_and_ends_before_to_is_taken_whole():
+    rng = Range(at(-30), at(100))
+    plan = export.plan(SOURCES, rng, [1.4, 3.4, 5.4], [13.4, 15.4, 17.4])
+    assert plan.cuts == [Cut(s.path) for s in SOURCES[:1]] + [Cut(s.path) for s in SOURCES[1:]]
+    assert (plan.start, plan.end, plan.footage) == (at(0), at(18), pytest.approx(18.0))
+
+
+def test_a_range_with_no_footage_is_not_found():
+    with pytest.raises(NotFound, match="no footage"):
+        export.overlapping(SOURCES, Range(at(18), at(60)))
+
+
+def test_fragments_of_one_video_become_one_cut():
+    frags = [Source("/r/d/video.mp4", at(i * 2), 2.0, i * 2.0) for i in range(5)]
+    plan = export.plan(frags[1:4], Range(at(3), at(7)), [2.0, 4.0], [6.0, 8.0])
+    assert plan.cuts == [Cut("/r/d/video.mp4", 2.0, 8.0)]
+
+
+def test_the_concat_list_quotes_paths_and_rounds_cuts_up_to_the_microsecond():
+    text = export.concat_list([Cut("/r/it's/a.ts", 9.4, None), Cut("/r/b.ts", None, 23.3999999)])
+    assert text.splitlines() == [
+        "ffconcat version 1.0",
+        "file 'file:/r/it'\\''s/a.ts'", "inpoint 9.400000",
+        "file 'file:/r/b.ts'", "outpoint 23.400000",
+    ]
+
+
+def test_the_file_name_names_the_camera_and_the_range():
+    plan = export.Plan([], at(8), at(22), 14.0)
+    assert export.filename("Front door/1", plan, UTC) == "Front-door-1_2026-11-20_10-00-08_to_10-00-22.mp4"
+    late = export.Plan([], at(13 * 3600 + 59 * 60), at(14 * 3600 + 60), 120.0)
+    assert export.filename("", late, UTC) == "camera_2026-11-20_23-59-00_to_2026-11-21_00-01-00.mp4"
+
+
+# --- real clips ------------------------------------------------------------------------------
+
+def frame_crcs(ffmpeg_bin: str, path) -> list[str]:
+    """The checksum of every decoded frame: equal checksums are equal pictures."""
+    proc = subprocess.run(
+        [ffmpeg_bin, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:v:0",
+         "-f", "framecrc", "-"], capture_output=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    return [line.rsplit(",", 1)[1].strip() for line in proc.stdout.decode().splitlines()
+            if line and not line.startswith("#")]
+
+
+@pytest.fixture
+def six_second_segments(tmp_path, record):
+    """30 s from 10:00:00 in 6-s segments with a keyframe every 2 s: cuts fall inside segments."""
+    root = tmp_path / "root"
+    return root, record(root, T10, 30, segment=6)
+
+
+def test_an_exported_clip_starts_at_the_keyframe_before_from_and_ends_at_the_one_after_to(
+        six_second_segments, server, ffmpeg_bin, tmp_path):
+    root, segments = six_second_segments
+    srv = server(root, CCTV_CAMERA="porch")
+    response = srv.get("/export.mp4?from=2026-11-20T10:00:09.3&to=2026-11-20T10:00:21.1")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "video/mp4"
+    assert response.headers["x-clip-start"] == "2026-11-20T10:00:08.000+00:00"
+    assert response.headers["x-clip-end"] == "2026-11-20T10:00:22.000+00:00"
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="porch_2026-11-20_10-00-08_to_10-00-22.mp4"')
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(response.content)
+    frames = frame_crcs(ffmpeg_bin, clip)
+    requested = 21.1 - 9.3
+    assert requested * FPS <= len(frames) <= (requested + 2 * GOP) * FPS
+    assert len(frames) == 14 * FPS  # exactly the keyframe-aligned range the headers name
+    source = frame_crcs(ffmpeg_bin, segments[1])  # 10:00:06 to 10:00:12
+    assert frames[0] == source[2 * FPS]  # the first picture is the source's at 10:00:08
+    assert frames[13] == source[33]  # and 10:00:09.3, the requested start, is 1.3 s in
+
+
+def test_a_clip_across_midnight_takes_footage_from_both_day_folders(tmp_path, record, server, ffmpeg_bin):
+    root = tmp_path / "root"
+    record(root, dt.datetime(2026, 11, 20, 23, 59, 54, tzinfo=UTC), 12)
+    srv = server(root)
+    response = srv.get("/export.mp4?from=2026-11-20T23:59:57&to=2026-11-21T00:00:03")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-clip-start"] == "2026-11-20T23:59:56.000+00:00"
+    assert response.headers["x-clip-end"] == "2026-11-21T00:00:04.000+00:00"
+    assert "porch" not in response.headers["content-disposition"]
+    assert "camera_2026-11-20_23-59-56_to_2026-11-21_00-00-04.mp4" in response.headers["content-disposition"]
+    (tmp_path / "clip.mp4").write_bytes(response.content)
+    assert len(frame_crcs(ffmpeg_bin, tmp_path / "clip.mp4")) == 8 * FPS
+
+
+@pytest.mark.parametrize("query, status, reason", [
+    ("from=2026-11-20T10:00:20&to=2026-11-20T10:00:10", 400, "must be after"),
+    ("from=2026-11-20T10:00&to=2026-11-20T11:00:01", 400, "longer than the export limit of 1 h"),
+    ("from=2026-11-20&to=2026-11-20T10:00:10", 400, "not an ISO 8601 date and time"),
+    ("to=2026-11-20T10:00:10", 400, "'from' is required"),
+    ("from=2026-11-20T11:00&to=2026-11-20T11:00:10", 404, "no footage between the requested times"),
+    ("from=2026-11-20T09:00&to=2026-11-20T09:59:59", 404, "no footage"),
+])
+def test_bad_ranges_get_a_status_and_a_one_line_reason(six_second_segments, server, query, status,
+                                                       reason):
+    root, _ = six_second_segments
+    srv = server(root, CCTV_EXPORT_MAX="1h")
+    response = srv.get(f"/export.mp4?{query}")
+    assert response.status_code == status
+    assert reason in response.text and response.text.count("\n") == 1
+
+
+def test_the_cli_writes_the_same_clip_with_a_progress_bar(six_second_segments, ffmpeg_bin, tmp_path):
+    root, segments = six_second_segments
+    out = tmp_path / "cli.mp4"
+    proc = subprocess.run(
+        [sys.executable, "-m", "cctv_server.cli", "export", "--root", str(root),
+         "--from", "2026-11-20T10:00:09.3", "--to", "2026-11-20T10:00:21.1", "-o", str(out)],
+        capture_output=True, text=True, timeout=60, env=os.environ | {"CCTV_TIMEZONE": "UTC"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "2026-11-20T10:00:08.000+00:00 to 2026-11-20T10:00:22.000+00:00" in proc.stderr
+    assert "Exporting" in proc.stderr
+    frames = frame_crcs(ffmpeg_bin, out)
+    assert len(frames) == 14 * FPS and frames[0] == frame_crcs(ffmpeg_bin, segments[1])[2 * FPS]
+
+
+def test_the_cli_says_why_when_there_is_no_footage(six_second_segments, tmp_path):
+    root, _ = six_second_segments
+    out = tmp_path / "none.mp4"
+    proc = subprocess.run(
+        [sys.executable, "-m", "cctv_server.cli", "export", "--root", str(root),
+         "--from", "2026-11-21T10:00", "--to", "2026-11-21T10:01", "-o", str(out)],
+        capture_output=True, text=True, timeout=60, env=os.environ | {"CCTV_TIMEZONE": "UTC"},
+    )
+    assert proc.returncode == 1 and "no footage" in proc.stderr
+    assert not out.exists() and not list(tmp_path.glob(".none.mp4*"))
