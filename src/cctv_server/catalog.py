@@ -55,7 +55,28 @@ CREATE TABLE IF NOT EXISTS day (
     video_size INTEGER NOT NULL DEFAULT 0,
     last_arrival REAL
 );
+CREATE TABLE IF NOT EXISTS compaction (
+    day TEXT PRIMARY KEY,
+    state TEXT NOT NULL DEFAULT 'waiting',
+    percent REAL,
+    eligible_at REAL,
+    reason TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    retry_at REAL,
+    updated REAL,
+    input_size INTEGER,
+    output_size INTEGER,
+    ratio REAL,
+    realtime REAL,
+    seconds REAL,
+    ssim REAL
+);
 """
+# What the compactor process writes and the web process reads: the one shared state is here.
+COMPACTION_FIELDS = (
+    "state", "percent", "eligible_at", "reason", "failures", "retry_at", "updated",
+    "input_size", "output_size", "ratio", "realtime", "seconds", "ssim",
+)
 RECENT_DAYS = 2  # always re-read fully: late uploads land here, and may overwrite in place
 
 
@@ -227,6 +248,31 @@ class Catalog:
             (day,),
         )
         return [_segment(r) for r in rows]
+
+    def compaction(self, day: str) -> dict | None:
+        """The compaction row of a day as a dict, or None."""
+        found = self.compactions([day])
+        return found.get(day)
+
+    def compactions(self, days: list[str] | None = None) -> dict[str, dict]:
+        cols = ", ".join(COMPACTION_FIELDS)
+        rows = self._db().execute(f"SELECT day, {cols} FROM compaction").fetchall()
+        wanted = None if days is None else set(days)
+        return {r[0]: dict(zip(COMPACTION_FIELDS, r[1:])) for r in rows
+                if wanted is None or r[0] in wanted}
+
+    def set_compaction(self, day: str, **fields) -> None:
+        """Insert or update some fields of a day's compaction row (state is required on insert)."""
+        unknown = set(fields) - set(COMPACTION_FIELDS)
+        assert not unknown, unknown
+        names = list(fields)
+        with self._tx() as db:
+            db.execute(
+                f"INSERT INTO compaction (day, {', '.join(names)}) VALUES (?{', ?' * len(names)})"
+                f" ON CONFLICT (day) DO UPDATE SET "
+                + ", ".join(f"{n} = excluded.{n}" for n in names),
+                (day, *fields.values()),
+            )
 
     def forget_day(self, day: str) -> None:
         with self._tx() as db:

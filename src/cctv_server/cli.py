@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from . import config, demo, ffmpeg
+from .compact_cli import COMMANDS, BackgroundCompactor
 from .errors import CctvError
 
 
@@ -52,15 +53,19 @@ def serve_options(fn):
 @main.command()
 @click.option("--root", type=click.Path(path_type=Path), help="The recordings folder.")
 @serve_options
+@click.option("--no-compactor", is_flag=True,
+              help="Do not run the compactor in a background process (see `compactor`).")
 @click.pass_context
-def serve(ctx: click.Context, root: Path | None, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, root: Path | None, host: str | None, port: int | None,
+          no_compactor: bool) -> None:
     """Serve the index page, playlists and recordings of ROOT."""
-    settings = _load(ctx, root=root, host=host, port=port)
+    settings = _load(ctx, root=root, host=host, port=port,
+                     compactor=False if no_compactor else None)
     _need_root(settings)
-    _run_server(settings)
+    _run_server(settings, ctx.obj.get("config"))
 
 
-def _run_server(settings: config.Settings) -> None:
+def _run_server(settings: config.Settings, config_file: Path | None = None) -> None:
     import uvicorn
 
     from .web.app import create_app
@@ -69,8 +74,14 @@ def _run_server(settings: config.Settings) -> None:
         app = create_app(settings)
     except CctvError as err:
         raise click.ClickException(str(err)) from None
+    background = BackgroundCompactor(settings, config_file)
+    if settings.compactor:
+        background.start()
     click.echo(f"Serving {settings.root} on http://{settings.host}:{settings.port}/", err=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        background.stop()
 
 
 @main.command("demo")
@@ -84,7 +95,8 @@ def _run_server(settings: config.Settings) -> None:
 def demo_command(ctx: click.Context, directory: Path, camera: bool, host: str | None,
                  port: int | None) -> None:
     """Make a demo recordings folder with ffmpeg, and serve it."""
-    settings = _load(ctx, root=directory, host=host, port=port)
+    # quiet 0: the demo's old days are made all at once, so the compactor may take them at once
+    settings = _load(ctx, root=directory, host=host, port=port, quiet="0")
     binary = ffmpeg.locate(settings.ffmpeg)
     if not demo.has_recordings(directory):
         click.echo(f"Recording demo footage into {directory} ...", err=True)
@@ -121,6 +133,10 @@ def export_command(ctx: click.Context, root: Path | None, start: str, end: str,
     except CctvError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"Wrote {output}", err=True)
+
+
+for _command in COMMANDS:  # compact, compactor, status, verify
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

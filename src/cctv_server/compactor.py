@@ -1,0 +1,558 @@
+"""Compact one day: segments -> temp fMP4 -> verify -> checksum -> rename -> delete inputs, journaled.
+
+The order of operations and why a crash at each step is safe are in docs/compaction.md. In one
+line: no segment is deleted before a verified video holding it has its final name, and a video
+gets its final name only after it, its checksum and its index are on disk and the journal says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import decode, durable, encoding, ffmpeg_job, mp4frag, recordings, schedule, timeline
+from .catalog import Catalog
+from .config import Settings
+from .errors import CctvError, FFmpegError
+from .videoindex import Span, build, dump, sidecar_name
+
+log = logging.getLogger(__name__)
+
+JOURNAL = ".compaction.json"
+CONCAT_LIST = ".compaction.ffconcat"
+FRAGMENTED = ["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"]
+# Output size as a share of the input, for the free-disk check: generous on purpose, since
+# running out mid-encode costs the hours already spent (a day of H.265 is ~10% of its input).
+SIZE_ESTIMATE = {"hevc": 0.25, "av1": 0.25, "h264": 0.5, "copy": 1.05}
+PROGRESS_EVERY = 1.0  # seconds between progress rows written to the catalog
+
+
+class VerifyError(CctvError):
+    """The new video does not hold what went in; nothing is deleted."""
+
+
+def checkpoint(name: str) -> None:
+    """A named moment in a compaction; CCTV_CRASH_AT=name makes the process SIGKILL itself here.
+
+    This is how the crash tests stop a real compactor at exact moments; unset, it costs nothing.
+    """
+    if os.environ.get("CCTV_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def temp_name(video: str) -> str:
+    return f".{video}.partial"
+
+
+def checksum_name(video: str) -> str:
+    return video + recordings.CHECKSUM_SUFFIX
+
+
+def next_video_name(existing: set[str]) -> str:
+    """`video.mp4`, then `video-2.mp4`, `video-3.mp4` ... for footage that arrived later."""
+    n = 1
+    while True:
+        name = recordings.VIDEO_NAME if n == 1 else f"video-{n}.mp4"
+        if name not in existing and checksum_name(name) not in existing:
+            return name
+        n += 1
+
+
+@dataclass(frozen=True)
+class Input:
+    """One segment that goes into a video, as it was when it went in."""
+
+    name: str
+    size: int
+    mtime_ns: int
+    frames: int
+    duration: float
+    wall: float
+    discontinuity: bool
+    damaged: bool = False  # decoding stopped early: its readable frames still go in
+
+
+@dataclass
+class Journal:
+    """What is being done in a day folder, so that the next start can finish or undo it."""
+
+    phase: str  # "encode": nothing final yet; "verified": the temp file is good, sha512 is its hash
+    video: str
+    inputs: list[Input]
+    started: float
+    sha512: str | None = None
+
+    def dumps(self) -> bytes:
+        return json.dumps(asdict(self), indent=1).encode()
+
+    @staticmethod
+    def loads(data: bytes) -> Journal:
+        raw = json.loads(data)
+        raw["inputs"] = [Input(**i) for i in raw["inputs"]]
+        return Journal(**raw)
+
+
+@dataclass
+class Outcome:
+    day: str
+    status: str  # "compacted", "recovered", "skipped", "failed", "nothing"
+    message: str = ""
+    stats: dict = field(default_factory=dict)
+
+
+def compact_argv(binary: str, list_file: Path, output: Path, profile: encoding.Profile,
+                 fps: float | None, keyframes_at: list[float], creation: float,
+                 comment: str) -> list[str]:
+    """Pure: the ffmpeg command that joins the listed segments into one fragmented MP4."""
+    argv = [binary, "-hide_banner", "-nostdin", "-loglevel", "error",
+            "-f", "concat", "-safe", "0", "-i", str(list_file),
+            "-map", "0:v:0", "-map", "0:a:0?", *encoding.video_args(profile, fps)]
+    if keyframes_at and profile.codec != "copy":
+        # A discontinuity starts a fragment, so each fragment's wall-clock time is exact.
+        argv += ["-force_key_frames", ",".join(f"{t:.3f}" for t in keyframes_at)]
+        # libx265 makes a forced keyframe a plain I frame unless told: MP4 needs a sync sample
+        argv += ["-forced-idr", "1"] if profile.codec == "hevc" else []
+    stamp = dt.datetime.fromtimestamp(creation, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    argv += [*encoding.audio_args(profile), "-fps_mode", "passthrough",
+             "-metadata", f"creation_time={stamp}", "-metadata", f"comment={comment}",
+             *FRAGMENTED, *ffmpeg_job.progress_args(), str(output)]
+    return argv
+
+
+def concat_list(day_dir: Path, inputs: list[Input]) -> str:
+    """Pure: an ffconcat list; each file's duration makes the output's timeline their sum."""
+    lines = ["ffconcat version 1.0"]
+    for i in inputs:
+        quoted = str(day_dir / i.name).replace("'", "'\\''")
+        lines += [f"file '{quoted}'", f"duration {i.duration:.6f}"]
+    return "\n".join(lines) + "\n"
+
+
+def spans_of(inputs: list[Input]) -> list[Span]:
+    spans, offset = [], 0.0
+    for i in inputs:
+        spans.append(Span(i.name, offset, i.duration, i.wall))
+        offset += i.duration
+    return spans
+
+
+def tolerance(inputs: list[Input]) -> int:
+    """Frames the output may differ by: one per discontinuity or damaged segment."""
+    return sum(1 for i in inputs[1:] if i.discontinuity) + sum(1 for i in inputs if i.damaged)
+
+
+@contextmanager
+def day_lock(day_dir: Path) -> Iterator[bool]:
+    """An exclusive flock on the day folder itself: released by the kernel if we are killed."""
+    fd = os.open(day_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+ProgressFn = Callable[[str, float, float], None]  # (day, seconds done, seconds in all)
+
+
+class Compactor:
+    """Compaction of the days of one root, with its state kept in the catalog."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, profile: encoding.Profile,
+                 binary: str, on_progress: ProgressFn | None = None):
+        assert settings.root is not None
+        self.root = Path(settings.root).absolute()  # ffconcat reads paths from its own folder
+        self.settings = settings
+        self.catalog = catalog
+        self.profile = profile
+        self.binary = binary
+        self.on_progress = on_progress or (lambda day, done, total: None)
+
+    # --- one day ---------------------------------------------------------------------------
+
+    def compact_day(self, day: str) -> Outcome:
+        day_dir = self.root / day
+        if not day_dir.is_dir():
+            return Outcome(day, "nothing", "no such day folder")
+        with day_lock(day_dir) as locked:
+            if not locked:
+                return Outcome(day, "skipped", "another compactor is working on this day")
+            checkpoint("locked")
+            recover(day_dir)
+            return self._compact_locked(day, day_dir)
+
+    def _compact_locked(self, day: str, day_dir: Path) -> Outcome:
+        segments, videos = recordings.list_day(day_dir)
+        if not segments:
+            self._sync(day)
+            return Outcome(day, "nothing", "no segments")
+        now = time.time()
+        busy = [n for n, st in segments.items()
+                if not recordings.is_complete(day_dir / n, st, now, self.settings.stable_seconds)]
+        if busy:
+            return Outcome(day, "skipped", f"{busy[0]} is still being written")
+        inputs = self._inputs(day, day_dir, segments)
+        if not inputs:
+            self._sync(day)
+            return Outcome(day, "nothing", "no decodable segments (all quarantined)")
+        short = self._disk_short(day_dir, inputs)
+        if short:
+            log.warning("%s: skipped, %s; will retry", day, short)
+            self.catalog.set_compaction(day, state="waiting", reason=short, updated=time.time())
+            return Outcome(day, "skipped", short)
+        video = next_video_name(set(os.listdir(day_dir)))
+        return self._run_job(day, day_dir, video, inputs)
+
+    def _inputs(self, day: str, day_dir: Path, segments: dict) -> list[Input]:
+        """Decode every segment in catalog order; quarantine those with no frames at all."""
+        self._sync(day)
+        placed = {p.segment.name: p for p in timeline.place(self.catalog.segments(day))}
+        inputs: list[Input] = []
+        for name in sorted(segments, key=recordings.natural_key):
+            st = segments[name]
+            found = decode.decode(day_dir / name)
+            if not found.frames:
+                quarantine(day_dir, name, found.error or "no video frames")
+                continue
+            if found.error:
+                log.warning("%s/%s: damaged after %d frames (%s); its frames go in",
+                            day, name, found.frames, found.error)
+            inputs.append(_input(name, st, found, placed.get(name), inputs[-1] if inputs else None))
+        if len(inputs) != len(segments):
+            checkpoint("quarantined")
+        return inputs
+
+    def _disk_short(self, day_dir: Path, inputs: list[Input]) -> str | None:
+        need = int(sum(i.size for i in inputs) * SIZE_ESTIMATE[self.profile.codec])
+        st = os.statvfs(day_dir)
+        free = st.f_bavail * st.f_frsize
+        if free >= need + self.settings.min_free:
+            return None
+        return (f"not enough disk: the video needs about {need} bytes plus {self.settings.min_free}"
+                f" kept free, and {free} are free")
+
+    def _run_job(self, day: str, day_dir: Path, video: str, inputs: list[Input]) -> Outcome:
+        journal = Journal("encode", video, inputs, time.time())
+        durable.write_atomic(day_dir / JOURNAL, journal.dumps())
+        checkpoint("journal-written")
+        self.catalog.set_compaction(day, state="compacting", percent=0.0, reason=None,
+                                    updated=time.time())
+        try:
+            stats = self._encode_and_verify(day, day_dir, journal)
+            commit(day_dir, journal)
+        except (FFmpegError, VerifyError, OSError, mp4frag.NotFragmented) as err:
+            _undo(day_dir)
+            self._sync(day)
+            return self._failed(day, _why(err))
+        except BaseException:  # stopped (SIGTERM, Ctrl-C): leave the folder as it was
+            _undo(day_dir)
+            raise
+        self._sync(day)
+        checkpoint("catalog-synced")
+        self._succeeded(day, stats)
+        return Outcome(day, "compacted", f"{video} from {len(inputs)} segments", stats)
+
+    def _encode_and_verify(self, day: str, day_dir: Path, journal: Journal) -> dict:
+        temp = day_dir / temp_name(journal.video)
+        inputs = journal.inputs
+        list_file = day_dir / CONCAT_LIST
+        durable.write_atomic(list_file, concat_list(day_dir, inputs).encode())
+        checkpoint("concat-written")
+        started = time.monotonic()
+        self._encode(day, day_dir, list_file, temp, inputs)
+        seconds = time.monotonic() - started
+        checkpoint("encoded")
+        durable.fsync_file(temp)
+        checkpoint("temp-synced")
+        layout = verify_video(temp, inputs)
+        checkpoint("verified")
+        size = temp.stat().st_size
+        index = build(journal.video, size, layout, spans_of(inputs))
+        durable.write_atomic(day_dir / sidecar_name(journal.video),
+                             dump(index, spans_of(inputs), day=day))
+        checkpoint("index-written")
+        journal.sha512 = write_checksum(day_dir, journal.video, temp)
+        checkpoint("checksum-written")
+        journal.phase = "verified"
+        durable.write_atomic(day_dir / JOURNAL, journal.dumps())
+        checkpoint("journal-verified")
+        return _stats(inputs, size, seconds)
+
+    def _encode(self, day: str, day_dir: Path, list_file: Path, temp: Path,
+                inputs: list[Input]) -> None:
+        total = sum(i.duration for i in inputs)
+        fps = next((1 / i.duration * i.frames for i in inputs if i.duration), None)
+        breaks = [s.offset for s, i in zip(spans_of(inputs), inputs) if i.discontinuity and s.offset]
+        comment = f"cctv-server {day}, first segment {inputs[0].name}"
+        argv = compact_argv(self.binary, list_file, temp, self.profile, fps, breaks,
+                            inputs[0].wall, comment)
+        report = _Throttled(lambda done: self._progress(day, done, total))
+        ffmpeg_job.run(argv, report, on_start=lambda: checkpoint("encoding"))
+        self._progress(day, total, total)
+
+    def _progress(self, day: str, done: float, total: float) -> None:
+        percent = min(100.0, 100.0 * done / total) if total else 0.0
+        self.catalog.set_compaction(day, state="compacting", percent=percent, updated=time.time())
+        self.on_progress(day, done, total)
+
+    def _failed(self, day: str, reason: str) -> Outcome:
+        row = self.catalog.compaction(day) or {}
+        failures = (row.get("failures") or 0) + 1
+        retry = time.time() + schedule.backoff(failures)
+        log.error("%s: compaction failed (%s); segments kept, retry in %.0f s",
+                  day, reason, retry - time.time())
+        self.catalog.set_compaction(day, state="failed", reason=reason, failures=failures,
+                                    retry_at=retry, percent=None, updated=time.time())
+        return Outcome(day, "failed", reason)
+
+    def _succeeded(self, day: str, stats: dict) -> None:
+        self.catalog.set_compaction(day, state="compacted", reason=None, failures=0,
+                                    retry_at=None, percent=100.0, updated=time.time(), **stats)
+        checkpoint("state-recorded")
+
+    def _sync(self, day: str) -> None:
+        self.catalog.sync_day(self.root, day, time.time(), self.settings.stable_seconds,
+                              self.settings.tz)
+
+
+class _Throttled:
+    """Calls through at most once a second, so a long encode does not hammer the catalog."""
+
+    def __init__(self, fn: Callable[[float], None]):
+        self.fn, self.last = fn, 0.0
+
+    def __call__(self, done: float) -> None:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY:
+            self.last = now
+            self.fn(done)
+
+
+def _undo(day_dir: Path) -> None:
+    """Roll back a failed job (or finish it, if its video already stands verified)."""
+    try:
+        recover(day_dir)
+    except (OSError, CctvError) as err:  # the journal stays: the next start tries again
+        log.error("%s: cleaning up after a failed compaction failed too: %s", day_dir.name, err)
+
+
+def _input(name: str, st: os.stat_result, found: decode.Decoded,
+           placed: timeline.Placed | None, prev: Input | None) -> Input:
+    """An Input; its wall-clock start from the catalog's placement, else running on from prev."""
+    if placed is not None:
+        wall, disc = placed.start, placed.discontinuity
+    elif prev is not None:
+        wall, disc = prev.wall + prev.duration, True
+    else:
+        wall, disc = st.st_mtime - found.duration, True
+    return Input(name, st.st_size, st.st_mtime_ns, found.frames, found.duration, wall,
+                 disc or prev is None, damaged=found.error is not None)
+
+
+def _stats(inputs: list[Input], size: int, seconds: float) -> dict:
+    input_size = sum(i.size for i in inputs)
+    footage = sum(i.duration for i in inputs)
+    return {
+        "input_size": input_size, "output_size": size,
+        "ratio": input_size / size if size else None,
+        "realtime": footage / seconds if seconds else None, "seconds": seconds,
+    }
+
+
+def _why(err: Exception) -> str:
+    if isinstance(err, OSError):
+        return f"{err.strerror or err} ({getattr(err, 'filename', '') or ''})".replace(" ()", "")
+    return str(err).splitlines()[-1][:500] if str(err) else type(err).__name__
+
+
+# --- verification -----------------------------------------------------------------------
+
+
+def verify_video(path: Path, inputs: list[Input]) -> mp4frag.Layout:
+    """The video decodes end to end, holds the inputs' frames and duration, and is fragmented."""
+    out = decode.decode(path)
+    if out.error:
+        raise VerifyError(f"the new video does not decode to its end: {out.error}")
+    want = sum(i.frames for i in inputs)
+    slack = tolerance(inputs)
+    if abs(out.frames - want) > slack:
+        raise VerifyError(f"the new video has {out.frames} frames, the segments {want}")
+    length = sum(i.duration for i in inputs)
+    if abs(out.duration - length) > (slack + 1) * out.frame_duration + 1e-3:
+        raise VerifyError(f"the new video lasts {out.duration:.3f} s, the segments {length:.3f} s")
+    layout = mp4frag.layout(path)
+    if abs(layout.duration - out.duration) > (slack + 1) * out.frame_duration + 1e-3:
+        raise VerifyError(f"the new video's fragments last {layout.duration:.3f} s, "
+                          f"its frames {out.duration:.3f} s")
+    return layout
+
+
+def write_checksum(day_dir: Path, video: str, data_file: Path) -> str:
+    """Write `video.sha512sum` for the bytes of data_file, then read both back and compare."""
+    digest = durable.sha512(data_file)
+    target = day_dir / checksum_name(video)
+    durable.write_atomic(target, durable.checksum_line(digest, video).encode())
+    parsed = durable.parse_checksum(target.read_text())
+    if parsed != (digest, video) or durable.sha512(data_file) != digest:
+        raise VerifyError(f"{target.name} does not match the bytes on disk")
+    return digest
+
+
+# --- commit, rollback, recovery ----------------------------------------------------------
+
+
+def commit(day_dir: Path, journal: Journal) -> None:
+    """Give the verified temp file its final name, then delete exactly the inputs."""
+    temp, video = day_dir / temp_name(journal.video), day_dir / journal.video
+    if video.exists():
+        raise VerifyError(f"{video.name} appeared while it was being made; nothing deleted")
+    os.rename(temp, video)
+    checkpoint("renamed")
+    durable.fsync_dir(day_dir)
+    checkpoint("renamed-synced")
+    finish(day_dir, journal)
+
+
+def finish(day_dir: Path, journal: Journal) -> None:
+    """Delete the inputs that are unchanged since they went in, then the journal."""
+    for n, item in enumerate(journal.inputs, 1):
+        path = day_dir / item.name
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        if (st.st_size, st.st_mtime_ns) == (item.size, item.mtime_ns):
+            path.unlink()
+            checkpoint(f"deleted-{n}")
+        else:  # rewritten since it went in: it is new footage, a later pass compacts it
+            log.warning("%s/%s changed after it was compacted; kept", day_dir.name, item.name)
+    durable.fsync_dir(day_dir)
+    checkpoint("deletions-synced")
+    durable.remove(day_dir / CONCAT_LIST)
+    durable.remove(day_dir / JOURNAL)
+    durable.fsync_dir(day_dir)
+    checkpoint("journal-removed")
+    log.info("%s: %s is final; %d segments deleted", day_dir.name, journal.video,
+             len(journal.inputs))
+
+
+def rollback(day_dir: Path, journal: Journal | None) -> None:
+    """Undo an unfinished job: remove what it made, touch no segment, the journal last."""
+    names = [CONCAT_LIST]
+    if journal is not None:
+        names += [temp_name(journal.video), sidecar_name(journal.video)]
+        if not (day_dir / journal.video).exists():  # else the checksum is that video's own
+            names.append(checksum_name(journal.video))
+    for name in names:
+        durable.remove(day_dir / name)
+    checkpoint("rolled-back")
+    durable.remove(day_dir / JOURNAL)
+    durable.fsync_dir(day_dir)
+
+
+def read_journal(day_dir: Path) -> Journal | None | bool:
+    """The journal; None when there is none; False when it cannot be read."""
+    try:
+        return Journal.loads((day_dir / JOURNAL).read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        log.error("%s: unreadable journal (%s)", day_dir.name, err)
+        return False
+
+
+def recover(day_dir: Path) -> str | None:
+    """Finish or undo an interrupted job in a day folder; call with the day locked."""
+    journal = read_journal(day_dir)
+    if journal is None:
+        _remove_strays(day_dir)
+        return None
+    if journal is False:
+        _remove_strays(day_dir)
+        durable.remove(day_dir / JOURNAL)
+        return "rolled back (unreadable journal)"
+    if journal.phase == "verified" and _roll_forward(day_dir, journal):
+        return f"finished {journal.video}"
+    rollback(day_dir, journal)
+    log.warning("%s: rolled back the unfinished %s; segments kept", day_dir.name, journal.video)
+    return f"rolled back {journal.video}"
+
+
+def _roll_forward(day_dir: Path, journal: Journal) -> bool:
+    """Finish a job whose video was verified; False when its bytes no longer match."""
+    temp, video = day_dir / temp_name(journal.video), day_dir / journal.video
+    if not video.exists():
+        if not temp.exists() or durable.sha512(temp) != journal.sha512:
+            return False
+        write_checksum(day_dir, journal.video, temp)
+        os.rename(temp, video)
+        checkpoint("recover-renamed")
+        durable.fsync_dir(day_dir)
+    elif durable.sha512(video) != journal.sha512:
+        _set_aside(day_dir, journal.video, "its bytes changed after verification")
+        return False
+    finish(day_dir, journal)
+    return True
+
+
+def _set_aside(day_dir: Path, video: str, reason: str) -> None:
+    """Move a video that failed its check into quarantine: it must not stand as final."""
+    folder = day_dir / recordings.QUARANTINE
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{video}.unverified-{int(time.time())}"
+    os.rename(day_dir / video, target)
+    durable.fsync_dir(day_dir)
+    log.error("%s/%s moved to %s: %s", day_dir.name, video, target, reason)
+
+
+def _remove_strays(day_dir: Path) -> None:
+    """Temp files with no journal (made by hand, or by an older version) are never final."""
+    for name in os.listdir(day_dir):
+        if name.startswith(".video") and name.endswith(".partial"):
+            durable.remove(day_dir / name)
+            log.warning("%s: removed stray %s", day_dir.name, name)
+
+
+def quarantine(day_dir: Path, name: str, reason: str) -> Path:
+    """Move a segment that cannot be decoded to DAY/quarantine/, with the reason beside it."""
+    folder = day_dir / recordings.QUARANTINE
+    folder.mkdir(exist_ok=True)
+    target = folder / name
+    if target.exists():
+        target = folder / f"{name}.{int(time.time())}"
+    os.rename(day_dir / name, target)
+    note = target.with_name(target.name + ".reason.txt")
+    durable.write_atomic(note, (reason.strip() + "\n").encode())
+    durable.fsync_dir(day_dir)
+    log.warning("quarantined %s/%s: %s", day_dir.name, name, reason)
+    return target
+
+
+def days_with_journals(root: Path) -> list[str]:
+    return [d for d in recordings.list_days(root) if (root / d / JOURNAL).exists()]
+
+
+def recover_all(root: Path) -> dict[str, str]:
+    """Finish or undo the interrupted jobs of every day (skipping days another process holds)."""
+    done = {}
+    for day in days_with_journals(root):
+        with day_lock(root / day) as locked:
+            if locked:
+                what = recover(root / day)
+                if what:
+                    done[day] = what
+    return done
+

@@ -1,0 +1,158 @@
+"""Which days to compact and when: one pass over the root, and the daemon that watches, sleeps and compacts."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from asyncinotify import Inotify, Mask
+
+from . import compactor as compaction
+from . import encoding, ffmpeg, recordings, schedule
+from .catalog import Catalog
+from .compactor import Compactor, Outcome
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+ROOT_EVENTS = Mask.CREATE | Mask.MOVED_TO | Mask.ONLYDIR
+DAY_EVENTS = Mask.CLOSE_WRITE | Mask.MOVED_TO | Mask.CREATE | Mask.DELETE | Mask.MOVED_FROM
+SETTLE_EVENTS = 5.0  # seconds: a burst of uploads is looked at once, not per file
+NICE = 19
+
+
+def profile_for(settings: Settings, cores: int | None = None) -> encoding.Profile:
+    """The encoder profile the settings ask for, with threads for one job on this machine."""
+    cores = cores or os.cpu_count() or 1
+    keyint = round(settings.keyint) if settings.keyint else None
+    return encoding.profile_from(settings.codec, settings.preset, settings.crf, keyint,
+                                 settings.denoise, threads=encoding.encoder_threads(cores, 1))
+
+
+def make_compactor(settings: Settings, on_progress=None) -> Compactor:
+    catalog = Catalog(settings.catalog_path)
+    return Compactor(settings, catalog, profile_for(settings), ffmpeg.locate(settings.ffmpeg),
+                     on_progress)
+
+
+def last_arrival(day_dir: Path) -> float | None:
+    """When the newest segment arrived: its ctime, which an uploader cannot set back."""
+    segments, _ = recordings.list_day(day_dir)
+    return max((st.st_ctime for st in segments.values()), default=None)
+
+
+def candidates(c: Compactor, settle: float, now: float,
+               respect_backoff: bool = True) -> list[schedule.Candidate]:
+    """Every day with segments and when it may be compacted; each eligibility is recorded."""
+    found = []
+    rows = c.catalog.compactions()
+    for day in recordings.list_days(c.root):
+        arrival = last_arrival(c.root / day)
+        if arrival is None:
+            continue
+        row = rows.get(day) or {}
+        retry = row.get("retry_at") if respect_backoff and row.get("state") == "failed" else None
+        cand = schedule.candidate(day, c.settings.tz, settle, c.settings.quiet, arrival, retry)
+        if row.get("eligible_at") != cand.ready_at:
+            c.catalog.set_compaction(day, eligible_at=cand.ready_at)
+        found.append(cand)
+    return found
+
+
+def recover(c: Compactor) -> dict[str, str]:
+    """Finish or undo interrupted jobs, then bring the catalog up to date with what changed."""
+    done = compaction.recover_all(c.root)
+    for day, what in done.items():
+        log.warning("%s: interrupted compaction %s", day, what)
+        c.catalog.sync_day(c.root, day, time.time(), c.settings.stable_seconds, c.settings.tz)
+    return done
+
+
+def run_pass(c: Compactor, days: list[str], stop: threading.Event | None = None) -> list[Outcome]:
+    """Compact the given days one at a time, oldest first."""
+    outcomes = []
+    for day in sorted(days):
+        if stop is not None and stop.is_set():
+            break
+        outcome = c.compact_day(day)
+        log.info("%s: %s %s", day, outcome.status, outcome.message)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def lower_priority() -> None:
+    """Lowest CPU priority and idle IO class, inherited by ffmpeg, so serving stays responsive."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, max(NICE, os.getpriority(os.PRIO_PROCESS, 0)))
+    except OSError as err:
+        log.warning("cannot lower CPU priority: %s", err)
+    ionice = shutil.which("ionice")
+    if ionice:
+        proc = subprocess.run([ionice, "-c", "3", "-p", str(os.getpid())], capture_output=True)
+        if proc.returncode:
+            log.warning("ionice failed: %s", proc.stderr.decode(errors="replace").strip())
+    else:
+        log.info("no ionice on this machine; the compactor runs at normal IO priority")
+
+
+class Daemon:
+    """The standalone compactor: recover, then compact each day as it becomes eligible."""
+
+    def __init__(self, c: Compactor, settle: float, clock: Callable[[], float] = time.time):
+        self.c = c
+        self.settle = settle
+        self.clock = clock
+        self._not_before: dict[str, float] = {}  # skipped days (busy, low disk) wait a rescan
+
+    def run(self, stop: threading.Event) -> None:
+        recover(self.c)
+        with Inotify() as inotify:
+            self._watch(inotify, self.c.root, ROOT_EVENTS)
+            for day in recordings.list_days(self.c.root):
+                self._watch(inotify, self.c.root / day, DAY_EVENTS)
+            while not stop.is_set():
+                wake = self._step(stop)
+                self._wait(inotify, stop, wake)
+
+    def _step(self, stop: threading.Event) -> float:
+        """Compact the oldest due day, if any; return how long to sleep before looking again."""
+        now = self.clock()
+        cands = candidates(self.c, self.settle, now)
+        ready = [d for d in schedule.due(cands, now) if self._not_before.get(d, 0) <= now]
+        if ready:
+            for outcome in run_pass(self.c, ready[:1], stop):
+                if outcome.status == "skipped":
+                    self._not_before[outcome.day] = now + self.c.settings.rescan_interval
+            return 0.0
+        wake = schedule.next_wakeup(cands, now)
+        interval = self.c.settings.rescan_interval
+        return interval if wake is None else max(0.0, min(interval, wake - now))
+
+    def _wait(self, inotify: Inotify, stop: threading.Event, seconds: float) -> None:
+        """Sleep until `seconds` pass, stop is set, or the root changes (then a little longer)."""
+        deadline = time.monotonic() + seconds
+        while not stop.is_set() and time.monotonic() < deadline:
+            inotify.sync_timeout = min(1.0, max(0.0, deadline - time.monotonic()))
+            event = inotify.sync_get()
+            if event is not None:
+                self._on_event(inotify, event)
+                deadline = min(deadline, time.monotonic() + SETTLE_EVENTS)
+
+    def _on_event(self, inotify: Inotify, event) -> None:
+        if event.watch is None or event.name is None:
+            return
+        if Path(event.watch.path) == self.c.root and recordings.is_day_name(str(event.name)):
+            self._watch(inotify, self.c.root / str(event.name), DAY_EVENTS)
+
+    @staticmethod
+    def _watch(inotify: Inotify, path: Path, mask: Mask) -> None:
+        try:
+            inotify.add_watch(path, mask)
+        except OSError as err:  # the watch limit, or the folder went: the rescan still sees it
+            log.warning("cannot watch %s (%s); relying on the periodic rescan", path, err)

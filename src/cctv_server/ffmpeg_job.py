@@ -1,0 +1,75 @@
+"""A long ffmpeg job (a day's encode): `-progress` fed to a callback, dies with its parent, stderr kept."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+
+from .errors import FFmpegError
+from .ffmpeg import STDERR_TAIL
+
+PR_SET_PDEATHSIG = 1
+STALL_SECONDS = 600.0  # no progress line for this long: ffmpeg is stuck, not slow
+
+
+def progress_args() -> list[str]:
+    return ["-progress", "pipe:1", "-nostats"]
+
+
+def run(argv: Sequence[str], on_progress: Callable[[float], None] | None = None,
+        stall: float = STALL_SECONDS, on_start: Callable[[], None] | None = None) -> None:
+    """Run ffmpeg to completion; `on_progress(seconds written)`; FFmpegError with stderr's tail."""
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=errors, preexec_fn=_die_with_parent)
+        try:
+            if on_start:
+                on_start()
+            _follow(proc, on_progress or (lambda s: None), stall)
+            code = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if code != 0:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace")[-STDERR_TAIL:].strip()
+            raise FFmpegError(f"ffmpeg exited {code}: {tail or 'no message'}")
+
+
+def _follow(proc: subprocess.Popen, on_progress: Callable[[float], None], stall: float) -> None:
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    buffer = b""
+    last = time.monotonic()
+    while True:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
+            if time.monotonic() - last > stall:
+                proc.kill()
+                raise FFmpegError(f"ffmpeg made no progress for {stall:.0f} s")
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return
+        last = time.monotonic()
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            if line.startswith(b"out_time_us=") and line[12:].strip().isdigit():
+                on_progress(int(line[12:]) / 1e6)
+
+
+def _die_with_parent() -> None:
+    """In the child: the kernel sends SIGKILL when the compactor dies, so no orphan encode runs on."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the orphan finishes into an unlinked temp
+        pass

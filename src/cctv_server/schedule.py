@@ -1,0 +1,88 @@
+"""Pure: when a day may be compacted, in what order, how failures back off, and the state a day shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from .recordings import day_bounds
+
+BACKOFF_FIRST = 300.0  # seconds after the first failure
+BACKOFF_MAX = 86400.0
+STALE_PROGRESS = 120.0  # a "compacting" row not updated this long belongs to a dead process
+
+
+def eligible_at(day: str, tz: ZoneInfo, settle: float, quiet: float,
+                last_arrival: float | None) -> float:
+    """Unix time from which a day may be compacted.
+
+    `settle` counts from the end of the local day (so a 23- or 25-hour day ends when it really
+    ends); `quiet` from the last segment to arrive. The quiet period is never longer than the
+    settle, so `--settle 0` means "now".
+    """
+    settled = day_bounds(day, tz)[1] + settle
+    if last_arrival is None:
+        return settled
+    return max(settled, last_arrival + min(quiet, settle))
+
+
+def backoff(failures: int) -> float:
+    """Seconds to wait before retrying a day that failed `failures` times in a row."""
+    if failures <= 0:
+        return 0.0
+    return min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (failures - 1))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A day that has segments, and when it may be compacted next."""
+
+    day: str
+    ready_at: float  # eligibility, or the retry time after a failure, whichever is later
+
+
+def candidate(day: str, tz: ZoneInfo, settle: float, quiet: float, last_arrival: float | None,
+              retry_at: float | None = None) -> Candidate:
+    ready = eligible_at(day, tz, settle, quiet, last_arrival)
+    return Candidate(day, max(ready, retry_at or 0.0))
+
+
+def due(candidates: Iterable[Candidate], now: float) -> list[str]:
+    """Days ready now, oldest first: the oldest footage is the most settled and the largest debt."""
+    return sorted(c.day for c in candidates if c.ready_at <= now)
+
+
+def next_wakeup(candidates: Iterable[Candidate], now: float) -> float | None:
+    """The earliest future moment a day becomes ready, if any."""
+    future = [c.ready_at for c in candidates if c.ready_at > now]
+    return min(future) if future else None
+
+
+@dataclass(frozen=True)
+class DayState:
+    """What the index page and `status` say about a day's compaction."""
+
+    kind: str  # "segments only", "waiting", "compacting", "compacted", "failed"
+    text: str
+
+
+def day_state(*, segments: int, videos: int, video_size: int, row: dict | None,
+              ready_at: float | None, now: float, clock, size) -> DayState:
+    """The state of one day from its catalog counts and compaction row; `clock`/`size` format."""
+    row = row or {}
+    if row.get("state") == "compacting" and now - (row.get("updated") or 0) < STALE_PROGRESS:
+        return DayState("compacting", f"compacting ({row.get('percent') or 0:.0f}%)")
+    if segments and row.get("state") == "failed":
+        retry = f", retry at {clock(row['retry_at'])}" if row.get("retry_at") else ""
+        return DayState("failed", f"failed ({row.get('reason') or 'unknown'}{retry})")
+    if segments and ready_at is not None and ready_at > now:
+        prefix = "compacted, late segments " if videos else ""
+        return DayState("waiting", f"{prefix}waiting (eligible at {clock(ready_at)})")
+    if segments:
+        return DayState("segments only", "segments only" + (" + compacted video" if videos else ""))
+    if videos:
+        ratio = row.get("ratio")
+        return DayState("compacted", f"compacted ({size(video_size)}"
+                        + (f", {ratio:.1f}x smaller)" if ratio else ")"))
+    return DayState("segments only", "empty")

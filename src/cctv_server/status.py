@@ -1,0 +1,23 @@
+"""The compaction state of each day, read from the catalog: for the index page and `cctv-server status`."""
+
+from __future__ import annotations
+
+from .catalog import Catalog, DaySummary
+from .config import Settings
+from .schedule import DayState, day_state, eligible_at
+
+
+def states(catalog: Catalog, settings: Settings, now: float, clock, size) -> dict[str, DayState]:
+    """day -> its state; `clock(seconds)` and `size(bytes)` format the text."""
+    rows = catalog.compactions()
+    return {d.day: state_of(d, rows.get(d.day), settings, now, clock, size) for d in catalog.days()}
+
+
+def state_of(d: DaySummary, row: dict | None, settings: Settings, now: float, clock,
+             size) -> DayState:
+    ready = (row or {}).get("eligible_at")
+    if ready is None and d.segments:
+        # No compactor has looked at this day yet: the catalog's arrival time is the best guess.
+        ready = eligible_at(d.day, settings.tz, settings.settle, settings.quiet, d.last_arrival)
+    return day_state(segments=d.segments + d.errors, videos=d.videos, video_size=d.video_size,
+                     row=row, ready_at=ready, now=now, clock=clock, size=size)
