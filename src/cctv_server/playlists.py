@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 from collections import OrderedDict
@@ -68,18 +69,16 @@ class Playlists:
         return hls.render(self.entries(days), self.tz, playlist_type=playlist_type, ended=ended)
 
     def entries(self, days: list[str]) -> list[hls.Entry]:
-        """Every playable entry of these days in order: compacted videos, then segments."""
+        """Every playable entry of these days in wall-clock order: videos' fragments and segments."""
         entries: list[hls.Entry] = []
         prev: Placed | None = None
         for day in days:
             videos = self.video_entries(day, self.catalog)
             if videos:
-                entries += videos
                 prev = None  # the segments after a video start a new timeline
             placed = list(timeline.place(self.catalog.segments(day), prev))
-            if placed and videos:
-                placed[0] = Placed(placed[0].segment, placed[0].start, True)
-            entries += hls.entries_from(placed)
+            entries += _by_wall_clock(videos, hls.entries_from(placed)) if videos else \
+                hls.entries_from(placed)
             prev = placed[-1] if placed else prev
         return entries
 
@@ -113,6 +112,16 @@ class Playlists:
                 self._cache.popitem(last=False)
         self._cache.move_to_end(key)
         return found
+
+
+def _by_wall_clock(videos: list[hls.Entry], segments: list[hls.Entry]) -> list[hls.Entry]:
+    """Late segments among a compacted day's fragments by start time; a change of file is a break."""
+    merged = sorted(videos + segments, key=lambda e: e.start)  # stable: ties keep video first
+    out: list[hls.Entry] = []
+    for e in merged:
+        switched = bool(out) and out[-1].init != e.init  # another video, or video <-> segments
+        out.append(dataclasses.replace(e, discontinuity=e.discontinuity or switched))
+    return out
 
 
 def _day_number(day: str) -> int:

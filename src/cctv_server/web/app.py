@@ -17,6 +17,7 @@ from ..config import Settings
 from ..errors import CctvError
 from ..playlists import Playlists
 from ..recordings import Root
+from ..videoindex import VideoEntries
 from ..watcher import Watcher
 from . import routes
 
@@ -31,7 +32,8 @@ class State:
         self.settings = settings
         self.root = Root(Path(settings.root))
         self.catalog = Catalog(settings.catalog_path)
-        self.playlists = Playlists(self.catalog, settings.tz, settings.live_window)
+        self.playlists = Playlists(self.catalog, settings.tz, settings.live_window,
+                                   VideoEntries(Path(settings.root)))
         self.templates = Environment(
             loader=PackageLoader("cctv_server.web", "templates"),
             autoescape=select_autoescape(),

@@ -12,7 +12,7 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from .. import clips, export, ffmpeg, hls
+from .. import clips, export, ffmpeg, hls, status
 from ..playlists import Rendered
 from . import format
 
@@ -33,6 +33,8 @@ async def index(request: Request) -> HTMLResponse:
         size=format.size,
         clock=lambda s, day=None: format.clock(s, tz, day),
         timezone=state.settings.timezone,
+        states=status.states(state.catalog, state.settings, time.time(),
+                             lambda s: format.clock(s, tz), format.size),
     )
     return HTMLResponse(page)
 
