@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -197,7 +198,7 @@ class Compactor:
     def _compact_locked(self, day: str, day_dir: Path) -> Outcome:
         segments, videos = recordings.list_day(day_dir)
         if not segments:
-            self._sync(day)
+            self.sync(day)
             return Outcome(day, "nothing", "no segments")
         now = time.time()
         busy = [n for n, st in segments.items()
@@ -206,19 +207,19 @@ class Compactor:
             return Outcome(day, "skipped", f"{busy[0]} is still being written")
         inputs = self._inputs(day, day_dir, segments)
         if not inputs:
-            self._sync(day)
+            self.sync(day)
             return Outcome(day, "nothing", "no decodable segments (all quarantined)")
         short = self._disk_short(day_dir, inputs)
         if short:
             log.warning("%s: skipped, %s; will retry", day, short)
-            self.catalog.set_compaction(day, state="waiting", reason=short, updated=time.time())
+            self.record(day, state="waiting", reason=short, updated=time.time())
             return Outcome(day, "skipped", short)
         video = next_video_name(set(os.listdir(day_dir)))
         return self._run_job(day, day_dir, video, inputs)
 
     def _inputs(self, day: str, day_dir: Path, segments: dict) -> list[Input]:
         """Decode every segment in catalog order; quarantine those with no frames at all."""
-        self._sync(day)
+        self.sync(day)
         placed = {p.segment.name: p for p in timeline.place(self.catalog.segments(day))}
         inputs: list[Input] = []
         for name in sorted(segments, key=recordings.natural_key):
@@ -248,19 +249,19 @@ class Compactor:
         journal = Journal("encode", video, inputs, time.time())
         durable.write_atomic(day_dir / JOURNAL, journal.dumps())
         checkpoint("journal-written")
-        self.catalog.set_compaction(day, state="compacting", percent=0.0, reason=None,
+        self.record(day, state="compacting", percent=0.0, reason=None,
                                     updated=time.time())
         try:
             stats = self._encode_and_verify(day, day_dir, journal)
             commit(day_dir, journal)
         except (FFmpegError, VerifyError, OSError, mp4frag.NotFragmented) as err:
             _undo(day_dir)
-            self._sync(day)
+            self.sync(day)
             return self._failed(day, _why(err))
         except BaseException:  # stopped (SIGTERM, Ctrl-C): leave the folder as it was
             _undo(day_dir)
             raise
-        self._sync(day)
+        self.sync(day)
         checkpoint("catalog-synced")
         self._succeeded(day, stats)
         return Outcome(day, "compacted", f"{video} from {len(inputs)} segments", stats)
@@ -305,7 +306,7 @@ class Compactor:
 
     def _progress(self, day: str, done: float, total: float) -> None:
         percent = min(100.0, 100.0 * done / total) if total else 0.0
-        self.catalog.set_compaction(day, state="compacting", percent=percent, updated=time.time())
+        self.record(day, state="compacting", percent=percent, updated=time.time())
         self.on_progress(day, done, total)
 
     def _failed(self, day: str, reason: str) -> Outcome:
@@ -314,18 +315,29 @@ class Compactor:
         retry = time.time() + schedule.backoff(failures)
         log.error("%s: compaction failed (%s); segments kept, retry in %.0f s",
                   day, reason, retry - time.time())
-        self.catalog.set_compaction(day, state="failed", reason=reason, failures=failures,
+        self.record(day, state="failed", reason=reason, failures=failures,
                                     retry_at=retry, percent=None, updated=time.time())
         return Outcome(day, "failed", reason)
 
     def _succeeded(self, day: str, stats: dict) -> None:
-        self.catalog.set_compaction(day, state="compacted", reason=None, failures=0,
+        self.record(day, state="compacted", reason=None, failures=0,
                                     retry_at=None, percent=100.0, updated=time.time(), **stats)
         checkpoint("state-recorded")
 
-    def _sync(self, day: str) -> None:
-        self.catalog.sync_day(self.root, day, time.time(), self.settings.stable_seconds,
-                              self.settings.tz)
+    def record(self, day: str, **fields) -> None:
+        """Note a day's state for the page; a full disk or a busy catalog must not stop the job."""
+        try:
+            self.catalog.set_compaction(day, **fields)
+        except sqlite3.Error as err:
+            log.warning("%s: cannot record the compaction state (%s)", day, err)
+
+    def sync(self, day: str) -> None:
+        """Bring the catalog up to date; it is a cache of the disk, so failing here loses nothing."""
+        try:
+            self.catalog.sync_day(self.root, day, time.time(), self.settings.stable_seconds,
+                                  self.settings.tz)
+        except sqlite3.Error as err:
+            log.warning("%s: cannot update the catalog (%s); the next scan will", day, err)
 
 
 class _Throttled:

@@ -60,7 +60,7 @@ def candidates(c: Compactor, settle: float, now: float,
         retry = row.get("retry_at") if respect_backoff and row.get("state") == "failed" else None
         cand = schedule.candidate(day, c.settings.tz, settle, c.settings.quiet, arrival, retry)
         if row.get("eligible_at") != cand.ready_at:
-            c.catalog.set_compaction(day, eligible_at=cand.ready_at)
+            c.record(day, eligible_at=cand.ready_at)
         found.append(cand)
     return found
 
@@ -70,7 +70,7 @@ def recover(c: Compactor) -> dict[str, str]:
     done = compaction.recover_all(c.root)
     for day, what in done.items():
         log.warning("%s: interrupted compaction %s", day, what)
-        c.catalog.sync_day(c.root, day, time.time(), c.settings.stable_seconds, c.settings.tz)
+        c.sync(day)
     return done
 
 

@@ -1,0 +1,271 @@
+"""The real `cctv-server compact` on real segments: verified videos, quarantine, late footage, low disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import av
+import pytest
+
+from cctv_server import compactor, config, mp4frag
+from cctv_server.catalog import Catalog
+from cctv_server.playlists import Playlists
+from cctv_server.videoindex import VideoEntries
+
+from .conftest import UTC, count_frames
+
+DAY = "2024-05-01"
+START = dt.datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
+ENV = {"CCTV_TIMEZONE": "UTC", "CCTV_STABLE_SECONDS": "0", "CCTV_MIN_FREE": "0"}
+
+
+def cli(root: Path, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
+    """`cctv-server ARGS --root ROOT` as a real process."""
+    full_env = os.environ | ENV | env
+    command, *rest = args
+    return subprocess.run(
+        [sys.executable, "-m", "cctv_server.cli", command, "--root", str(root), *rest],
+        env=full_env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def compact(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return cli(root, "compact", "--settle", "0", *args, **env)
+
+
+def frames_in(ffmpeg_bin: str, paths) -> int:
+    return sum(count_frames(ffmpeg_bin, str(p)) for p in paths)
+
+
+def segment_names(day_dir: Path) -> list[str]:
+    return sorted(p.name for p in day_dir.glob("*.ts"))
+
+
+@pytest.fixture
+def day(tmp_path, record):
+    """Six 2-s segments of one camera run: 12 s, 120 frames."""
+    root = tmp_path / "root"
+    record(root, START, 12)
+    return root
+
+
+def test_a_day_is_compacted_to_one_verified_hevc_video(day, ffmpeg_bin):
+    day_dir = day / DAY
+    segments = sorted(day_dir.glob("*.ts"))
+    want = frames_in(ffmpeg_bin, segments)
+    started = time.monotonic()
+    proc = compact(day)
+    took = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    print(f"compacting 12 s of 160x90 footage with hevc took {took:.2f} s")
+    assert segment_names(day_dir) == []
+    assert sorted(p.name for p in day_dir.iterdir() if not p.name.startswith(".")) == [
+        "video.mp4", "video.mp4.sha512sum"]
+    check = subprocess.run(["sha512sum", "-c", "video.mp4.sha512sum"], cwd=day_dir,
+                           capture_output=True, text=True)
+    assert check.returncode == 0 and check.stdout.strip() == "video.mp4: OK"
+    assert count_frames(ffmpeg_bin, str(day_dir / "video.mp4")) == want == 120
+    with av.open(str(day_dir / "video.mp4")) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "hevc"
+        assert stream.codec_tag == "hvc1"
+        assert container.metadata["creation_time"].startswith("2024-05-01T10:00:00")
+
+
+def test_the_video_is_fragmented_and_its_fragments_cover_it(day):
+    assert compact(day, CCTV_CODEC="copy").returncode == 0
+    video = day / DAY / "video.mp4"
+    layout = mp4frag.layout(video)
+    assert layout.fragments[0].offset == layout.init_length
+    for a, b in zip(layout.fragments, layout.fragments[1:]):
+        assert b.offset >= a.offset + a.length
+        assert b.start == pytest.approx(a.start + a.duration)
+    assert layout.duration == pytest.approx(12.0)
+
+
+def test_a_camera_restart_plays_straight_through_and_keeps_its_wall_clock(tmp_path, record,
+                                                                          ffmpeg_bin):
+    root = tmp_path / "root"
+    first = record(root, START, 6)
+    later = START + dt.timedelta(minutes=5)
+    second = record(root, later, 4)  # a new run: its timestamps start over
+    want = frames_in(ffmpeg_bin, first + second)
+    assert compact(root).returncode == 0
+    video = root / DAY / "video.mp4"
+    assert count_frames(ffmpeg_bin, str(video)) == want
+    with av.open(str(video)) as container:
+        pts = [f.pts for f in container.decode(video=0)]
+    assert pts == sorted(pts) and len(set(pts)) == len(pts)  # monotonic: no jump back
+    entries = playlist_entries(root)
+    breaks = [e for e in entries if e.discontinuity]
+    assert [e.start for e in breaks] == [START.timestamp(), later.timestamp()]
+    assert sum(e.duration for e in entries) == pytest.approx(10.0)
+
+
+def playlist_entries(root: Path):
+    settings = config.load(env={}, flags={"root": root, "timezone": "UTC"})
+    catalog = Catalog(settings.catalog_path)
+    catalog.rescan(root, time.time(), 0, UTC, full=True)
+    return Playlists(catalog, UTC, 180, VideoEntries(root)).entries([DAY])
+
+
+def test_undecodable_segments_are_quarantined_with_a_reason_and_a_truncated_one_goes_in(
+        day, ffmpeg_bin):
+    day_dir = day / DAY
+    names = segment_names(day_dir)
+    (day_dir / names[1]).write_bytes(b"")  # zero bytes
+    (day_dir / names[2]).write_bytes(os.urandom(30_000))  # garbage
+    truncated = day_dir / names[4]
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2 + 77])
+    keep = [day_dir / n for n in names if n not in names[1:3]]
+    want = frames_in(ffmpeg_bin, keep)
+    proc = compact(day, CCTV_CODEC="copy")
+    assert proc.returncode == 0, proc.stderr
+    assert "quarantined" in proc.stderr
+    quarantined = sorted(p.name for p in (day_dir / "quarantine").iterdir())
+    assert quarantined == sorted([names[1], names[1] + ".reason.txt",
+                                  names[2], names[2] + ".reason.txt"])
+    assert (day_dir / "quarantine" / names[1]).stat().st_size == 0
+    assert (day_dir / "quarantine" / (names[1] + ".reason.txt")).read_text().strip()
+    assert segment_names(day_dir) == []
+    assert count_frames(ffmpeg_bin, str(day_dir / "video.mp4")) == want
+
+
+def test_late_segments_stay_playable_and_a_later_pass_compacts_them(day, record, ffmpeg_bin):
+    assert compact(day, CCTV_CODEC="copy").returncode == 0
+    late = record(day, START + dt.timedelta(minutes=30), 4)  # the camera's backlog, after the fact
+    entries = playlist_entries(day)
+    assert [e.uri for e in entries[-2:]] == [f"{DAY}/{p.name}" for p in late]
+    assert entries[-2].discontinuity
+    proc = compact(day, CCTV_CODEC="copy")
+    assert proc.returncode == 0, proc.stderr
+    day_dir = day / DAY
+    assert segment_names(day_dir) == []
+    assert (day_dir / "video-2.mp4").is_file()
+    check = subprocess.run(["sha512sum", "-c", "video.mp4.sha512sum", "video-2.mp4.sha512sum"],
+                           cwd=day_dir, capture_output=True)
+    assert check.returncode == 0
+    entries = playlist_entries(day)
+    assert {e.uri for e in entries} == {f"{DAY}/video.mp4", f"{DAY}/video-2.mp4"}
+    assert [e.start for e in entries] == sorted(e.start for e in entries)
+    assert count_frames(ffmpeg_bin, str(day_dir / "video-2.mp4")) == 40
+
+
+def test_a_late_segment_earlier_than_the_video_sorts_before_it(day, record):
+    assert compact(day, CCTV_CODEC="copy").returncode == 0
+    early = record(day, START - dt.timedelta(minutes=10), 2)
+    entries = playlist_entries(day)
+    assert entries[0].uri == f"{DAY}/{early[0].name}"
+    assert entries[1].uri == f"{DAY}/video.mp4" and entries[1].discontinuity
+
+
+def test_dry_run_says_what_it_would_do_and_changes_nothing(day):
+    before = sorted(p.name for p in (day / DAY).iterdir())
+    proc = compact(day, "--dry-run")
+    assert proc.returncode == 0
+    assert f"would compact {DAY}: 6 segments" in proc.stdout
+    assert sorted(p.name for p in (day / DAY).iterdir()) == before
+
+
+def test_a_day_that_has_not_settled_is_left_alone(tmp_path, record):
+    root = tmp_path / "root"
+    now = dt.datetime.now(UTC).replace(microsecond=0)
+    record(root, now - dt.timedelta(seconds=10), 4)
+    proc = cli(root, "compact")
+    assert proc.returncode == 0
+    assert "waiting, eligible at" in proc.stdout
+    assert not list(root.glob("*/video.mp4"))
+
+
+def test_status_prints_each_state_and_verify_names_a_rotten_day(day, record):
+    other = START + dt.timedelta(days=1)
+    record(day, other, 2)
+    assert compact(day, "--date", DAY, CCTV_CODEC="copy").returncode == 0
+    status = cli(day, "status", CCTV_SETTLE="48h", CCTV_QUIET="0")
+    assert f"{DAY}  compacted (" in status.stdout
+    assert "2024-05-02  segments only" in status.stdout
+    assert cli(day, "verify").returncode == 0
+    video = day / DAY / "video.mp4"
+    data = bytearray(video.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped bit's worth of rot
+    video.write_bytes(bytes(data))
+    proc = cli(day, "verify")
+    assert proc.returncode == 1
+    assert f"{DAY}/video.mp4" in proc.stderr and "MISMATCH" in proc.stderr
+
+
+def test_a_dst_day_is_compacted_with_its_wall_clock_across_the_change(tmp_path, record,
+                                                                      ffmpeg_bin):
+    london = ZoneInfo("Europe/London")
+    root = tmp_path / "root"
+    staging = tmp_path / "utc"
+    instant = dt.datetime(2024, 3, 31, 0, 59, 56, tzinfo=UTC)  # 4 s before clocks go forward
+    made = record(staging, instant, 8)
+    day_dir = root / "2024-03-31"
+    day_dir.mkdir(parents=True)
+    for i, path in enumerate(made):  # rename as a London camera names them: 00:59:56 ... 02:00:02
+        local = (instant + dt.timedelta(seconds=2 * i)).astimezone(london)
+        path.rename(day_dir / local.strftime("%H-%M-%S.ts"))
+    assert segment_names(day_dir) == ["00-59-56.ts", "00-59-58.ts", "02-00-00.ts", "02-00-02.ts"]
+    proc = compact(root, CCTV_TIMEZONE="Europe/London", CCTV_CODEC="copy")
+    assert proc.returncode == 0, proc.stderr
+    assert count_frames(ffmpeg_bin, str(day_dir / "video.mp4")) == 80
+    settings = config.load(env={}, flags={"root": root, "timezone": "Europe/London"})
+    catalog = Catalog(settings.catalog_path)
+    entries = Playlists(catalog, london, 180, VideoEntries(root)).entries(["2024-03-31"])
+    assert entries[0].start == instant.timestamp()
+    assert not any(e.discontinuity for e in entries[1:])  # 00:59:58 + 2 s is 02:00:00 BST
+
+
+def test_a_day_beyond_the_free_disk_is_skipped_and_retried_later(tmp_path, record, small_fs):
+    record(small_fs, START, 8)
+    cli(small_fs, "status")  # the catalog exists before the disk fills, as on a running server
+    filler = small_fs / ".filler"
+    free = os.statvfs(small_fs).f_bavail * os.statvfs(small_fs).f_frsize
+    filler.write_bytes(b"\0" * (free - 40_000))  # less than the copy profile's estimate is left
+    before = segment_names(small_fs / DAY)
+    proc = compact(small_fs, CCTV_CODEC="copy")
+    assert proc.returncode == 0
+    assert "not enough disk" in proc.stdout + proc.stderr
+    assert segment_names(small_fs / DAY) == before
+    assert not (small_fs / DAY / "video.mp4").exists()
+    filler.unlink()
+    assert compact(small_fs, CCTV_CODEC="copy").returncode == 0
+    assert (small_fs / DAY / "video.mp4").is_file()
+
+
+def test_running_out_of_disk_mid_encode_keeps_every_segment(tmp_path, record, small_fs):
+    record(small_fs, START, 8)
+    cli(small_fs, "status")  # the catalog exists before the disk fills, as on a running server
+    day_dir = small_fs / DAY
+    before = {p.name: p.read_bytes() for p in day_dir.glob("*.ts")}
+    filler = small_fs / ".filler"
+    free = os.statvfs(small_fs).f_bavail * os.statvfs(small_fs).f_frsize
+    need = int(sum(len(b) for b in before.values()) * compactor.SIZE_ESTIMATE["hevc"])
+    filler.write_bytes(b"\0" * (free - need - 250_000))  # passes the estimate; lossless: 600 KB
+    proc = compact(small_fs, CCTV_PRESET="ultrafast", CCTV_CRF="0")
+    assert proc.returncode == 1
+    assert "failed" in proc.stdout
+    assert {p.name: p.read_bytes() for p in day_dir.glob("*.ts")} == before
+    assert sorted(p.name for p in day_dir.iterdir()) == sorted(before)  # no temp, no journal
+    status = cli(small_fs, "status")
+    assert "failed (" in status.stdout and "retry at" in status.stdout
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 3 MB tmpfs: a real full disk (skips where mounting is not allowed)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+                          capture_output=True)
+    if proc.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here: " + proc.stderr.decode().strip())
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
