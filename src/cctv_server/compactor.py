@@ -42,11 +42,11 @@ class VerifyError(CctvError):
 
 
 def checkpoint(name: str) -> None:
-    """A named moment in a compaction; CCTV_CRASH_AT=name makes the process SIGKILL itself here.
+    """A named moment in a compaction; CCTVTEST_CRASH_AT=name makes the process SIGKILL itself here.
 
     This is how the crash tests stop a real compactor at exact moments; unset, it costs nothing.
     """
-    if os.environ.get("CCTV_CRASH_AT") == name:
+    if os.environ.get("CCTVTEST_CRASH_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -91,6 +91,7 @@ class Journal:
     inputs: list[Input]
     started: float
     sha512: str | None = None
+    stats: dict = field(default_factory=dict)  # sizes and speed, for the state row after a crash
 
     def dumps(self) -> bytes:
         return json.dumps(asdict(self), indent=1).encode()
@@ -192,13 +193,50 @@ class Compactor:
             if not locked:
                 return Outcome(day, "skipped", "another compactor is working on this day")
             checkpoint("locked")
-            recover(day_dir)
+            self._recover_locked(day)
             return self._compact_locked(day, day_dir)
+
+    def recover_all(self) -> dict[str, str]:
+        """Finish or undo interrupted jobs in every day that no other process is working on."""
+        done = {}
+        for day in days_with_journals(self.root):
+            with day_lock(self.root / day) as locked:
+                what = self._recover_locked(day) if locked else None
+            if what:
+                done[day] = what
+        self._settle_stale_rows()
+        return done
+
+    def _settle_stale_rows(self) -> None:
+        """A "compacting" row whose day no process holds was left by a killed job: correct it."""
+        for day, row in self.catalog.compactions().items():
+            if row.get("state") != "compacting" or not (self.root / day).is_dir():
+                continue
+            with day_lock(self.root / day) as locked:
+                if locked:
+                    segments, videos = recordings.list_day(self.root / day)
+                    done = videos and not segments
+                    self.record(day, state="compacted" if done else "waiting",
+                                percent=100.0 if done else None, updated=time.time())
+
+    def _recover_locked(self, day: str) -> str | None:
+        found = recover(self.root / day)
+        if found is None:
+            return None
+        what, stats = found
+        self.sync(day)
+        if stats:
+            self._succeeded(day, stats)
+        else:
+            self.record(day, state="waiting", percent=None, updated=time.time())
+        return what
 
     def _compact_locked(self, day: str, day_dir: Path) -> Outcome:
         segments, videos = recordings.list_day(day_dir)
         if not segments:
             self.sync(day)
+            if videos and (self.catalog.compaction(day) or {}).get("state") != "compacted":
+                self.record(day, state="compacted", percent=100.0, updated=time.time())
             return Outcome(day, "nothing", "no segments")
         now = time.time()
         busy = [n for n, st in segments.items()
@@ -253,6 +291,7 @@ class Compactor:
                                     updated=time.time())
         try:
             stats = self._encode_and_verify(day, day_dir, journal)
+            self.record(day, **stats)  # kept should we be killed before the end
             commit(day_dir, journal)
         except (FFmpegError, VerifyError, OSError, mp4frag.NotFragmented) as err:
             _undo(day_dir)
@@ -288,9 +327,10 @@ class Compactor:
         journal.sha512 = write_checksum(day_dir, journal.video, temp)
         checkpoint("checksum-written")
         journal.phase = "verified"
+        journal.stats = _stats(inputs, size, seconds)
         durable.write_atomic(day_dir / JOURNAL, journal.dumps())
         checkpoint("journal-verified")
-        return _stats(inputs, size, seconds)
+        return journal.stats
 
     def _encode(self, day: str, day_dir: Path, list_file: Path, temp: Path,
                 inputs: list[Input]) -> None:
@@ -486,8 +526,11 @@ def read_journal(day_dir: Path) -> Journal | None | bool:
         return False
 
 
-def recover(day_dir: Path) -> str | None:
-    """Finish or undo an interrupted job in a day folder; call with the day locked."""
+def recover(day_dir: Path) -> tuple[str, dict] | None:
+    """Finish or undo an interrupted job in a day folder; call with the day locked.
+
+    Returns what was done and, when a job was finished, its stats; None when there was no job.
+    """
     journal = read_journal(day_dir)
     if journal is None:
         _remove_strays(day_dir)
@@ -495,12 +538,12 @@ def recover(day_dir: Path) -> str | None:
     if journal is False:
         _remove_strays(day_dir)
         durable.remove(day_dir / JOURNAL)
-        return "rolled back (unreadable journal)"
+        return "rolled back (unreadable journal)", {}
     if journal.phase == "verified" and _roll_forward(day_dir, journal):
-        return f"finished {journal.video}"
+        return f"finished {journal.video}", journal.stats or {"output_size": None}
     rollback(day_dir, journal)
     log.warning("%s: rolled back the unfinished %s; segments kept", day_dir.name, journal.video)
-    return f"rolled back {journal.video}"
+    return f"rolled back {journal.video}", {}
 
 
 def _roll_forward(day_dir: Path, journal: Journal) -> bool:
@@ -557,14 +600,4 @@ def days_with_journals(root: Path) -> list[str]:
     return [d for d in recordings.list_days(root) if (root / d / JOURNAL).exists()]
 
 
-def recover_all(root: Path) -> dict[str, str]:
-    """Finish or undo the interrupted jobs of every day (skipping days another process holds)."""
-    done = {}
-    for day in days_with_journals(root):
-        with day_lock(root / day) as locked:
-            if locked:
-                what = recover(root / day)
-                if what:
-                    done[day] = what
-    return done
 

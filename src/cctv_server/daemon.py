@@ -13,7 +13,6 @@ from pathlib import Path
 
 from asyncinotify import Inotify, Mask
 
-from . import compactor as compaction
 from . import encoding, ffmpeg, recordings, schedule
 from .catalog import Catalog
 from .compactor import Compactor, Outcome
@@ -66,11 +65,10 @@ def candidates(c: Compactor, settle: float, now: float,
 
 
 def recover(c: Compactor) -> dict[str, str]:
-    """Finish or undo interrupted jobs, then bring the catalog up to date with what changed."""
-    done = compaction.recover_all(c.root)
+    """Finish or undo the interrupted jobs of every day, and say which."""
+    done = c.recover_all()
     for day, what in done.items():
         log.warning("%s: interrupted compaction %s", day, what)
-        c.sync(day)
     return done
 
 
