@@ -106,10 +106,17 @@ def read(day_dir: Path, video: str, size: int) -> VideoIndex:
 
 
 def entries(day: str, index: VideoIndex) -> list[hls.Entry]:
+    """Playlist entries, one per fragment, each a byte range of the video.
+
+    Each fragment's URI carries its number as a query the server ignores: ffmpeg's HLS client
+    (9.0) merges back-to-back byte ranges of one URI into one HTTP request and then decodes only
+    the first fragment; distinct URIs keep one request per fragment, as every player expects.
+    """
     uri = f"{day}/{index.video}"
     init = (uri, index.init_length, 0)
     return [
-        hls.Entry(uri, f.duration, f.wall, i == 0 or f.discontinuity, (f.length, f.offset), init)
+        hls.Entry(f"{uri}?fragment={i}", f.duration, f.wall, i == 0 or f.discontinuity,
+                  (f.length, f.offset), init)
         for i, f in enumerate(index.fragments)
     ]
 
