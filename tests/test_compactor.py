@@ -78,6 +78,21 @@ def test_a_day_is_compacted_to_one_verified_hevc_video(day, ffmpeg_bin):
         assert container.metadata["creation_time"].startswith("2024-05-01T10:00:00")
 
 
+@pytest.mark.parametrize("codec", ["hevc", "copy"])
+def test_audio_is_kept_across_a_camera_restart(tmp_path, record, ffmpeg_bin, codec):
+    root = tmp_path / "root"
+    made = record(root, START, 4, audio=True) + record(root, START + dt.timedelta(minutes=1), 4,
+                                                       audio=True)
+    want = frames_in(ffmpeg_bin, made)
+    proc = compact(root, CCTV_CODEC=codec)
+    assert proc.returncode == 0, proc.stderr
+    video = root / DAY / "video.mp4"
+    with av.open(str(video)) as container:
+        assert [s.type for s in container.streams] == ["video", "audio"]
+        assert sum(1 for _ in container.decode(audio=0)) > 0
+    assert count_frames(ffmpeg_bin, str(video)) == want
+
+
 def test_the_video_is_fragmented_and_its_fragments_cover_it(day):
     assert compact(day, CCTV_CODEC="copy").returncode == 0
     video = day / DAY / "video.mp4"
@@ -256,6 +271,7 @@ def test_running_out_of_disk_mid_encode_keeps_every_segment(tmp_path, record, sm
     assert sorted(p.name for p in day_dir.iterdir()) == sorted(before)  # no temp, no journal
     status = cli(small_fs, "status")
     assert "failed (" in status.stdout and "retry at" in status.stdout
+    assert "No space left on device" in status.stdout
 
 
 @pytest.fixture

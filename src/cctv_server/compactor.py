@@ -80,6 +80,7 @@ class Input:
     wall: float
     discontinuity: bool
     damaged: bool = False  # decoding stopped early: its readable frames still go in
+    repeated: int = 0  # frames sharing a timestamp already in the segment (a camera's glitch)
 
 
 @dataclass
@@ -118,16 +119,28 @@ def compact_argv(binary: str, list_file: Path, output: Path, profile: encoding.P
     argv = [binary, "-hide_banner", "-nostdin", "-loglevel", "error",
             "-f", "concat", "-safe", "0", "-i", str(list_file),
             "-map", "0:v:0", "-map", "0:a:0?", *encoding.video_args(profile, fps)]
+    if profile.codec != "copy":
+        # The encoder's default clock ticks once a frame: frames that a join shifts off that grid
+        # would round onto the same tick and players drop one. Keep the input's 90 kHz clock.
+        argv += ["-enc_time_base:v", "demux"]
     if keyframes_at and profile.codec != "copy":
         # A discontinuity starts a fragment, so each fragment's wall-clock time is exact.
         argv += ["-force_key_frames", ",".join(f"{t:.3f}" for t in keyframes_at)]
         # libx265 makes a forced keyframe a plain I frame unless told: MP4 needs a sync sample
         argv += ["-forced-idr", "1"] if profile.codec == "hevc" else []
     stamp = dt.datetime.fromtimestamp(creation, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    argv += [*encoding.audio_args(profile), "-fps_mode", "passthrough",
+    argv += [*_audio_args(profile), "-fps_mode", "passthrough",
              "-metadata", f"creation_time={stamp}", "-metadata", f"comment={comment}",
              *FRAGMENTED, *ffmpeg_job.progress_args(), str(output)]
     return argv
+
+
+def _audio_args(profile: encoding.Profile) -> list[str]:
+    # Copied audio runs a little past each segment's video, so at every join its timestamps step
+    # back and the MP4 muxer stops; re-encoded audio is re-timed. Audio costs ~nothing to encode.
+    if profile.codec == "copy":
+        return encoding.audio_args(encoding.PROFILES["h264"])
+    return encoding.audio_args(profile)
 
 
 def concat_list(day_dir: Path, inputs: list[Input]) -> str:
@@ -411,7 +424,7 @@ def _input(name: str, st: os.stat_result, found: decode.Decoded,
     else:
         wall, disc = st.st_mtime - found.duration, True
     return Input(name, st.st_size, st.st_mtime_ns, found.frames, found.duration, wall,
-                 disc or prev is None, damaged=found.error is not None)
+                 disc or prev is None, damaged=found.error is not None, repeated=found.repeated)
 
 
 def _stats(inputs: list[Input], size: int, seconds: float) -> dict:
@@ -425,9 +438,14 @@ def _stats(inputs: list[Input], size: int, seconds: float) -> dict:
 
 
 def _why(err: Exception) -> str:
+    """One line for the state row: an OSError's reason, or ffmpeg's first line naming an error."""
     if isinstance(err, OSError):
         return f"{err.strerror or err} ({getattr(err, 'filename', '') or ''})".replace(" ()", "")
-    return str(err).splitlines()[-1][:500] if str(err) else type(err).__name__
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    if not lines:
+        return type(err).__name__
+    named = [line for line in lines[1:] if "rror" in line or "No space" in line]
+    return (lines[0] if not named else f"{lines[0].split(':')[0]}: {named[0]}")[:500]
 
 
 # --- verification -----------------------------------------------------------------------
@@ -438,6 +456,8 @@ def verify_video(path: Path, inputs: list[Input]) -> mp4frag.Layout:
     out = decode.decode(path)
     if out.error:
         raise VerifyError(f"the new video does not decode to its end: {out.error}")
+    if out.repeated > sum(i.repeated for i in inputs):
+        raise VerifyError(f"{out.repeated} frames of the new video share a timestamp")
     want = sum(i.frames for i in inputs)
     slack = tolerance(inputs)
     if abs(out.frames - want) > slack:

@@ -22,6 +22,7 @@ class Decoded:
     fps: float | None
     audio: bool
     error: str | None = None  # why decoding stopped early, if it did
+    repeated: int = 0  # frames whose timestamp an earlier frame already had: players drop them
 
     @property
     def duration(self) -> float:
@@ -56,7 +57,8 @@ def _summary(times: list[float], fps: float | None, audio: bool, error: str | No
     if not times:
         return Decoded(0, None, None, 0.0, fps, audio, error or "no video frames")
     frame = _frame_duration(times) or (1 / fps if fps else DEFAULT_FRAME)
-    return Decoded(len(times), min(times), max(times), frame, fps, audio, error)
+    repeated = len(times) - len(set(times))
+    return Decoded(len(times), min(times), max(times), frame, fps, audio, error, repeated)
 
 
 def _frame_duration(times: list[float]) -> float | None:
