@@ -34,7 +34,7 @@ async def index(request: Request) -> HTMLResponse:
         clock=lambda s, day=None: format.clock(s, tz, day),
         timezone=state.settings.timezone,
         states=status.states(state.catalog, state.settings, time.time(),
-                             lambda s: format.clock(s, tz), format.size),
+                             lambda s: format.clock(s, tz, day=""), format.size),  # with date
     )
     return HTMLResponse(page)
 
