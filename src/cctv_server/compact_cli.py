@@ -180,10 +180,12 @@ def status_command(ctx: click.Context, root: Path | None) -> None:
 def verify_command(ctx: click.Context, root: Path | None, day: str | None) -> None:
     """Re-hash compacted videos against their .sha512sum files; exit 1 naming a mismatch."""
     settings = _settings(ctx, root=root)
+    if day is not None and not recordings.is_day_name(day):
+        raise click.BadParameter(f"{day!r} is not a YYYY-MM-DD date", param_hint="--date")
     days = [day] if day else recordings.list_days(settings.root)
     checked, bad = 0, []
     for d in days:
-        n, problems = verify.check_day(settings.root / recordings.parse_day(d).isoformat())
+        n, problems = verify.check_day(settings.root / d)
         checked += n
         bad += problems
     for p in bad:
