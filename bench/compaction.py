@@ -133,6 +133,7 @@ def measure_output(row: Row, out: Path, bench: Bench) -> Row:
 
 
 def encode_row(label: str, argv: list[str], out: Path, bench: Bench) -> Row:
+    print(f"  encoding {label} ...", file=sys.stderr, flush=True)
     timing = median_timing([timed([argv]) for _ in range(bench.repeat)])
     row = Row(label, bench.seconds / timing.wall, timing.cpu, argv=shlex.join(argv))
     return measure_output(row, out, bench)

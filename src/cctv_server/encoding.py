@@ -37,7 +37,7 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "hevc": Profile("hevc", "superfast", 32, 10),
+    "hevc": Profile("hevc", "superfast", 30, 10),
     "av1": Profile("av1", "12", 55, 10),
     "h264": Profile("h264", "veryfast", 28, 10),
     "copy": Profile("copy", "", 0, 10),
