@@ -48,7 +48,7 @@ def synthetic_year(catalog: Catalog, first: dt.date, days: int) -> None:
         ]
         with catalog._tx() as tx:
             tx.executemany("INSERT OR REPLACE INTO segment VALUES (?,?,?,?,?,?,?,?,?)", rows)
-            catalog._summarise(tx, day, 0, None, None)
+            catalog._summarise(tx, day, Path("/nonexistent") / day, None, None)
 
 
 def _clock(i: int) -> str:

@@ -30,6 +30,10 @@ def test_a_compacted_day_plays_through_ffmpegs_hls_client(tmp_path, record, serv
     assert '#EXT-X-MAP:URI="2024-05-01/video.mp4",BYTERANGE=' in response.text
     assert m.dates[0] == START and m.dates[m.discontinuities[0]] == START + dt.timedelta(minutes=5)
     assert count_frames(ffmpeg_bin, f"{srv.url}/playlist.php?date={DAY}") == want
+    section = srv.get("/").text.split(f'id="day-{DAY}"', 1)[1]
+    assert "<b>10s</b> recorded" in section  # the video's footage, though no segment is left
+    assert "from <b>10:00:00</b> to <b>10:05:04</b>" in section
+    assert "10:00:06–10:05:00 (4m 54s)" in section
 
 
 def test_serve_compacts_a_settled_day_in_a_niced_background_process(tmp_path, record, server):

@@ -20,7 +20,7 @@ def test_a_camera_restart_is_a_discontinuity_placed_by_its_name():
     placed = list(place([seg("a", 50 * CLOCK, name_time=T0), seg("b", 1 * CLOCK, name_time=T0 + 300)]))
     assert placed[1].discontinuity
     assert placed[1].start == T0 + 300
-    assert [(g.start, g.end) for g in gaps(placed)] == [(T0 + 10, T0 + 300)]
+    assert [(g.start, g.end) for g in gaps([(p.start, p.end) for p in placed])] == [(T0 + 10, T0 + 300)]
 
 
 def test_a_missing_segment_is_a_discontinuity_even_without_times_in_names():
@@ -46,3 +46,8 @@ def test_the_previous_days_last_segment_carries_across_midnight():
     today = list(place([seg("x.ts", 10 * CLOCK, mtime=T0 + 500)], yesterday[-1]))
     assert today[0].start == T0 + 10
     assert not today[0].discontinuity
+
+
+def test_gaps_are_measured_across_overlapping_and_unordered_footage():
+    spans = [(T0 + 100, T0 + 110), (T0, T0 + 50), (T0 + 40, T0 + 60)]
+    assert [(g.start, g.end) for g in gaps(spans)] == [(T0 + 60, T0 + 100)]

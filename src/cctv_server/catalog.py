@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import mpegts, recordings, timeline
+from . import mpegts, recordings, timeline, videoindex
 from .errors import CorruptSegment
 from .timeline import Segment
 
@@ -206,23 +206,22 @@ class Catalog:
             row = db.execute("SELECT version FROM day WHERE day = ?", (day,)).fetchone()
             changed = bool(fresh or gone or videos_changed or row is None)
             if changed:
-                self._summarise(db, day, _dir_mtime(day_dir), row, now if fresh else None)
+                self._summarise(db, day, day_dir, row, now if fresh else None)
             else:
                 db.execute(
                     "UPDATE day SET dir_mtime_ns = ? WHERE day = ?", (_dir_mtime(day_dir), day)
                 )
         return changed
 
-    def _summarise(self, db, day: str, dir_mtime: int, row, arrival: float | None) -> None:
-        """Recompute a day's index row from its segments and bump its version."""
+    def _summarise(self, db, day: str, day_dir: Path, row, arrival: float | None) -> None:
+        """Recompute a day's index row from its segments and videos, and bump its version."""
         placed = list(timeline.place(self.segments_in(db, day)))
         errors = db.execute(
             "SELECT count(*) FROM segment WHERE day = ? AND error IS NOT NULL", (day,)
         ).fetchone()[0]
-        vids = db.execute(
-            "SELECT count(*), coalesce(sum(size), 0) FROM video WHERE day = ?", (day,)
-        ).fetchone()
-        gaps = [[g.start, g.end] for g in timeline.gaps(placed)]
+        videos = db.execute("SELECT name, size FROM video WHERE day = ?", (day,)).fetchall()
+        spans = [(p.start, p.end) for p in placed] + _video_spans(day_dir, videos)
+        gaps = [[g.start, g.end] for g in timeline.gaps(spans)]
         db.execute(
             "INSERT INTO day (day, version, dir_mtime_ns, segments, errors, duration, size, first,"
             " last, gaps, videos, video_size, last_arrival) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -233,10 +232,11 @@ class Catalog:
             " videos = excluded.videos, video_size = excluded.video_size,"
             " last_arrival = coalesce(excluded.last_arrival, day.last_arrival)",
             (
-                day, (row[0] + 1) if row else 1, dir_mtime, len(placed), errors,
-                sum(p.segment.duration for p in placed), sum(p.segment.size for p in placed),
-                placed[0].start if placed else None, placed[-1].end if placed else None,
-                json.dumps(gaps), vids[0], vids[1], arrival,
+                day, (row[0] + 1) if row else 1, _dir_mtime(day_dir), len(placed), errors,
+                sum(end - start for start, end in spans), sum(p.segment.size for p in placed),
+                min(s for s, _ in spans) if spans else None,
+                max(e for _, e in spans) if spans else None,
+                json.dumps(gaps), len(videos), sum(size for _, size in videos), arrival,
             ),
         )
 
@@ -320,6 +320,19 @@ def _sync_videos(db: sqlite3.Connection, day: str, videos: dict[str, os.stat_res
         "INSERT INTO video VALUES (?, ?, ?, ?)", [(day, n, s, m) for n, (s, m) in now.items()]
     )
     return True
+
+
+def _video_spans(day_dir: Path, videos: list[tuple[str, int]]) -> list[tuple[float, float]]:
+    """The wall-clock spans of footage in a day's compacted videos, from their indexes."""
+    spans = []
+    for name, size in videos:
+        try:
+            index = videoindex.read(day_dir, name, size)
+        except (OSError, ValueError) as err:  # an unreadable video must not hide the day
+            log.warning("%s/%s: no index for the day's summary: %s", day_dir.name, name, err)
+            continue
+        spans += [(f.wall, f.wall + f.duration) for f in index.fragments]
+    return spans
 
 
 def _dir_mtime(path: Path) -> int:

@@ -87,10 +87,11 @@ class Gap:
         return self.end - self.start
 
 
-def gaps(placed: list[Placed], min_seconds: float = WALL_TOLERANCE) -> list[Gap]:
-    """Spans of wall-clock time between neighbouring segments with no footage."""
-    return [
-        Gap(a.end, b.start)
-        for a, b in zip(placed, placed[1:])
-        if b.start - a.end > min_seconds
-    ]
+def gaps(spans: list[tuple[float, float]], min_seconds: float = WALL_TOLERANCE) -> list[Gap]:
+    """Spans of wall-clock time with no footage between (start, end) spans of footage."""
+    found, covered = [], None
+    for start, end in sorted(spans):
+        if covered is not None and start - covered > min_seconds:
+            found.append(Gap(covered, start))
+        covered = end if covered is None else max(covered, end)
+    return found
