@@ -24,7 +24,7 @@ FRAMES = 120  # 12 s at 10 fps
 MOMENTS = [
     "locked", "quarantined", "journal-written", "concat-written", "encoding", "encoded",
     "temp-synced", "verified", "index-written", "checksum-written", "journal-verified",
-    "renamed", "renamed-synced", *[f"deleted-{n}" for n in range(1, SEGMENTS + 1)],
+    "measured", "renamed", "renamed-synced", *[f"deleted-{n}" for n in range(1, SEGMENTS + 1)],
     "deletions-synced", "journal-removed", "catalog-synced", "state-recorded",
 ]
 

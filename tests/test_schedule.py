@@ -87,3 +87,12 @@ def test_each_state_reads_as_the_page_shows_it():
 def test_a_compacting_row_left_by_a_dead_process_is_not_shown_as_compacting():
     found = state(segments=5, ready_at=10.0, row={"state": "compacting", "updated": 1.0})
     assert found.kind == "segments only"
+
+
+def test_a_compacted_day_shows_its_last_compactions_report_beside_its_videos_size():
+    row = {"state": "compacted", "input_size": 1000, "output_size": 100, "ratio": 10.0,
+           "realtime": 5.0, "ssim": 0.98}
+    assert state(videos=1, video_size=100, row=row).text \
+        == "compacted (1000B -> 100B, 10.0x smaller, 5.0x realtime, SSIM 0.980)"
+    assert state(videos=2, video_size=300, row=row | {"ssim": None}).text \
+        == "compacted (300B, last 1000B -> 100B, 10.0x smaller, 5.0x realtime)"

@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import decode, durable, encoding, ffmpeg_job, mp4frag, recordings, schedule, timeline
+from . import (decode, durable, encoding, ffmpeg_job, mp4frag, quality, recordings, schedule,
+               timeline)
 from .catalog import Catalog
 from .config import Settings
 from .errors import CctvError, FFmpegError
@@ -300,8 +301,8 @@ class Compactor:
         journal = Journal("encode", video, inputs, time.time())
         durable.write_atomic(day_dir / JOURNAL, journal.dumps())
         checkpoint("journal-written")
-        self.record(day, state="compacting", percent=0.0, reason=None,
-                                    updated=time.time())
+        self.record(day, state="compacting", percent=0.0, reason=None, ssim=None,
+                    updated=time.time())  # no earlier video's SSIM may stand for this one
         try:
             stats = self._encode_and_verify(day, day_dir, journal)
             self.record(day, **stats)  # kept should we be killed before the end
@@ -343,7 +344,22 @@ class Compactor:
         journal.stats = _stats(inputs, size, seconds)
         durable.write_atomic(day_dir / JOURNAL, journal.dumps())
         checkpoint("journal-verified")
-        return journal.stats
+        # Measured once the video is safe (a crash from here rolls forward) but its segments,
+        # the reference, are still there.
+        return journal.stats | {"ssim": self._quality(day_dir, temp, inputs)}
+
+    def _quality(self, day_dir: Path, video: Path, inputs: list[Input]) -> float | None:
+        """SSIM of a sample of the new video against its segments; None when off or unmeasurable."""
+        if not self.settings.quality_sample:
+            return None
+        started = time.monotonic()
+        windows = quality.sample_windows(inputs)
+        ssim = quality.measure(self.binary, video, day_dir, inputs[0].name, windows)
+        log.info("%s: SSIM %s from %d windows in %.1f s", day_dir.name,
+                 "unknown" if ssim is None else f"{ssim:.4f}", len(windows),
+                 time.monotonic() - started)
+        checkpoint("measured")
+        return ssim
 
     def _encode(self, day: str, day_dir: Path, list_file: Path, temp: Path,
                 inputs: list[Input]) -> None:

@@ -82,7 +82,21 @@ def day_state(*, segments: int, videos: int, video_size: int, row: dict | None,
     if segments:
         return DayState("segments only", "segments only" + (" + compacted video" if videos else ""))
     if videos:
-        ratio = row.get("ratio")
-        return DayState("compacted", f"compacted ({size(video_size)}"
-                        + (f", {ratio:.1f}x smaller)" if ratio else ")"))
+        return DayState("compacted", f"compacted ({report(row, video_size, size)})")
     return DayState("segments only", "empty")
+
+
+def report(row: dict, video_size: int, size) -> str:
+    """The last compaction's quality report, as far as it is known: its sizes, how much smaller,
+    how fast and its SSIM; the day's video size first when more than that one video makes it up."""
+    parts = [size(video_size)]
+    if row.get("input_size") and row.get("output_size"):
+        sizes = f"{size(row['input_size'])} -> {size(row['output_size'])}"
+        parts = [sizes] if row["output_size"] == video_size else [*parts, f"last {sizes}"]
+    if row.get("ratio"):
+        parts.append(f"{row['ratio']:.1f}x smaller")
+    if row.get("realtime"):
+        parts.append(f"{row['realtime']:.1f}x realtime")
+    if row.get("ssim") is not None:
+        parts.append(f"SSIM {row['ssim']:.3f}")
+    return ", ".join(parts)

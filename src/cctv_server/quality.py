@@ -1,0 +1,178 @@
+"""The quality report's SSIM: a sample of a new video compared with the segments that went into it.
+
+Measured after the video is verified and before its segments are deleted (they are the
+reference). It is a report, not a check: a measurement that fails is logged and left empty.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import av
+
+from . import ffmpeg
+from .errors import FFmpegError
+
+if TYPE_CHECKING:
+    from .compactor import Input
+
+log = logging.getLogger(__name__)
+
+WINDOWS = 3  # a few windows spread over the day: the scene changes with the light
+WINDOW_SECONDS = 2.0
+ANCHOR_FRAMES = 5  # frames at the start that tie the video's clock to the segments'
+LEAD = 0.002  # seconds to seek early: the 90 kHz clock's rounding must not drop the first frame
+TIMEOUT = 120.0  # seconds for one window; far more than a 2-s window of 1080p costs
+# What reading a file with PyAV raises: a missing file, no video stream, undecodable data.
+UNREADABLE = (av.FFmpegError, OSError, IndexError, ValueError)
+_FRAME_ALL = re.compile(r"^n:\d+ .*\bAll:([0-9.]+)", re.M)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of the video to compare with the segment that it came from."""
+
+    segment: str
+    offset: float  # seconds: where the segment starts on the video's timeline
+    within: float  # seconds from the segment's first frame to the window's
+    length: float  # seconds
+
+
+def sample_windows(inputs: Sequence[Input], count: int = WINDOWS,
+                   length: float = WINDOW_SECONDS) -> list[Window]:
+    """Pure: up to `count` windows, in the middle of the segments that hold `count` evenly spaced
+    moments of the footage (or of the next undamaged one: a damaged end stops ffmpeg).
+
+    A segment's offset is the sum of the durations before it: the compactor's concat list makes
+    the video's timeline exactly that. The middle, since a segment's start is often a keyframe of
+    the camera's and of the video, better than their average frame.
+    """
+    starts: list[float] = []
+    total = 0.0
+    for i in inputs:
+        starts.append(total)
+        total += round(i.duration, 6)  # as the concat list writes it
+    chosen: dict[str, Window] = {}
+    for k in range(count):
+        moment = total * (k + 0.5) / count
+        first = max(0, bisect.bisect_right(starts, moment) - 1)
+        n = next((j for j in range(first, len(inputs)) if not inputs[j].damaged), None)
+        if n is None or inputs[n].name in chosen:
+            continue
+        size = min(length, inputs[n].duration)
+        within = (inputs[n].duration - size) / 2
+        chosen[inputs[n].name] = Window(inputs[n].name, starts[n], within, size)
+    return list(chosen.values())
+
+
+def ssim_argv(binary: str, video: Path, video_at: float, segment: Path, within: float,
+              length: float) -> list[str]:
+    """Pure: ffmpeg comparing `length` seconds of the video, from its timestamp `video_at`, with
+    the segment's from `within` seconds after its first frame.
+
+    The video is sought accurately (decoded from the keyframe before, earlier frames dropped).
+    The segment is read from its start and trimmed on a clock restarted at its first frame, since
+    seeking in MPEG-TS can land past a keyframe and ffmpeg's zero for a file varies. Both clocks
+    then restart at zero so that the frames pair up. Each frame's SSIM goes to stdout, leaving
+    stderr to errors alone.
+    """
+    trim = f"trim=start={max(0.0, within - LEAD):.6f}:duration={length:.6f}"
+    return [binary, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
+            "-seek_timestamp", "1", "-ss", f"{max(0.0, video_at - LEAD):.6f}",
+            "-t", f"{length:.6f}", "-i", str(video), "-i", str(segment),
+            "-lavfi", "[0:v]setpts=PTS-STARTPTS[a];"
+                      f"[1:v]setpts=PTS-STARTPTS,{trim},setpts=PTS-STARTPTS[b];"
+                      "[a][b]ssim=stats_file=-:shortest=1",
+            "-an", "-f", "null", "-"]
+
+
+def video_time(window: Window, shift: float, delay: float) -> float:
+    """Pure: the timestamp in the video of the window's first frame.
+
+    The concat demuxer puts each segment's start (often its audio, a frame or so before its
+    video, hence `delay`) at the segment's offset; the encoder and muxer then move the whole
+    timeline by one constant, `shift`.
+    """
+    return window.offset + delay + window.within + shift
+
+
+def shift_of(video: Sequence[float], first: Sequence[float]) -> float:
+    """Pure: `shift`, from the first frames' times in the video and in the first segment (counted
+    from that segment's start): their median difference, since a muxer may pull the very first
+    frame back to zero.
+    """
+    diffs = sorted(v - f for v, f in zip(video, first))
+    return diffs[len(diffs) // 2]
+
+
+def parse_ssim(stats: str) -> float | None:
+    """Pure: the mean over frames of the `ssim` filter's "All" (every plane), as its own summary
+    line gives it; None when no frame was compared."""
+    found = [float(v) for v in _FRAME_ALL.findall(stats)]
+    return sum(found) / len(found) if found else None
+
+
+def measure(binary: str, video: Path, day_dir: Path, first: str,
+            windows: Sequence[Window]) -> float | None:
+    """The mean SSIM of the windows that could be measured; None, logged, when none could.
+
+    `first` is the video's first segment, which ties the video's clock to the segments'.
+    """
+    try:
+        shift = shift_of(frame_times(video, ANCHOR_FRAMES)[1],
+                         since_start(*frame_times(day_dir / first, ANCHOR_FRAMES)))
+    except UNREADABLE as err:
+        log.warning("%s: no SSIM: %s", day_dir.name, err)
+        return None
+    scores = [s for w in windows if (s := _measure_window(binary, video, day_dir, w, shift))
+              is not None]
+    return sum(scores) / len(scores) if scores else None
+
+
+def frame_times(path: Path, count: int) -> tuple[float, list[float]]:
+    """Seconds: a file's start (its earliest stream) and its first `count` video frames' times."""
+    times: list[float] = []
+    with av.open(str(path), metadata_errors="ignore") as container:
+        start = (container.start_time or 0) / av.time_base
+        for frame in container.decode(video=0):
+            if frame.pts is not None:
+                times.append(float(frame.pts * frame.time_base))
+            if len(times) == count:
+                break
+    if not times:
+        raise OSError(f"{path.name}: no video frame with a timestamp")
+    return start, sorted(times)
+
+
+def since_start(start: float, times: list[float]) -> list[float]:
+    return [t - start for t in times]
+
+
+def _measure_window(binary: str, video: Path, day_dir: Path, window: Window,
+                    shift: float) -> float | None:
+    segment = day_dir / window.segment
+    try:
+        start, (first,) = frame_times(segment, 1)
+        argv = ssim_argv(binary, video, video_time(window, shift, first - start), segment,
+                         window.within, window.length)
+        proc = ffmpeg.run(argv, TIMEOUT)
+    except (*UNREADABLE, FFmpegError, subprocess.TimeoutExpired) as err:
+        log.warning("%s: no SSIM for %s: %s", day_dir.name, window.segment, _first_line(err))
+        return None
+    score = parse_ssim(proc.stdout.decode(errors="replace"))
+    if score is None:
+        log.warning("%s: no SSIM for %s: no frames compared", day_dir.name, window.segment)
+    return score
+
+
+def _first_line(err: Exception) -> str:
+    """The first two lines: at `-loglevel error`, the one after "ffmpeg exited N:" is the cause."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return " ".join(lines[:2])[:300] if lines else type(err).__name__
