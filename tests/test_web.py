@@ -17,6 +17,13 @@ DAY = "2026-01-01"
 NOON = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
+def upload(paths, root) -> None:
+    """Drop recorded segments into their day folders under root, as a camera's upload would."""
+    for path in paths:
+        (root / path.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, root / path.parent.name / path.name)
+
+
 def playlist(srv, query: str) -> hlscheck.Media:
     response = srv.get(f"/playlist.php?{query}")
     assert response.status_code == 200, response.text
@@ -49,14 +56,12 @@ def test_live_runs_across_midnight_into_the_next_day(tmp_path, record, server, f
 def test_a_late_segment_in_yesterdays_folder_takes_its_place(tmp_path, record, server):
     staged = record(tmp_path / "staging", NOON, 8)
     root = tmp_path / "root"
-    (root / DAY).mkdir(parents=True)
     late = staged.pop(2)
-    for path in staged:
-        shutil.copy2(path, root / DAY / path.name)
+    upload(staged, root)
     srv = server(root)
     before = playlist(srv, f"date={DAY}")
     assert before.discontinuities == [2]  # 12:00:04 is missing
-    shutil.copy2(late, root / DAY / late.name)
+    upload([late], root)
     after = wait_until(lambda: (m := playlist(srv, f"date={DAY}")).uris != before.uris and m)
     assert after.uris == [f"{DAY}/12-00-0{s}.ts" for s in (0, 2, 4, 6)]
     assert after.discontinuities == []
@@ -65,17 +70,15 @@ def test_a_late_segment_in_yesterdays_folder_takes_its_place(tmp_path, record, s
 def test_a_file_still_being_written_is_listed_only_once_complete(tmp_path, record, server):
     staged = record(tmp_path / "staging", NOON, 6)
     root = tmp_path / "root"
-    (root / DAY).mkdir(parents=True)
-    for path in staged[:2]:
-        shutil.copy2(path, root / DAY / path.name)
+    upload(staged[:2], root)
     srv = server(root)
     data = staged[2].read_bytes()
-    with open(root / DAY / staged[2].name, "wb") as upload:
-        upload.write(data[: len(data) // 2])
-        upload.flush()
+    with open(root / DAY / staged[2].name, "wb") as growing:
+        growing.write(data[: len(data) // 2])
+        growing.flush()
         time.sleep(3)  # longer than stable_seconds and a rescan: only the open writer holds it back
         assert len(playlist(srv, f"date={DAY}").uris) == 2
-        upload.write(data[len(data) // 2 :])
+        growing.write(data[len(data) // 2 :])
     done = wait_until(lambda: (m := playlist(srv, f"date={DAY}")).uris[2:] and m)
     assert done.durations[2] == pytest.approx(2.0)
 
@@ -171,27 +174,23 @@ def test_today_is_an_event_playlist_that_grows(tmp_path, record, server, ffmpeg_
         now = dt.datetime.now(UTC).replace(microsecond=0)
     staged = record(tmp_path / "staging", now - dt.timedelta(seconds=30), 6)
     today = staged[0].parent.name
-    (root / today).mkdir(parents=True)
-    shutil.copy2(staged[0], root / today / staged[0].name)
+    upload(staged[:1], root)
     srv = server(root)
     m = playlist(srv, f"date={today}")
     assert m.playlist_type == "EVENT" and not m.ended and len(m.uris) == 1
-    shutil.copy2(staged[1], root / today / staged[1].name)
+    upload(staged[1:2], root)
     wait_until(lambda: len(playlist(srv, f"date={today}").uris) == 2)
 
 
 def test_live_m3u8_slides_over_the_newest_minutes(tmp_path, record, server):
     staged = record(tmp_path / "staging", NOON, 12)
     root = tmp_path / "root"
-    (root / DAY).mkdir(parents=True)
-    for path in staged[:4]:
-        shutil.copy2(path, root / DAY / path.name)
+    upload(staged[:4], root)
     srv = server(root, CCTV_LIVE_WINDOW="4s")
     first = hlscheck.check(srv.get("/live.m3u8").text)
     assert first.uris == [f"{DAY}/{staged[2].name}", f"{DAY}/{staged[3].name}"]
     assert first.playlist_type is None and not first.ended
-    for path in staged[4:6]:
-        shutil.copy2(path, root / DAY / path.name)
+    upload(staged[4:6], root)
     later = wait_until(lambda: (m := hlscheck.check(srv.get("/live.m3u8").text)).uris[-1]
                        == f"{DAY}/{staged[5].name}" and m)
     assert later.sequence == first.sequence + 2
