@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import (
-    FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse,
+    FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse,
 )
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
-from .. import clips, export, ffmpeg, hls, status
+from .. import clips, export, ffmpeg, hls, player, recordings, status
+from ..errors import NotFound
+from ..mp4codec import codec_of
 from ..playlists import Rendered
 from . import format
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
+STATIC = Path(__file__).parent / "static"
+VENDOR = {"hls.min.js"}  # copied in by scripts/vendor-js.sh; git-ignored
 
 
 def _state(request: Request):
@@ -33,10 +40,18 @@ async def index(request: Request) -> HTMLResponse:
         size=format.size,
         clock=lambda s, day=None: format.clock(s, tz, day),
         timezone=state.settings.timezone,
+        videos=lambda day: _videos(state, day),
         states=status.states(state.catalog, state.settings, time.time(),
                              lambda s: format.clock(s, tz, day=""), format.size),  # with date
     )
     return HTMLResponse(page)
+
+
+def _videos(state, day: str) -> list[tuple[str, int, bool]]:
+    """(name, size, has a checksum file) of a day's compacted videos, for download links."""
+    day_dir = state.root.day_dir(day)
+    return [(name, size, (day_dir / (name + recordings.CHECKSUM_SUFFIX)).is_file())
+            for name, size in state.catalog.videos(day).items()]
 
 
 async def playlist(request: Request) -> Response:
@@ -95,6 +110,56 @@ async def export_clip(request: Request) -> StreamingResponse:
     )
 
 
+async def day_page(request: Request) -> HTMLResponse:
+    """`/day/YYYY-MM-DD`: the player, the day's timeline, downloads and export."""
+    state = _state(request)
+    view = await run_in_threadpool(_day_view, state, request.path_params["day"])
+    page = state.templates.get_template("day.html").render(
+        view=view, view_json=json.dumps(view).replace("<", "\\u003c"), size=format.size,
+        vendor_ok=(STATIC / "vendor" / "hls.min.js").is_file(),
+    )
+    return HTMLResponse(page)
+
+
+async def day_api(request: Request) -> JSONResponse:
+    """`/api/day/YYYY-MM-DD`: footage runs in clock and playlist time, neighbours, videos."""
+    state = _state(request)
+    return JSONResponse(await run_in_threadpool(_day_view, state, request.path_params["day"]),
+                        headers={"Cache-Control": "no-cache"})
+
+
+def _day_view(state, day: str) -> dict:
+    recordings.parse_day(day)
+    days = [d for d, _ in state.catalog.versions()]
+    if day not in days:
+        raise NotFound(f"no recordings for {day}")
+    downloads = [_download(state.root, day, name, size)
+                 for name, size in state.catalog.videos(day).items()]
+    entries = state.playlists.entries([day])
+    return player.day_view(day, state.settings.tz, entries, days, downloads, time.time())
+
+
+def _download(root: recordings.Root, day: str, name: str, size: int) -> player.Download:
+    path = root.resolve(day, name)
+    checksum = path.with_name(name + recordings.CHECKSUM_SUFFIX).is_file()
+    try:
+        codec = codec_of(path)
+    except OSError:
+        codec = None
+    return player.Download(name, size, checksum, codec)
+
+
+async def vendor(request: Request) -> FileResponse:
+    """Browser libraries from npm; a missing one is a 404 that says how to install it."""
+    name = request.path_params["name"]
+    path = STATIC / "vendor" / name
+    if name not in VENDOR:
+        raise NotFound(f"no file static/vendor/{name}")
+    if not path.is_file():
+        raise NotFound(f"{name} is not installed on this server: run `npm ci && scripts/vendor-js.sh`")
+    return FileResponse(path, media_type="text/javascript")
+
+
 ROUTES = [
     Route("/", index),
     Route("/index.php", index),
@@ -103,5 +168,9 @@ ROUTES = [
     Route("/live.m3u8", newest),
     Route("/healthz", health),
     Route("/export.mp4", export_clip),
+    Route("/day/{day}", day_page),
+    Route("/api/day/{day}", day_api),
+    Route("/static/vendor/{name}", vendor),
+    Mount("/static", StaticFiles(directory=STATIC), name="static"),
     Route("/{day}/{name}", recording),
 ]

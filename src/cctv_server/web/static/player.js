@@ -1,0 +1,363 @@
+// The day player: hls.js (or the browser's own HLS) on a day's playlist, a timeline in clock time,
+// going to a typed time, live, and clip export. Clock times are Unix seconds throughout.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const video = $("video");
+  let view = JSON.parse($("day-data").textContent);
+  let mode = "day"; // or "live"
+  let hls = null;
+
+  // --- clock time <-> the day's local time -----------------------------------------------------
+
+  function offsetAt(t) {
+    let found = view.offsets[0][1];
+    for (const [from, offset] of view.offsets) if (t >= from) found = offset;
+    return found;
+  }
+
+  // The wall-clock text of an instant in the day's zone (not the browser's).
+  function wall(t) {
+    return new Date((t + offsetAt(t)) * 1000).toISOString();
+  }
+
+  function clockText(t) {
+    return wall(t).slice(11, 19);
+  }
+
+  function isoText(t) {
+    const offset = offsetAt(t);
+    const sign = offset < 0 ? "-" : "+";
+    const abs = Math.abs(offset);
+    const hh = String(Math.floor(abs / 3600)).padStart(2, "0");
+    const mm = String(Math.floor((abs % 3600) / 60)).padStart(2, "0");
+    return `${wall(t).slice(0, 19)}${sign}${hh}:${mm}`;
+  }
+
+  // `14:32`, `1432`, `14:32:05` on this day -> an instant; null when it is no time of day.
+  function parseClock(text) {
+    const m = /^\s*(\d{1,2})[:.h]?(\d{2})(?:[:.](\d{2}))?\s*$/.exec(text || "");
+    if (!m || +m[1] > 24 || +m[2] > 59 || +(m[3] || 0) > 59) return null;
+    const local = +m[1] * 3600 + +m[2] * 60 + +(m[3] || 0);
+    const midnight = view.start + view.offsets[0][1]; // local midnight, counted as if UTC
+    for (const [, offset] of view.offsets) {
+      const t = midnight + local - offset;
+      if (offsetAt(t) === offset) return t;
+    }
+    return null; // a time skipped by a clock change
+  }
+
+  // --- playlist time <-> clock time, through the runs of footage ------------------------------
+
+  function clockAt(position) {
+    let run = null;
+    for (const r of view.runs) if (position >= r[2] - 0.001 && (!run || r[2] >= run[2])) run = r;
+    return run ? Math.min(run[0] + (position - run[2]), run[1]) : null;
+  }
+
+  // Where to seek for clock time t: inside a run, or the start of the next footage after it.
+  function positionOf(t) {
+    let next = null;
+    for (const r of view.runs) {
+      if (t >= r[0] && t < r[1]) return { position: r[2] + (t - r[0]), at: t };
+      if (r[0] > t && (!next || r[0] < next[0])) next = r;
+    }
+    return next ? { position: next[2], at: next[0] } : null;
+  }
+
+  function currentClock() {
+    if (mode === "day") return clockAt(video.currentTime);
+    if (hls && hls.playingDate) return hls.playingDate.getTime() / 1000;
+    if (video.getStartDate && !isNaN(video.getStartDate().getTime())) {
+      return video.getStartDate().getTime() / 1000 + video.currentTime;
+    }
+    return null;
+  }
+
+  // --- loading a playlist ----------------------------------------------------------------------
+
+  function useHlsJs() {
+    return typeof Hls !== "undefined" && Hls.isSupported();
+  }
+
+  // hls.js 1.7 walks an array indexed by discontinuity number on every live playlist reload
+  // (initPTS.some in its stream controller), and /live.m3u8 numbers discontinuities from
+  // the day's ordinal (~739,000,000): that froze the page for 16 s a reload. Counting from the
+  // first number seen keeps the numbers small and still rising as the window slides.
+  function rebasingLoader() {
+    let base = null;
+    const rebase = (text) => text.replace(/#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)/, (_, n) => {
+      if (base === null) base = +n;
+      return `#EXT-X-DISCONTINUITY-SEQUENCE:${Math.max(0, +n - base)}`;
+    });
+    return class extends Hls.DefaultConfig.loader {
+      load(context, config, callbacks) {
+        const onSuccess = callbacks.onSuccess;
+        const wrapped = Object.assign({}, callbacks, {
+          onSuccess(response, stats, ctx, details) {
+            if (typeof response.data === "string") response.data = rebase(response.data);
+            onSuccess(response, stats, ctx, details);
+          },
+        });
+        super.load(context, config, wrapped);
+      }
+    };
+  }
+
+  function load(url, startPosition) {
+    if (hls) hls.destroy();
+    hls = null;
+    const absolute = new URL(url, document.baseURI).href;
+    video.hidden = false;
+    $("notice").hidden = true;
+    if (useHlsJs()) {
+      hls = new Hls({ startPosition: startPosition, enableWorker: true, pLoader: rebasingLoader() });
+      hls.on(Hls.Events.ERROR, (_, data) => data.fatal && failed(data));
+      hls.loadSource(absolute);
+      hls.attachMedia(video);
+    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.src = absolute;
+      if (startPosition > 0) {
+        video.addEventListener("loadedmetadata", () => { video.currentTime = startPosition; }, { once: true });
+      }
+    } else {
+      stop("This browser cannot play HLS video here, and the player library is missing. "
+        + "Open the playlist in VLC: ", absolute);
+      return;
+    }
+    video.play().catch(() => {}); // autoplay may be refused; the controls stay usable
+  }
+
+  function failed(data) {
+    const playlist = new URL(view.playlist, document.baseURI).href;
+    if (/codec/i.test(data.details || "")) {
+      stop("This browser cannot decode this video. Download it below, or open the playlist in VLC: ", playlist);
+    } else {
+      stop(`The video could not be played (${data.details}). The playlist for VLC: `, playlist);
+    }
+  }
+
+  // A day compacted to a codec the browser cannot decode gets words, not a black box.
+  function undecodable() {
+    for (const v of view.videos) {
+      if (!v.codec) continue;
+      const type = `video/mp4; codecs="${v.codec}"`;
+      const ok = useHlsJs() ? MediaSource.isTypeSupported(type) : video.canPlayType(type) !== "";
+      if (!ok) return v;
+    }
+    return null;
+  }
+
+  const CODEC_NAMES = { hvc1: "H.265 (HEVC)", hev1: "H.265 (HEVC)", av01: "AV1", avc1: "H.264", avc3: "H.264" };
+
+  function explainUndecodable(v) {
+    const name = CODEC_NAMES[v.codec.split(".")[0]] || v.codec;
+    const playlist = new URL(view.playlist, document.baseURI).href;
+    if (hls) hls.destroy();
+    hls = null;
+    video.removeAttribute("src");
+    video.hidden = true; // a black box that never plays says nothing
+    stop(`This day was compacted to ${name}, which this browser cannot decode. `
+      + "Download the video below and play it in VLC, or open this playlist in VLC: ", playlist);
+  }
+
+  // --- what the page says ----------------------------------------------------------------------
+
+  function notice(text) {
+    const el = $("notice");
+    el.className = "notice";
+    el.textContent = text;
+    el.hidden = !text;
+    clearTimeout(notice.timer);
+    if (text) notice.timer = setTimeout(() => { el.hidden = true; }, 6000);
+  }
+
+  function stop(text, url) {
+    const el = $("notice");
+    el.className = "notice stop";
+    el.hidden = false;
+    el.textContent = text;
+    if (url) {
+      const a = document.createElement("a");
+      a.href = url;
+      a.textContent = url;
+      el.appendChild(a);
+    }
+    clearTimeout(notice.timer);
+  }
+
+  // --- the timeline ------------------------------------------------------------------------------
+
+  function fraction(t) {
+    return (t - view.start) / (view.end - view.start);
+  }
+
+  function percent(t) {
+    return `${Math.max(0, Math.min(1, fraction(t))) * 100}%`;
+  }
+
+  function drawSpans() {
+    const box = $("spans");
+    box.textContent = "";
+    for (const [start, end] of view.runs) {
+      const div = document.createElement("div");
+      div.style.left = percent(start);
+      div.style.width = `calc(${percent(end)} - ${percent(start)})`;
+      div.title = `${clockText(start)}–${clockText(end)}`;
+      box.appendChild(div);
+    }
+  }
+
+  function drawHours() {
+    const box = $("hours");
+    box.textContent = "";
+    for (let h = 0; h <= 24; h += 3) {
+      const t = h === 24 ? view.end : parseClock(`${h}:00`);
+      if (t === null) continue;
+      const span = document.createElement("span");
+      span.style.left = percent(t);
+      span.textContent = String(h).padStart(2, "0");
+      box.appendChild(span);
+    }
+  }
+
+  function drawNow() {
+    const t = currentClock();
+    $("clock").textContent = t === null ? "--:--:--" : clockText(t);
+    $("clock").dataset.clock = t === null ? "" : t.toFixed(3);
+    const inDay = t !== null && t >= view.start && t < view.end;
+    $("cursor").hidden = !inDay;
+    if (inDay) $("cursor").style.left = percent(t);
+  }
+
+  function seekClock(t) {
+    if (mode !== "day") toDay();
+    const found = positionOf(t);
+    if (!found) {
+      notice(`No footage at or after ${clockText(t)} on ${view.day}.`);
+      return;
+    }
+    if (Math.abs(found.at - t) > 1) {
+      notice(`No footage at ${clockText(t)}; showing the next footage, from ${clockText(found.at)}.`);
+    }
+    video.currentTime = found.position;
+    video.play().catch(() => {});
+    drawNow();
+  }
+
+  $("timeline").addEventListener("click", (event) => {
+    const box = $("timeline").getBoundingClientRect();
+    const f = (event.clientX - box.left) / box.width;
+    seekClock(view.start + f * (view.end - view.start));
+  });
+
+  $("goto").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const t = parseClock($("goto-time").value);
+    if (t === null) notice(`"${$("goto-time").value}" is not a time of day like 14:32 or 14:32:05.`);
+    else seekClock(t);
+  });
+
+  // --- live ------------------------------------------------------------------------------------
+
+  function toLive() {
+    mode = "live";
+    $("live").classList.add("on");
+    $("live").textContent = "● Live – back to the day";
+    $("mode").textContent = "Live";
+    $("mode").classList.add("live");
+    load("live.m3u8", -1);
+  }
+
+  function toDay() {
+    mode = "day";
+    $("live").classList.remove("on");
+    $("live").textContent = "● Live";
+    $("mode").textContent = view.day;
+    $("mode").classList.remove("live");
+    start(0);
+  }
+
+  $("live").addEventListener("click", () => (mode === "live" ? toDay() : toLive()));
+
+  // --- export ----------------------------------------------------------------------------------
+
+  function drawSelection() {
+    const from = parseClock($("sel-from").value);
+    const to = parseClock($("sel-to").value);
+    const link = $("export-link");
+    const ok = from !== null && to !== null && to > from;
+    link.classList.toggle("disabled", !ok);
+    link.setAttribute("aria-disabled", String(!ok));
+    $("selection").hidden = !ok;
+    if (!ok) {
+      link.removeAttribute("href");
+      return;
+    }
+    link.href = `export.mp4?from=${encodeURIComponent(isoText(from))}&to=${encodeURIComponent(isoText(to))}`;
+    $("selection").style.left = percent(from);
+    $("selection").style.width = `calc(${percent(to)} - ${percent(from)})`;
+  }
+
+  function mark(input) {
+    const t = currentClock();
+    if (t !== null) $(input).value = clockText(t);
+    drawSelection();
+  }
+
+  $("mark-from").addEventListener("click", () => mark("sel-from"));
+  $("mark-to").addEventListener("click", () => mark("sel-to"));
+  $("sel-from").addEventListener("input", drawSelection);
+  $("sel-to").addEventListener("input", drawSelection);
+  $("export").addEventListener("submit", (event) => event.preventDefault());
+
+  // --- keys ------------------------------------------------------------------------------------
+
+  document.addEventListener("keydown", (event) => {
+    if (event.target.closest("input, textarea, select, button") || event.ctrlKey || event.metaKey || event.altKey) return;
+    const step = { ArrowLeft: -10, ArrowRight: 10, j: -10, l: 10 }[event.key];
+    if (step) {
+      video.currentTime = Math.max(0, video.currentTime + step);
+    } else if (event.key === " " || event.key === "k") {
+      if (video.paused) video.play().catch(() => {});
+      else video.pause();
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+
+  // --- keeping up with a day still being recorded ---------------------------------------------
+
+  async function refresh() {
+    try {
+      const response = await fetch(`api/day/${view.day}`, { cache: "no-store" });
+      if (response.ok) view = await response.json();
+      drawSpans();
+    } catch (err) {
+      // the next poll will try again; the playing video does not depend on it
+    }
+    if (!view.ended) setTimeout(refresh, 30000);
+  }
+
+  // --- start -----------------------------------------------------------------------------------
+
+  function start(position) {
+    const bad = undecodable();
+    if (bad) {
+      explainUndecodable(bad);
+      return;
+    }
+    load(view.playlist, position);
+  }
+
+  video.addEventListener("timeupdate", drawNow);
+  video.addEventListener("seeked", drawNow);
+  drawSpans();
+  drawHours();
+  drawSelection();
+  const asked = parseClock(new URLSearchParams(location.search).get("t"));
+  start(asked !== null && positionOf(asked) ? positionOf(asked).position : 0);
+  if (!view.ended) setTimeout(refresh, 30000);
+  window.cctvPlayer = { parseClock, clockText, positionOf, clockAt, currentClock, view: () => view, hls: () => hls };
+})();
