@@ -214,3 +214,45 @@ def test_the_cli_says_why_when_there_is_no_footage(six_second_segments, tmp_path
     )
     assert proc.returncode == 1 and "no footage" in proc.stderr
     assert not out.exists() and not list(tmp_path.glob(".none.mp4*"))
+
+
+# --- compacted days --------------------------------------------------------------------------
+
+@pytest.fixture
+def compacted_h264(tmp_path, record):
+    """30 s from 10:00 compacted with the h264 profile (a keyframe every 10 s, B-frames), then
+    a late camera run at 10:30 still in segments."""
+    from .test_compactor import compact
+
+    root = tmp_path / "root"
+    record(root, T10, 30)
+    done = compact(root, CCTV_CODEC="h264")
+    assert done.returncode == 0, done.stderr
+    record(root, T10 + dt.timedelta(minutes=30), 6)
+    return root
+
+
+def test_a_clip_from_a_compacted_video_is_cut_at_its_keyframes(compacted_h264, server, ffmpeg_bin,
+                                                              tmp_path):
+    srv = server(compacted_h264)
+    response = srv.get("/export.mp4?from=2026-11-20T10:00:13&to=2026-11-20T10:00:27")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-clip-start"] == "2026-11-20T10:00:10.000+00:00"
+    assert response.headers["x-clip-end"] == "2026-11-20T10:00:30.000+00:00"
+    (tmp_path / "clip.mp4").write_bytes(response.content)
+    frames = frame_crcs(ffmpeg_bin, tmp_path / "clip.mp4")
+    assert len(frames) == 20 * FPS  # no frame of the next GOP slips in behind its B-frames
+    video = frame_crcs(ffmpeg_bin, compacted_h264 / "2026-11-20" / "video.mp4")
+    assert frames[0] == video[10 * FPS] and frames[-1] == video[30 * FPS - 1]
+
+
+def test_a_clip_runs_from_a_compacted_video_into_later_segments(compacted_h264, server, ffmpeg_bin,
+                                                               tmp_path):
+    srv = server(compacted_h264)
+    response = srv.get("/export.mp4?from=2026-11-20T10:00:25&to=2026-11-20T10:30:03")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-clip-start"] == "2026-11-20T10:00:20.000+00:00"
+    assert response.headers["x-clip-end"] == "2026-11-20T10:30:04.000+00:00"
+    assert response.headers["x-clip-footage"] == "14.000"  # the gap between is not in the clip
+    (tmp_path / "clip.mp4").write_bytes(response.content)
+    assert len(frame_crcs(ffmpeg_bin, tmp_path / "clip.mp4")) == 14 * FPS

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import av
 
-from . import export, ffmpeg, timeline
+from . import export, ffmpeg, mp4frag, timeline, videoindex
 from .catalog import Catalog
 from .config import Settings
 from .export import Plan, Range, Source
@@ -43,6 +43,39 @@ def _segment_source(root: Root, p: Placed) -> Source:
     path = root.resolve(p.segment.day, p.segment.name)  # refuses anything outside the root
     media = p.segment.first_pts / timeline.CLOCK
     return Source(str(path), p.start, p.segment.duration, media)
+
+
+class VideoFiles:
+    """A day's compacted videos as sources: each fragment's wall clock from the video's index,
+    and its own timestamp from its moof (plus the decoder delay, so it is a presentation time)."""
+
+    def __init__(self, root: Root, catalog: Catalog):
+        self.root = root
+        self.catalog = catalog
+
+    def __call__(self, day: str) -> list[Source]:
+        found: list[Source] = []
+        for name, size in self.catalog.videos(day).items():
+            path = self.root.resolve(day, name)  # refuses anything outside the root
+            found += _video_sources(path, videoindex.read(path.parent, name, size))
+        return sorted(found, key=lambda s: s.start)
+
+
+def _video_sources(path: Path, index: videoindex.VideoIndex) -> list[Source]:
+    media = {f.offset: f.start for f in mp4frag.layout(path).fragments}
+    delay = _decoder_delay(str(path))
+    return [Source(str(path), f.wall, f.duration, media[f.offset] + delay, delay)
+            for f in index.fragments if f.offset in media]
+
+
+def _decoder_delay(path: str) -> float:
+    """Seconds by which the first frame's presentation time trails its decode time (B-frames)."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        for packet in container.demux(stream):
+            if packet.pts is not None and packet.dts is not None:
+                return float((packet.pts - packet.dts) * stream.time_base)
+    return 0.0
 
 
 def keyframes(path: str, media: float) -> list[float]:
@@ -80,8 +113,7 @@ def stream(binary: str, plan: Plan,
     return ffmpeg.stream(export.argv(binary), script, on_progress)
 
 
-def plan_from_disk(settings: Settings, start: str, end: str,
-                   videos: VideoSources | None = None) -> Plan:
+def plan_from_disk(settings: Settings, start: str, end: str) -> Plan:
     """The CLI's way in: bring the catalog up to date for the days touched, then plan."""
     assert settings.root is not None
     tz = settings.tz
@@ -90,7 +122,8 @@ def plan_from_disk(settings: Settings, start: str, end: str,
     for day in export.days_touched(rng, tz):
         if (settings.root / day).is_dir():
             catalog.sync_day(settings.root, day, time.time(), settings.stable_seconds, tz)
-    return make_plan(catalog, Root(settings.root), rng, tz, videos)
+    root = Root(settings.root)
+    return make_plan(catalog, root, rng, tz, VideoFiles(root, catalog))
 
 
 def write(settings: Settings, plan: Plan, output: Path,

@@ -36,6 +36,7 @@ class Source:
     start: float
     duration: float
     media_start: float
+    delay: float = 0.0  # presentation minus decode time of a frame: B-frames reorder
 
     @property
     def end(self) -> float:
@@ -125,7 +126,9 @@ def plan(sources: Sequence[Source], rng: Range, first_keys: Sequence[float],
         outpoint = None  # the range sits between two keyframes of one file: take it whole
     cuts = [Cut(s.path) for s in sources]
     cuts[0] = Cut(first.path, inpoint, None)
-    cuts[-1] = Cut(last.path, cuts[-1].inpoint, outpoint)
+    # ffmpeg stops at the first packet *decoded* at or after the outpoint: the keyframe's
+    # decode time, or the frames just before it (shown later, B-frames) would slip in.
+    cuts[-1] = Cut(last.path, cuts[-1].inpoint, None if outpoint is None else outpoint - last.delay)
     start = first.clock(inpoint) if inpoint is not None else first.start
     end = last.clock(outpoint) if outpoint is not None else last.end
     footage = sum(s.duration for s in sources) - (start - first.start) - (last.end - end)

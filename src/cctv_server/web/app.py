@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 from ..catalog import Catalog
+from ..clips import VideoFiles
 from ..config import Settings
 from ..errors import CctvError
 from ..playlists import Playlists
@@ -39,7 +40,7 @@ class State:
             autoescape=select_autoescape(),
         )
         self.watcher = Watcher(settings, self.catalog)
-        self.video_sources = None  # clip export from compacted videos: see clips.VideoSources
+        self.video_sources = VideoFiles(self.root, self.catalog)  # clip export from videos
 
 
 async def _error(request: Request, exc: Exception) -> PlainTextResponse:
