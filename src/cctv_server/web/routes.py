@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -15,7 +16,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import clips, export, ffmpeg, hls, player, recordings, status
+from .. import clips, export, ffmpeg, hls, player, recordings, remux, status
 from ..errors import NotFound
 from ..mp4codec import codec_of
 from ..playlists import Rendered
@@ -149,6 +150,27 @@ def _download(root: recordings.Root, day: str, name: str, size: int) -> player.D
     return player.Download(name, size, checksum, codec)
 
 
+async def fragment_ts(request: Request) -> StreamingResponse:
+    """`DAY/video.mp4/OFFSET-LENGTH.ts`: one video fragment as MPEG-TS, for playlists that
+    also hold segments (see remux.py)."""
+    state = _state(request)
+    day, video = request.path_params["day"], request.path_params["video"]
+    offset, length = request.path_params["offset"], request.path_params["length"]
+    path = state.root.resolve(day, video)
+    ranges = remux.fragment(state.playlists.video_entries(day, state.catalog), day, video,
+                            offset, length)
+    if ranges is None:
+        raise NotFound(f"{day}/{video} has no fragment at bytes {offset}-{offset + length}")
+    data = await run_in_threadpool(_read_ranges, path, ranges)
+    binary = ffmpeg.locate(state.settings.ffmpeg)
+    return StreamingResponse(ffmpeg.stream(remux.argv(binary), data), media_type="video/mp2t")
+
+
+def _read_ranges(path: Path, ranges) -> bytes:
+    with open(path, "rb") as f:
+        return b"".join(os.pread(f.fileno(), length, offset) for offset, length in ranges)
+
+
 async def vendor(request: Request) -> FileResponse:
     """Browser libraries from npm; a missing one is a 404 that says how to install it."""
     name = request.path_params["name"]
@@ -171,6 +193,7 @@ ROUTES = [
     Route("/day/{day}", day_page),
     Route("/api/day/{day}", day_api),
     Route("/static/vendor/{name}", vendor),
+    Route("/{day}/{video}/{offset:int}-{length:int}.ts", fragment_ts),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),
     Route("/{day}/{name}", recording),
 ]

@@ -1,0 +1,99 @@
+"""Playlists that run from a compacted day into days of segments: one container, played by
+ffmpeg's HLS client and by hls.js in Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import tempfile
+
+from playwright.sync_api import sync_playwright
+
+from cctv_server import hls, remux
+
+from . import hlscheck
+from .conftest import FPS, UTC
+from .test_compactor import compact
+from .test_player import CHROMIUM, CHROMIUM_ARGS, POLL
+
+DAY = "2026-11-20"
+T10 = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
+INIT = ("2026-11-20/video.mp4", 848, 0)
+
+
+def video(i: int) -> hls.Entry:
+    return hls.Entry(f"{DAY}/video.mp4?fragment={i}", 10.0, T10.timestamp() + 10 * i, i == 0,
+                     (1000, 848 + 1000 * i), INIT)
+
+
+def segment(name: str) -> hls.Entry:
+    return hls.Entry(f"2026-11-21/{name}", 2.0, T10.timestamp() + 86400, False)
+
+
+def test_a_playlist_of_one_container_is_left_alone():
+    fmp4 = [video(0), video(1)]
+    ts = [segment("10-00-00.ts")]
+    assert remux.single_format(fmp4) == fmp4 and remux.single_format(ts) == ts
+
+
+def test_where_videos_meet_segments_the_video_fragments_become_ts():
+    mixed = remux.single_format([video(0), video(1), segment("10-00-00.ts")])
+    assert [e.uri for e in mixed] == [
+        f"{DAY}/video.mp4/848-1000.ts", f"{DAY}/video.mp4/1848-1000.ts", "2026-11-21/10-00-00.ts"]
+    assert all(e.init is None and e.byterange is None for e in mixed)
+    assert [e.start for e in mixed] == [video(0).start, video(1).start, segment("x").start]
+    assert [e.discontinuity for e in mixed] == [True, False, True]  # a new timeline each
+
+
+def test_only_a_real_fragment_of_the_video_can_be_asked_for():
+    entries = [video(0), video(1)]
+    assert remux.fragment(entries, DAY, "video.mp4", 1848, 1000) == ((0, 848), (1848, 1000))
+    assert remux.fragment(entries, DAY, "video.mp4", 1848, 999) is None
+    assert remux.fragment(entries, DAY, "video-1.mp4", 1848, 1000) is None
+
+
+def decoded_frames(ffmpeg_bin: str, url: str) -> int:
+    """Frames ffmpeg's HLS client decodes from a live playlist, stopping after two reloads that
+    bring nothing new (one stops it before the first segment). Timestamps jump back at a
+    discontinuity: passthrough keeps ffmpeg from dropping the frame that lands behind."""
+    proc = subprocess.run(
+        [ffmpeg_bin, "-hide_banner", "-loglevel", "error", "-live_start_index", "0",
+         "-m3u8_hold_counters", "2", "-i", url, "-map", "0:v:0", "-fps_mode", "passthrough",
+         "-f", "framecrc", "-"], capture_output=True, timeout=90,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    return sum(1 for line in proc.stdout.decode().splitlines() if line and not line.startswith("#"))
+
+
+def test_live_from_a_compacted_day_into_days_of_segments_plays_in_ffmpeg_and_hlsjs(
+        tmp_path, record, server, ffmpeg_bin):
+    root = tmp_path / "root"
+    record(root, T10, 20)
+    assert compact(root, CCTV_CODEC="h264").returncode == 0  # H.264: Chromium can decode it
+    record(root, T10 + dt.timedelta(days=1), 10)  # the next day, still segments
+    srv = server(root)
+    url = f"{srv.url}/playlist.php?date={DAY}&live=1"
+    m = hlscheck.check(srv.get(f"/playlist.php?date={DAY}&live=1").text)
+    assert "#EXT-X-MAP" not in srv.get(f"/playlist.php?date={DAY}&live=1").text
+    assert [u.split("/")[1] for u in m.uris[:2]] == ["video.mp4", "video.mp4"]
+    assert m.uris[2:] == [f"2026-11-21/10-00-{s:02d}.ts" for s in range(0, 10, 2)]
+    assert m.discontinuities == [2] and m.dates[2] == T10 + dt.timedelta(days=1)
+    day_only = srv.get(f"/playlist.php?date={DAY}").text
+    assert "#EXT-X-MAP" in day_only and "BYTERANGE" in day_only  # a video alone stays fMP4
+    assert decoded_frames(ffmpeg_bin, url) == 30 * FPS
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        browser = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{srv.url}/day/{DAY}")  # for its copy of hls.js
+        page.evaluate("""url => { const video = document.getElementById('video');
+            window.cctvPlayer.hls().destroy();
+            const h = new Hls({ startPosition: 16 }); window.errors = [];
+            h.on(Hls.Events.ERROR, (_, d) => window.errors.push(d.details));
+            h.loadSource(url); h.attachMedia(video); video.play(); }""", url)
+        # From 4 s before the video's end to 3 s into the next day's segments.
+        page.wait_for_function("document.getElementById('video').currentTime > 23",
+                               timeout=30000, polling=POLL)
+        errors = page.evaluate("window.errors")
+        browser.close()
+    assert not [e for e in errors if "Parsing" in e or "Incompatible" in e], errors
