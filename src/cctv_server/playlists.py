@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from . import hls, recordings, timeline
+from . import hls, recordings, remux, timeline
 from .catalog import Catalog
 from .errors import NotFound
 from .timeline import Placed
@@ -38,6 +38,7 @@ class Playlists:
         self.live_window = live_window
         self.video_entries = video_entries or (lambda day, catalog: [])
         self._cache: OrderedDict[Hashable, Rendered] = OrderedDict()
+        self._numbering = WindowNumbering()
 
     def latest_day(self) -> str:
         day = self.catalog.latest_day()
@@ -69,7 +70,10 @@ class Playlists:
         return hls.render(self.entries(days), self.tz, playlist_type=playlist_type, ended=ended)
 
     def entries(self, days: list[str]) -> list[hls.Entry]:
-        """Every playable entry of these days in wall-clock order: videos' fragments and segments."""
+        """Every playable entry of these days in wall-clock order, in one container (remux.py)."""
+        return remux.single_format(self._entries(days))
+
+    def _entries(self, days: list[str]) -> list[hls.Entry]:
         entries: list[hls.Entry] = []
         prev: Placed | None = None
         for day in days:
@@ -91,16 +95,10 @@ class Playlists:
         start = len(everything) - 1
         while start > 0 and everything[start - 1].start >= since:
             start -= 1
-        first = everything[start]
-        # Numbered within the first entry's day, the day's ordinal in front: the sequence only
-        # grows as the window slides, also across midnight.
-        same_day = [e for e in everything[:start] if e.uri[:10] == first.uri[:10]]
-        return hls.render(
-            everything[start:], self.tz, playlist_type=None, ended=False,
-            media_sequence=_day_number(first.uri[:10]) * 100_000 + len(same_day),
-            discontinuity_sequence=_day_number(first.uri[:10]) * 1_000
-            + sum(1 for e in same_day[1:] if e.discontinuity),
-        )
+        window = everything[start:]
+        media, discontinuity = self._numbering.assign(window)
+        return hls.render(window, self.tz, playlist_type=None, ended=False,
+                          media_sequence=media, discontinuity_sequence=discontinuity)
 
     def _cached(self, key: Hashable, make: Callable[[], str]) -> Rendered:
         found = self._cache.get(key)
@@ -114,6 +112,39 @@ class Playlists:
         return found
 
 
+class WindowNumbering:
+    """Sequence numbers for a sliding window that stay with their entries as it slides.
+
+    RFC 8216 wants a segment's media and discontinuity sequence numbers never to change while it
+    is in the playlist. Each render finds the first entry it numbered before and counts on from
+    it; numbers stay small (hls.js walks arrays indexed by them), and start again from 0 only
+    when the server restarts, which a player survives as a reload.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[int, int]] = {}
+        self._first = (0, 0)
+        self._last = (-1, -1)
+
+    def assign(self, window: list[hls.Entry]) -> tuple[int, int]:
+        """(EXT-X-MEDIA-SEQUENCE, EXT-X-DISCONTINUITY-SEQUENCE) for this window."""
+        tags = [0]  # discontinuity tags before each entry (the first entry's is not written)
+        for entry in window[1:]:
+            tags.append(tags[-1] + entry.discontinuity)
+        anchor = next((i for i, e in enumerate(window) if e.uri in self._known), None)
+        if anchor is None:
+            media, disc = self._last[0] + 1, self._last[1] + 1
+        else:
+            known_media, known_disc = self._known[window[anchor].uri]
+            media, disc = known_media - anchor, known_disc - tags[anchor]
+        first_media, first_disc = self._first
+        media, disc = max(media, first_media), max(disc, first_disc)  # never backwards
+        self._known = {e.uri: (media + i, disc + tags[i]) for i, e in enumerate(window)}
+        self._first = (media, disc)
+        self._last = (media + len(window) - 1, disc + tags[-1])
+        return media, disc
+
+
 def _by_wall_clock(videos: list[hls.Entry], segments: list[hls.Entry]) -> list[hls.Entry]:
     """Late segments among a compacted day's fragments by start time; a change of file is a break."""
     merged = sorted(videos + segments, key=lambda e: e.start)  # stable: ties keep video first
@@ -122,7 +153,3 @@ def _by_wall_clock(videos: list[hls.Entry], segments: list[hls.Entry]) -> list[h
         switched = bool(out) and out[-1].init != e.init  # another video, or video <-> segments
         out.append(dataclasses.replace(e, discontinuity=e.discontinuity or switched))
     return out
-
-
-def _day_number(day: str) -> int:
-    return recordings.parse_day(day).toordinal()

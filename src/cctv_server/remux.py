@@ -14,7 +14,6 @@ import re
 from collections.abc import Sequence
 
 from . import hls
-from .playlists import Playlists
 
 TS_URI = re.compile(r"(?P<video>video(-\d+)?\.mp4)/(?P<offset>\d+)-(?P<length>\d+)\.ts")
 
@@ -41,13 +40,6 @@ def _as_ts(entry: hls.Entry) -> hls.Entry:
     video = entry.uri.split("?", 1)[0]  # DAY/video.mp4
     return hls.Entry(f"{video}/{offset}-{length}.ts", entry.duration, entry.start,
                      entry.discontinuity)
-
-
-class SingleFormatPlaylists(Playlists):
-    """`Playlists` whose every playlist keeps to one container."""
-
-    def entries(self, days: list[str]) -> list[hls.Entry]:
-        return single_format(super().entries(days))
 
 
 def fragment(entries: Sequence[hls.Entry], day: str, video: str, offset: int,

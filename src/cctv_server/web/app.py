@@ -16,7 +16,7 @@ from ..catalog import Catalog
 from ..clips import VideoFiles
 from ..config import Settings
 from ..errors import CctvError
-from ..remux import SingleFormatPlaylists
+from ..playlists import Playlists
 from ..recordings import Root
 from ..videoindex import VideoEntries
 from ..watcher import Watcher
@@ -33,8 +33,8 @@ class State:
         self.settings = settings
         self.root = Root(Path(settings.root))
         self.catalog = Catalog(settings.catalog_path)
-        self.playlists = SingleFormatPlaylists(self.catalog, settings.tz, settings.live_window,
-                                              VideoEntries(Path(settings.root)))
+        self.playlists = Playlists(self.catalog, settings.tz, settings.live_window,
+                                   VideoEntries(Path(settings.root)))
         self.templates = Environment(
             loader=PackageLoader("cctv_server.web", "templates"),
             autoescape=select_autoescape(),
