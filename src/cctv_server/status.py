@@ -7,10 +7,12 @@ from .config import Settings
 from .schedule import DayState, day_state, eligible_at
 
 
-def states(catalog: Catalog, settings: Settings, now: float, clock, size) -> dict[str, DayState]:
+def states(catalog: Catalog, settings: Settings, now: float, clock, size,
+           days: list[DaySummary] | None = None) -> dict[str, DayState]:
     """day -> its state; `clock(seconds)` and `size(bytes)` format the text."""
     rows = catalog.compactions()
-    return {d.day: state_of(d, rows.get(d.day), settings, now, clock, size) for d in catalog.days()}
+    days = catalog.days() if days is None else days
+    return {d.day: state_of(d, rows.get(d.day), settings, now, clock, size) for d in days}
 
 
 def state_of(d: DaySummary, row: dict | None, settings: Settings, now: float, clock,

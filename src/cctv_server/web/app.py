@@ -40,6 +40,7 @@ class State:
             autoescape=select_autoescape(),
         )
         self.watcher = Watcher(settings, self.catalog)
+        self.sections: dict[str, tuple] = {}  # day -> (key, html) of its index section
         self.video_sources = VideoFiles(self.root, self.catalog)  # clip export from videos
 
 

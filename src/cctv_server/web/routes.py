@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import (
@@ -35,17 +36,31 @@ def _state(request: Request):
 async def index(request: Request) -> HTMLResponse:
     state = _state(request)
     tz = state.settings.tz
+    days = state.catalog.days()
+    states = status.states(state.catalog, state.settings, time.time(),
+                           lambda s: format.clock(s, tz, day=""), format.size, days)  # with date
     page = state.templates.get_template("index.html").render(
-        days=state.catalog.days(),
-        duration=format.duration,
-        size=format.size,
-        clock=lambda s, day=None: format.clock(s, tz, day),
+        sections=[_day_section(state, d, states.get(d.day)) for d in days],
         timezone=state.settings.timezone,
-        videos=lambda day: _videos(state, day),
-        states=status.states(state.catalog, state.settings, time.time(),
-                             lambda s: format.clock(s, tz, day=""), format.size),  # with date
     )
     return HTMLResponse(page)
+
+
+def _day_section(state, d, st) -> Markup:
+    """One day's part of the index, rendered again only when the day or its state changes:
+    a year of days renders in a few milliseconds instead of a few hundred."""
+    key = (d.version, st)
+    cached = state.sections.get(d.day)
+    if cached and cached[0] == key:
+        return cached[1]
+    tz = state.settings.tz
+    html = Markup(state.templates.get_template("day_section.html").render(
+        d=d, st=st, videos=_videos(state, d.day) if d.videos else [],
+        duration=format.duration, size=format.size,
+        clock=lambda s, day=None: format.clock(s, tz, day),
+    ))
+    state.sections[d.day] = (key, html)
+    return html
 
 
 def _videos(state, day: str) -> list[tuple[str, int, bool]]:
