@@ -47,7 +47,7 @@ def test_the_report_of_a_real_compaction_matches_the_files_on_disk(compacted):
 def test_status_and_the_index_page_show_the_report(compacted, server):
     root, _ = compacted
     row = report(root)
-    want = (f"compacted ({format.size(row['input_size'])} -> {format.size(row['output_size'])}, "
+    want = (f"compacted ({format.size(row['input_size'])} → {format.size(row['output_size'])}, "
             f"{row['ratio']:.1f}x smaller, {row['realtime']:.1f}x realtime, "
             f"SSIM {row['ssim']:.3f})")
     proc = cli(root, "status")

@@ -93,6 +93,6 @@ def test_a_compacted_day_shows_its_last_compactions_report_beside_its_videos_siz
     row = {"state": "compacted", "input_size": 1000, "output_size": 100, "ratio": 10.0,
            "realtime": 5.0, "ssim": 0.98}
     assert state(videos=1, video_size=100, row=row).text \
-        == "compacted (1000B -> 100B, 10.0x smaller, 5.0x realtime, SSIM 0.980)"
+        == "compacted (1000B → 100B, 10.0x smaller, 5.0x realtime, SSIM 0.980)"
     assert state(videos=2, video_size=300, row=row | {"ssim": None}).text \
-        == "compacted (300B, last 1000B -> 100B, 10.0x smaller, 5.0x realtime)"
+        == "compacted (300B, last 1000B → 100B, 10.0x smaller, 5.0x realtime)"

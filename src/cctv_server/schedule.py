@@ -91,7 +91,7 @@ def report(row: dict, video_size: int, size) -> str:
     how fast and its SSIM; the day's video size first when more than that one video makes it up."""
     parts = [size(video_size)]
     if row.get("input_size") and row.get("output_size"):
-        sizes = f"{size(row['input_size'])} -> {size(row['output_size'])}"
+        sizes = f"{size(row['input_size'])} → {size(row['output_size'])}"
         parts = [sizes] if row["output_size"] == video_size else [*parts, f"last {sizes}"]
     if row.get("ratio"):
         parts.append(f"{row['ratio']:.1f}x smaller")

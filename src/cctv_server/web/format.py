@@ -34,6 +34,6 @@ def clock(seconds: float | None, tz: ZoneInfo, day: str | None = None) -> str:
         return "–"
     moment = dt.datetime.fromtimestamp(seconds, tz)
     text = moment.strftime("%H:%M:%S")
-    if day and moment.date().isoformat() != day:
+    if day is not None and moment.date().isoformat() != day:  # "" always shows the date
         text = moment.strftime("%Y-%m-%d ") + text
     return text
