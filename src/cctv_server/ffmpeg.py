@@ -55,10 +55,10 @@ async def stream(
     )
     errors: list[str] = []
     reader = asyncio.create_task(_read_stderr(proc.stderr, errors, on_progress))
+    # Fed alongside the reading: ffmpeg writes output before it has read all of its input, and
+    # with both pipes full a writer that waited for the whole input to go in would never read.
+    writer = asyncio.create_task(_feed(proc.stdin, stdin))
     try:
-        proc.stdin.write(stdin)
-        await proc.stdin.drain()
-        proc.stdin.close()
         while data := await proc.stdout.read(chunk):
             yield data
         code = await proc.wait()
@@ -71,6 +71,17 @@ async def stream(
             proc.kill()
             await proc.wait()
         reader.cancel()
+        writer.cancel()
+
+
+async def _feed(pipe, data: bytes) -> None:
+    try:
+        pipe.write(data)
+        await pipe.drain()
+    except (BrokenPipeError, ConnectionResetError):  # ffmpeg stopped reading: its exit says why
+        pass
+    finally:
+        pipe.close()
 
 
 async def _read_stderr(pipe, errors: list[str],
