@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import (decode, durable, encoding, ffmpeg_job, mp4frag, quality, recordings, schedule,
-               timeline)
+from . import (decode, durable, encoding, ffmpeg, ffmpeg_job, mp4frag, quality, recordings,
+               schedule, timeline)
 from .catalog import Catalog
 from .config import Settings
 from .errors import CctvError, FFmpegError
@@ -148,8 +148,7 @@ def concat_list(day_dir: Path, inputs: list[Input]) -> str:
     """Pure: an ffconcat list; each file's duration makes the output's timeline their sum."""
     lines = ["ffconcat version 1.0"]
     for i in inputs:
-        quoted = str(day_dir / i.name).replace("'", "'\\''")
-        lines += [f"file '{quoted}'", f"duration {i.duration:.6f}"]
+        lines += [f"file {ffmpeg.concat_quote(str(day_dir / i.name))}", f"duration {i.duration:.6f}"]
     return "\n".join(lines) + "\n"
 
 

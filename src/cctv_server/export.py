@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from . import ffmpeg
 from .errors import BadRequest, NotFound
 
 # Date, `T` or space, hours and minutes; seconds, a fraction and an offset are optional.
@@ -160,7 +161,7 @@ def concat_list(cuts: Sequence[Cut]) -> str:
     """An ffconcat script; `file:` keeps paths from being read relative to the pipe it came on."""
     lines = ["ffconcat version 1.0"]
     for cut in cuts:
-        lines.append("file " + _quote("file:" + cut.path))
+        lines.append("file " + ffmpeg.concat_quote("file:" + cut.path))
         if cut.inpoint is not None:
             # Rounded up: a cut a microsecond before the keyframe would seek to the one before.
             lines.append(f"inpoint {_ceil_us(cut.inpoint)}")
@@ -171,10 +172,6 @@ def concat_list(cuts: Sequence[Cut]) -> str:
 
 def _ceil_us(seconds: float) -> str:
     return f"{-(-round(seconds * 1e9) // 1000) / 1e6:.6f}"
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def argv(binary: str) -> list[str]:

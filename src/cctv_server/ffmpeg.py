@@ -15,6 +15,11 @@ STDERR_TAIL = 2000
 _PROGRESS_LINE = re.compile(r"[a-z0-9_]+=\S*")  # `-progress` output: key=value, one a line
 
 
+def concat_quote(text: str) -> str:
+    """A path or value quoted for an ffconcat script (single quotes, `'` escaped)."""
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
 @lru_cache(maxsize=8)
 def locate(configured: str | None = None) -> str:
     """Path of the ffmpeg binary: the configured one, else PATH, else imageio-ffmpeg's."""
