@@ -22,7 +22,7 @@ from .test_compactor import DAY, ENV, START, compact
 SEGMENTS = 6
 FRAMES = 120  # 12 s at 10 fps
 MOMENTS = [
-    "locked", "quarantined", "journal-written", "concat-written", "encoding", "encoded",
+    "locked", "quarantined", "journal-written", "encoding", "chunks-encoded", "encoded",
     "temp-synced", "verified", "index-written", "checksum-written", "journal-verified",
     "measured", "renamed", "renamed-synced", *[f"deleted-{n}" for n in range(1, SEGMENTS + 1)],
     "deletions-synced", "journal-removed", "catalog-synced", "state-recorded",
@@ -111,24 +111,24 @@ def test_a_sigkill_between_deletions_twice_in_a_row(root, ffmpeg_bin):
 
 @pytest.mark.parametrize("grown", [0, 20_000])
 def test_a_sigkill_while_ffmpeg_is_writing_the_hevc_video(root, ffmpeg_bin, grown):
-    """Killed once the temp file holds `grown` bytes: mid-encode, at a moment nobody chose."""
+    """Killed once the chunk files hold `grown` bytes: mid-encode, at a moment nobody chose."""
     day_dir = root / DAY
     original = digests(day_dir)
-    temp = day_dir / ".video.mp4.partial"
+    work = day_dir / ".video.mp4.chunks"
     proc = subprocess.Popen(
         [sys.executable, "-m", "cctv_server.cli", "compact", "--root", str(root), "--settle", "0"],
-        env=os.environ | ENV | {"CCTV_PRESET": "medium"},
+        env=os.environ | ENV | {"CCTV_PRESET": "medium", "CCTV_JOBS": "2"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if temp.exists() and temp.stat().st_size > grown:
+        if sum(p.stat().st_size for p in work.glob("chunk-*.mp4")) > grown:
             break
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the encode finished before the kill"
-    assert temp.exists() and not (day_dir / "video.mp4").exists()
+    assert work.exists() and not (day_dir / "video.mp4").exists()
     assert_nothing_lost(day_dir, original, ffmpeg_bin)
     done = compact(root, CCTV_PRESET="ultrafast")
     assert done.returncode == 0, done.stderr

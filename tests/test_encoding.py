@@ -7,11 +7,10 @@ from cctv_server.encoding import (
     PROFILES,
     Profile,
     audio_args,
-    encoder_threads,
-    jobs_for,
     keyint_frames,
     profile_from,
     video_args,
+    workers_for,
 )
 from cctv_server.errors import ConfigError
 
@@ -53,11 +52,10 @@ def test_keyint_is_seconds_so_the_gop_follows_the_frame_rate():
 
 def test_copy_only_copies():
     assert video_args(PROFILES["copy"], fps=25) == ["-c:v", "copy"]
-    assert audio_args(PROFILES["copy"]) == ["-c:a", "copy"]
 
 
-def test_reencoding_profiles_make_aac_audio():
-    assert audio_args(DEFAULT)[:2] == ["-c:a", "aac"]
+def test_sound_is_always_a_small_aac_track():
+    assert audio_args()[:2] == ["-c:a", "aac"]
 
 
 def test_av1_uses_svt_with_a_gop_in_frames():
@@ -78,6 +76,17 @@ def test_denoise_puts_a_filter_before_the_encoder():
     args = video_args(profile_from("hevc", denoise="hqdn3d"), fps=25)
     assert _after(args, "-vf").startswith("hqdn3d=")
     assert args.index("-vf") < args.index("-c:v")
+
+
+def test_the_default_has_no_b_frames_and_a_short_lookahead():
+    params = dict(kv.split("=") for kv in _after(video_args(DEFAULT, fps=25), "-x265-params").split(":"))
+    assert params["bframes"] == "0" and params["rc-lookahead"] == "5"
+    assert "pools" not in params and "wpp" not in params  # a lone chunk: x265 takes every core
+
+
+def test_a_single_threaded_hevc_chunk_has_one_pool_thread_one_frame_and_no_wavefront():
+    params = _after(video_args(profile_from("hevc", threads=1)), "-x265-params").split(":")
+    assert {"pools=1", "frame-threads=1", "wpp=0"} <= set(params)
 
 
 def test_threads_reach_each_encoder():
@@ -112,15 +121,9 @@ def test_bad_values_name_their_key(kwargs, key):
         profile_from(**kwargs)
 
 
-def test_one_job_until_there_are_cores_to_spare():
-    assert jobs_for(1) == 1
-    assert jobs_for(2) == 1
-    assert jobs_for(8) == 2
-    assert jobs_for(32) == 8
-
-
-def test_threads_share_the_cores_among_jobs():
-    assert encoder_threads(2, 1) == 2
-    assert encoder_threads(8, 2) == 4
-    assert encoder_threads(32, 8) == 4
-    assert encoder_threads(1, 4) == 1
+def test_one_encoder_per_core_unless_jobs_says_otherwise():
+    assert workers_for(1) == 1
+    assert workers_for(2) == 2
+    assert workers_for(32) == 32
+    assert workers_for(32, jobs=4) == 4
+    assert workers_for(0) == 1

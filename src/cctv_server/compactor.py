@@ -7,11 +7,11 @@ gets its final name only after it, its checksum and its index are on disk and th
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import json
 import logging
 import os
+import shutil
 import signal
 import sqlite3
 import time
@@ -20,8 +20,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import (decode, durable, encoding, ffmpeg, ffmpeg_job, mp4frag, quality, recordings,
-               schedule, timeline)
+from . import chunks, decode, durable, encoding, mp4frag, quality, recordings, schedule, timeline
 from .catalog import Catalog
 from .config import Settings
 from .errors import CctvError, FFmpegError
@@ -30,10 +29,9 @@ from .videoindex import Span, build, dump, sidecar_name
 log = logging.getLogger(__name__)
 
 JOURNAL = ".compaction.json"
-CONCAT_LIST = ".compaction.ffconcat"
-FRAGMENTED = ["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"]
 # Output size as a share of the input, for the free-disk check: generous on purpose, since
 # running out mid-encode costs the hours already spent (a day of H.265 is ~10% of its input).
+# The chunks and the joined video are on disk together for a moment, so twice this is needed.
 SIZE_ESTIMATE = {"hevc": 0.25, "av1": 0.25, "h264": 0.5, "copy": 1.05}
 PROGRESS_EVERY = 1.0  # seconds between progress rows written to the catalog
 
@@ -53,6 +51,11 @@ def checkpoint(name: str) -> None:
 
 def temp_name(video: str) -> str:
     return f".{video}.partial"
+
+
+def work_name(video: str) -> str:
+    """The folder of chunk files and lists while a video is encoded; gone once it is joined."""
+    return f".{video}.chunks"
 
 
 def checksum_name(video: str) -> str:
@@ -82,6 +85,7 @@ class Input:
     discontinuity: bool
     damaged: bool = False  # decoding stopped early: its readable frames still go in
     repeated: int = 0  # frames sharing a timestamp already in the segment (a camera's glitch)
+    audio: bool = False
 
 
 @dataclass
@@ -111,45 +115,6 @@ class Outcome:
     status: str  # "compacted", "recovered", "skipped", "failed", "nothing"
     message: str = ""
     stats: dict = field(default_factory=dict)
-
-
-def compact_argv(binary: str, list_file: Path, output: Path, profile: encoding.Profile,
-                 fps: float | None, keyframes_at: list[float], creation: float,
-                 comment: str) -> list[str]:
-    """Pure: the ffmpeg command that joins the listed segments into one fragmented MP4."""
-    argv = [binary, "-hide_banner", "-nostdin", "-loglevel", "error",
-            "-f", "concat", "-safe", "0", "-i", str(list_file),
-            "-map", "0:v:0", "-map", "0:a:0?", *encoding.video_args(profile, fps)]
-    if profile.codec != "copy":
-        # The encoder's default clock ticks once a frame: frames that a join shifts off that grid
-        # would round onto the same tick and players drop one. Keep the input's 90 kHz clock.
-        argv += ["-enc_time_base:v", "demux"]
-    if keyframes_at and profile.codec != "copy":
-        # A discontinuity starts a fragment, so each fragment's wall-clock time is exact.
-        argv += ["-force_key_frames", ",".join(f"{t:.3f}" for t in keyframes_at)]
-        # libx265 makes a forced keyframe a plain I frame unless told: MP4 needs a sync sample
-        argv += ["-forced-idr", "1"] if profile.codec == "hevc" else []
-    stamp = dt.datetime.fromtimestamp(creation, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    argv += [*_audio_args(profile), "-fps_mode", "passthrough",
-             "-metadata", f"creation_time={stamp}", "-metadata", f"comment={comment}",
-             *FRAGMENTED, *ffmpeg_job.progress_args(), str(output)]
-    return argv
-
-
-def _audio_args(profile: encoding.Profile) -> list[str]:
-    # Copied audio runs a little past each segment's video, so at every join its timestamps step
-    # back and the MP4 muxer stops; re-encoded audio is re-timed. Audio costs ~nothing to encode.
-    if profile.codec == "copy":
-        return encoding.audio_args(encoding.PROFILES["h264"])
-    return encoding.audio_args(profile)
-
-
-def concat_list(day_dir: Path, inputs: list[Input]) -> str:
-    """Pure: an ffconcat list; each file's duration makes the output's timeline their sum."""
-    lines = ["ffconcat version 1.0"]
-    for i in inputs:
-        lines += [f"file {ffmpeg.concat_quote(str(day_dir / i.name))}", f"duration {i.duration:.6f}"]
-    return "\n".join(lines) + "\n"
 
 
 def spans_of(inputs: list[Input]) -> list[Span]:
@@ -194,6 +159,7 @@ class Compactor:
         self.catalog = catalog
         self.profile = profile
         self.binary = binary
+        self.workers = encoding.workers_for(os.cpu_count() or 1, settings.jobs)
         self.on_progress = on_progress or (lambda day, done, total: None)
 
     # --- one day ---------------------------------------------------------------------------
@@ -288,7 +254,7 @@ class Compactor:
         return inputs
 
     def _disk_short(self, day_dir: Path, inputs: list[Input]) -> str | None:
-        need = int(sum(i.size for i in inputs) * SIZE_ESTIMATE[self.profile.codec])
+        need = 2 * int(sum(i.size for i in inputs) * SIZE_ESTIMATE[self.profile.codec])
         st = os.statvfs(day_dir)
         free = st.f_bavail * st.f_frsize
         if free >= need + self.settings.min_free:
@@ -321,11 +287,8 @@ class Compactor:
     def _encode_and_verify(self, day: str, day_dir: Path, journal: Journal) -> dict:
         temp = day_dir / temp_name(journal.video)
         inputs = journal.inputs
-        list_file = day_dir / CONCAT_LIST
-        durable.write_atomic(list_file, concat_list(day_dir, inputs).encode())
-        checkpoint("concat-written")
         started = time.monotonic()
-        self._encode(day, day_dir, list_file, temp, inputs)
+        self._encode(day, day_dir, journal.video, inputs)
         seconds = time.monotonic() - started
         checkpoint("encoded")
         durable.fsync_file(temp)
@@ -360,16 +323,18 @@ class Compactor:
         checkpoint("measured")
         return ssim
 
-    def _encode(self, day: str, day_dir: Path, list_file: Path, temp: Path,
-                inputs: list[Input]) -> None:
+    def _encode(self, day: str, day_dir: Path, video: str, inputs: list[Input]) -> None:
         total = sum(i.duration for i in inputs)
-        fps = next((1 / i.duration * i.frames for i in inputs if i.duration), None)
-        breaks = [s.offset for s, i in zip(spans_of(inputs), inputs) if i.discontinuity and s.offset]
-        comment = f"cctv-server {day}, first segment {inputs[0].name}"
-        argv = compact_argv(self.binary, list_file, temp, self.profile, fps, breaks,
-                            inputs[0].wall, comment)
+        job = chunks.Job(
+            self.binary, [chunks.Piece(day_dir / i.name, i.duration) for i in inputs], self.profile,
+            fps=next((1 / i.duration * i.frames for i in inputs if i.duration), None),
+            breaks=[s.offset for s, i in zip(spans_of(inputs), inputs) if i.discontinuity and s.offset],
+            audio=any(i.audio for i in inputs), creation=inputs[0].wall,
+            comment=f"cctv-server {day}, first segment {inputs[0].name}")
         report = _Throttled(lambda done: self._progress(day, done, total))
-        ffmpeg_job.run(argv, report, on_start=lambda: checkpoint("encoding"))
+        chunks.encode(job, day_dir / work_name(video), day_dir / temp_name(video), self.workers,
+                      report, on_start=lambda: checkpoint("encoding"),
+                      on_chunks_done=lambda: checkpoint("chunks-encoded"))
         self._progress(day, total, total)
 
     def _progress(self, day: str, done: float, total: float) -> None:
@@ -439,7 +404,8 @@ def _input(name: str, st: os.stat_result, found: decode.Decoded,
     else:
         wall, disc = st.st_mtime - found.duration, True
     return Input(name, st.st_size, st.st_mtime_ns, found.frames, found.duration, wall,
-                 disc or prev is None, damaged=found.error is not None, repeated=found.repeated)
+                 disc or prev is None, damaged=found.error is not None, repeated=found.repeated,
+                 audio=found.audio)
 
 
 def _stats(inputs: list[Input], size: int, seconds: float) -> dict:
@@ -459,7 +425,9 @@ def _why(err: Exception) -> str:
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     if not lines:
         return type(err).__name__
-    named = [line for line in lines[1:] if "rror" in line or "No space" in line]
+    # A full disk says so on a later line than the muxer's generic "Error muxing a packet".
+    named = ([line for line in lines[1:] if "No space" in line]
+             or [line for line in lines[1:] if "rror" in line])
     return (lines[0] if not named else f"{lines[0].split(':')[0]}: {named[0]}")[:500]
 
 
@@ -528,7 +496,6 @@ def finish(day_dir: Path, journal: Journal) -> None:
             log.warning("%s/%s changed after it was compacted; kept", day_dir.name, item.name)
     durable.fsync_dir(day_dir)
     checkpoint("deletions-synced")
-    durable.remove(day_dir / CONCAT_LIST)
     durable.remove(day_dir / JOURNAL)
     durable.fsync_dir(day_dir)
     checkpoint("journal-removed")
@@ -538,8 +505,9 @@ def finish(day_dir: Path, journal: Journal) -> None:
 
 def rollback(day_dir: Path, journal: Journal | None) -> None:
     """Undo an unfinished job: remove what it made, touch no segment, the journal last."""
-    names = [CONCAT_LIST]
+    names = []
     if journal is not None:
+        shutil.rmtree(day_dir / work_name(journal.video), ignore_errors=True)
         names += [temp_name(journal.video), sidecar_name(journal.video)]
         if not (day_dir / journal.video).exists():  # else the checksum is that video's own
             names.append(checksum_name(journal.video))
@@ -613,7 +581,11 @@ def _remove_strays(day_dir: Path) -> None:
     for name in os.listdir(day_dir):
         if name.startswith(".video") and name.endswith(".partial"):
             durable.remove(day_dir / name)
-            log.warning("%s: removed stray %s", day_dir.name, name)
+        elif name.startswith(".video") and name.endswith(".chunks"):
+            shutil.rmtree(day_dir / name, ignore_errors=True)
+        else:
+            continue
+        log.warning("%s: removed stray %s", day_dir.name, name)
 
 
 def quarantine(day_dir: Path, name: str, reason: str) -> Path:

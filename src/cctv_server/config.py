@@ -137,7 +137,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crf", None, lambda v: None if v in (None, "") else int(v), "encoder quality (default: the codec profile's)"),
     Setting("keyint", None, lambda v: None if v in (None, "") else parse_duration(v), "keyframe interval (default: the codec profile's)"),
     Setting("denoise", None, _optional_str, "denoise filter before encoding (e.g. hqdn3d), default none"),
-    Setting("jobs", 0, int, "parallel compaction jobs (0 = from the core count)"),
+    Setting("jobs", 0, int, "encoders run at once, each on a chunk of the day (0 = one per core)"),
     Setting("quality_sample", True, _bool, "after each compaction, the SSIM of a few seconds of the video against its segments"),
     Setting("min_free", "1GB", parse_size, "free disk to keep beyond a compaction's estimated output"),
     Setting("export_max", "24h", parse_duration, "longest clip /export.mp4 will make"),

@@ -26,12 +26,11 @@ SETTLE_EVENTS = 5.0  # seconds: a burst of uploads is looked at once, not per fi
 NICE = 19
 
 
-def profile_for(settings: Settings, cores: int | None = None) -> encoding.Profile:
-    """The encoder profile the settings ask for, with threads for one job on this machine."""
-    cores = cores or os.cpu_count() or 1
+def profile_for(settings: Settings) -> encoding.Profile:
+    """The encoder profile the settings ask for; its threads follow the chunks (see chunks.py)."""
     keyint = round(settings.keyint) if settings.keyint else None
     return encoding.profile_from(settings.codec, settings.preset, settings.crf, keyint,
-                                 settings.denoise, threads=encoding.encoder_threads(cores, 1))
+                                 settings.denoise)
 
 
 def make_compactor(settings: Settings, on_progress=None) -> Compactor:

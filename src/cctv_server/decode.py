@@ -53,6 +53,16 @@ def decode(path: Path) -> Decoded:
     return _summary(times, fps, audio, error)
 
 
+def frame_size(path: Path) -> tuple[int, int] | None:
+    """Width and height of the first video stream, from its header; None if it has none."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            ctx = container.streams.video[0].codec_context if container.streams.video else None
+            return (ctx.width, ctx.height) if ctx is not None and ctx.width else None
+    except (av.FFmpegError, OSError, ValueError):
+        return None
+
+
 def _summary(times: list[float], fps: float | None, audio: bool, error: str | None) -> Decoded:
     if not times:
         return Decoded(0, None, None, 0.0, fps, audio, error or "no video frames")

@@ -107,17 +107,26 @@ def _filter_args(profile: Profile) -> list[str]:
 
 def _hevc_args(p: Profile, gop: int) -> list[str]:
     # A fixed GOP (min-keyint = keyint, no scene cuts) keeps fragments evenly sized and
-    # closed GOPs let every fragment decode on its own; long B-runs suit a still scene.
+    # closed GOPs let every fragment decode on its own. No B-frames: on a still scene they saved
+    # nothing (P-frames of a static background are skips anyway) and chunks join more simply.
     params = [
         f"keyint={gop}", f"min-keyint={gop}", "scenecut=0", "open-gop=0",
-        "bframes=8", "rc-lookahead=15", "log-level=error",
+        "bframes=0", "rc-lookahead=5", "log-level=error",
     ]
-    if p.threads:
+    if p.threads == 1:
+        # One thread per chunk encode; wavefront rows also cost ~20% size on this footage.
+        params += ["pools=1", "frame-threads=1", "wpp=0"]
+    elif p.threads:
         params.append(f"pools={p.threads}")
     return [
         "-c:v", "libx265", "-preset", p.preset, "-crf", str(p.crf),
-        "-x265-params", ":".join(params), "-tag:v", "hvc1", "-pix_fmt", "yuv420p",
+        "-x265-params", ":".join(params), *tag_args(p), "-pix_fmt", "yuv420p",
     ]
+
+
+def tag_args(profile: Profile) -> list[str]:
+    """HEVC tagged `hvc1` (parameter sets in the header), the tag Apple's players require."""
+    return ["-tag:v", "hvc1"] if profile.codec == "hevc" else []
 
 
 def _av1_args(p: Profile, gop: int) -> list[str]:
@@ -137,18 +146,12 @@ def _h264_args(p: Profile, gop: int) -> list[str]:
     ]
 
 
-def audio_args(profile: Profile) -> list[str]:
-    """Output-side audio arguments: copied with the video, else a small AAC track."""
-    if profile.codec == "copy":
-        return ["-c:a", "copy"]
+def audio_args() -> list[str]:
+    """Sound becomes a small AAC track, even when the video is copied: copied audio runs a little
+    past each segment's video, so at every join its timestamps step back and the MP4 muxer stops."""
     return ["-c:a", "aac", "-b:a", "64k"]
 
 
-def jobs_for(cores: int) -> int:
-    """Parallel compaction jobs: one per four cores, since one encoder saturates about four."""
-    return max(1, cores // 4)
-
-
-def encoder_threads(cores: int, jobs: int) -> int:
-    """Encoder threads per job: the cores shared evenly among the jobs."""
-    return max(1, cores // max(1, jobs))
+def workers_for(cores: int, jobs: int = 0) -> int:
+    """Chunk encodes run at once: `jobs` when set, else one per core (each runs one thread)."""
+    return jobs if jobs > 0 else max(1, cores)

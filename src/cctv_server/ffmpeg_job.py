@@ -8,6 +8,7 @@ import select
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -23,15 +24,19 @@ def progress_args() -> list[str]:
 
 
 def run(argv: Sequence[str], on_progress: Callable[[float], None] | None = None,
-        stall: float = STALL_SECONDS, on_start: Callable[[], None] | None = None) -> None:
-    """Run ffmpeg to completion; `on_progress(seconds written)`; FFmpegError with stderr's tail."""
+        stall: float = STALL_SECONDS, on_start: Callable[[], None] | None = None,
+        cancel: threading.Event | None = None) -> None:
+    """Run ffmpeg to completion; `on_progress(seconds written)`; FFmpegError with stderr's tail.
+
+    Setting `cancel` kills ffmpeg within a second (a sibling chunk failed, or we are stopping).
+    """
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=errors, preexec_fn=_die_with_parent)
         try:
             if on_start:
                 on_start()
-            _follow(proc, on_progress or (lambda s: None), stall)
+            _follow(proc, on_progress or (lambda s: None), stall, cancel or threading.Event())
             code = proc.wait()
         finally:
             if proc.poll() is None:
@@ -43,13 +48,17 @@ def run(argv: Sequence[str], on_progress: Callable[[float], None] | None = None,
             raise FFmpegError(f"ffmpeg exited {code}: {tail or 'no message'}")
 
 
-def _follow(proc: subprocess.Popen, on_progress: Callable[[float], None], stall: float) -> None:
+def _follow(proc: subprocess.Popen, on_progress: Callable[[float], None], stall: float,
+            cancel: threading.Event) -> None:
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     buffer = b""
     last = time.monotonic()
     while True:
         ready, _, _ = select.select([fd], [], [], 1.0)
+        if cancel.is_set():
+            proc.kill()
+            raise FFmpegError("ffmpeg was stopped: the compaction is being abandoned")
         if not ready:
             if time.monotonic() - last > stall:
                 proc.kill()

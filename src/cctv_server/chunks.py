@@ -1,0 +1,193 @@
+"""A day's encode split into chunks of whole segments, encoded in parallel and joined by stream copy.
+
+One x265 encode keeps only ~1.7 of 2 cores busy on 720p footage and stops scaling long before 32.
+One single-threaded encoder per core, each on its own run of segments, keeps every core busy and
+spends less CPU per frame (no thread hand-offs). Each chunk starts on a keyframe, so the pieces
+join without re-encoding; docs/performance.md has the measurements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import decode, durable, encoding, ffmpeg, ffmpeg_job
+
+# Long enough that a chunk's extra keyframe and encoder start-up cost nothing (<0.5%), short
+# enough that the cores stay evenly loaded to the end of a day (a busy hour spreads out).
+CHUNK_SECONDS = 600.0
+FRAGMENTED = ["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"]
+QUIET = ["-hide_banner", "-nostdin", "-loglevel", "error"]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One input file and how long it lasts on the joined video's timeline."""
+
+    path: Path
+    duration: float
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive pieces encoded together; `offset` is where they start in the joined video."""
+
+    pieces: tuple[Piece, ...]
+    offset: float
+
+    @property
+    def duration(self) -> float:
+        return sum(p.duration for p in self.pieces)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything an encode needs besides where it works and where it writes."""
+
+    binary: str
+    pieces: list[Piece]
+    profile: encoding.Profile
+    fps: float | None
+    breaks: list[float]  # offsets that must start a keyframe (a camera restart, a gap)
+    audio: bool  # some input has sound: it is re-encoded in one piece at the join
+    creation: float  # the video's wall-clock start, for its creation_time
+    comment: str
+
+
+def plan(pieces: list[Piece], workers: int, target: float = CHUNK_SECONDS) -> list[Chunk]:
+    """Pure: pieces grouped in order into chunks of about `target` s, or shorter so every worker has one."""
+    total = sum(p.duration for p in pieces)
+    length = total if workers <= 1 else min(target, total / workers)
+    chunks: list[Chunk] = []
+    current: list[Piece] = []
+    offset = start = 0.0
+    for piece in pieces:
+        current.append(piece)
+        offset += piece.duration
+        if offset - start >= length - 1e-6:
+            chunks.append(Chunk(tuple(current), start))
+            current, start = [], offset
+    if current:
+        chunks.append(Chunk(tuple(current), start))
+    return chunks
+
+
+def ffconcat(entries: list[tuple[Path, float]], keep_start: bool = False) -> str:
+    """Pure: an ffconcat list; each file's duration makes the output's timeline their sum.
+
+    The concat demuxer shifts each file so that its earliest packet lands on its place. A segment's
+    sound often starts before its picture, so a chunk's first frame sits a little after zero;
+    `keep_start` (an in point of 0) keeps that lead when chunks are joined, as one encode would.
+    """
+    lines = ["ffconcat version 1.0"]
+    for path, duration in entries:
+        lines += [f"file {ffmpeg.concat_quote(str(path))}", f"duration {duration:.6f}"]
+        lines += ["inpoint 0"] if keep_start else []
+    return "\n".join(lines) + "\n"
+
+
+def chunk_argv(job: Job, chunk: Chunk, profile: encoding.Profile, list_file: Path, out: Path,
+               size: tuple[int, int] | None) -> list[str]:
+    """Pure: the ffmpeg command that encodes one chunk's video into a plain MP4."""
+    single = ["-threads", "1"] if profile.threads == 1 else []  # the decoder, too
+    argv = [job.binary, *QUIET, *single, "-f", "concat", "-safe", "0", "-i", str(list_file),
+            "-map", "0:v:0", *encoding.video_args(profile, job.fps)]
+    if profile.codec != "copy":
+        # The encoder's default clock ticks once a frame: frames that a join shifts off that grid
+        # would round onto the same tick and players drop one. Keep the input's 90 kHz clock.
+        argv += ["-enc_time_base:v", "demux"]
+        # Every chunk at the day's first frame size, so that they join (a camera may change it).
+        argv += ["-s", f"{size[0]}x{size[1]}"] if size else []
+        inside = [b - chunk.offset for b in job.breaks if chunk.offset < b < chunk.offset + chunk.duration]
+        if inside:
+            # A discontinuity starts a fragment, so each fragment's wall-clock time is exact.
+            argv += ["-force_key_frames", ",".join(f"{t:.3f}" for t in inside)]
+            # libx265 makes a forced keyframe a plain I frame unless told: MP4 needs a sync sample
+            argv += ["-forced-idr", "1"] if profile.codec == "hevc" else []
+    return argv + ["-fps_mode", "passthrough", "-video_track_timescale", "90000", "-f", "mp4",
+                   *ffmpeg_job.progress_args(), str(out)]
+
+
+def join_argv(job: Job, chunk_list: Path, audio_list: Path | None, out: Path) -> list[str]:
+    """Pure: the ffmpeg command that joins the chunks (and the day's sound) into a fragmented MP4."""
+    argv = [job.binary, *QUIET, "-f", "concat", "-safe", "0", "-i", str(chunk_list)]
+    if audio_list is not None:
+        argv += ["-f", "concat", "-safe", "0", "-i", str(audio_list), "-map", "0:v:0",
+                 "-map", "1:a:0?", *encoding.audio_args()]
+    stamp = dt.datetime.fromtimestamp(job.creation, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return argv + ["-c:v", "copy", *encoding.tag_args(job.profile),
+                   "-metadata", f"creation_time={stamp}", "-metadata", f"comment={job.comment}",
+                   *FRAGMENTED, *ffmpeg_job.progress_args(), str(out)]
+
+
+def encode(job: Job, work: Path, out: Path, workers: int,
+           on_progress: Callable[[float], None] = lambda s: None,
+           on_start: Callable[[], None] = lambda: None,
+           on_chunks_done: Callable[[], None] = lambda: None) -> None:
+    """Encode the job into `out` through chunk files under `work`, which is removed after the join."""
+    chunks = plan(job.pieces, workers if job.profile.codec != "copy" else 1)
+    # Several chunks run one thread each; a lone chunk gets the whole machine.
+    profile = job.profile if len(chunks) == 1 else replace(job.profile, threads=1)
+    work.mkdir(exist_ok=True)
+    progress = _Progress(len(chunks), on_progress)
+    size = decode.frame_size(job.pieces[0].path)
+    outputs = [work / f"chunk-{k:05d}.mp4" for k in range(len(chunks))]
+
+    def run(k: int, cancel: threading.Event) -> None:
+        if cancel.is_set():
+            return
+        list_file = work / f"chunk-{k:05d}.ffconcat"
+        chunk = chunks[k]
+        durable.write_atomic(list_file, ffconcat([(p.path, p.duration) for p in chunk.pieces]).encode())
+        argv = chunk_argv(job, chunk, profile, list_file, outputs[k], size)
+        ffmpeg_job.run(argv, lambda s: progress(k, s), on_start=on_start if k == 0 else None,
+                       cancel=cancel)
+
+    _in_parallel(run, len(chunks), min(workers, len(chunks)))
+    on_chunks_done()
+    chunk_list = work / "chunks.ffconcat"
+    durable.write_atomic(chunk_list, ffconcat([(o, c.duration) for o, c in zip(outputs, chunks)],
+                                                  keep_start=True).encode())
+    audio_list = None
+    if job.audio:
+        audio_list = work / "audio.ffconcat"
+        durable.write_atomic(audio_list, ffconcat([(p.path, p.duration) for p in job.pieces]).encode())
+    ffmpeg_job.run(join_argv(job, chunk_list, audio_list, out))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _in_parallel(run: Callable[[int, threading.Event], None], count: int, workers: int) -> None:
+    """run(0..count-1) on `workers` threads; the first failure (or Ctrl-C) stops all the others."""
+    cancel = threading.Event()
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="chunk") as pool:
+        futures: list[Future] = [pool.submit(run, k, cancel) for k in range(count)]
+        try:
+            finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                future.result()  # raises the first failure
+        except BaseException:
+            cancel.set()
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            raise
+
+
+class _Progress:
+    """Seconds encoded over all chunks: each chunk reports its own, the sum goes to the callback."""
+
+    def __init__(self, count: int, report: Callable[[float], None]):
+        self.done = [0.0] * count
+        self.report = report
+        self.lock = threading.Lock()
+
+    def __call__(self, k: int, seconds: float) -> None:
+        with self.lock:
+            self.done[k] = seconds
+            total = sum(self.done)
+        self.report(total)

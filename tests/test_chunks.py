@@ -1,0 +1,124 @@
+"""Chunked encodes: the plan is pure; real chunks of real segments join into one seamless video."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import av
+import pytest
+
+from cctv_server import chunks, decode, encoding, mp4frag
+from cctv_server.errors import FFmpegError
+
+from .conftest import UTC, count_frames
+
+START = dt.datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
+
+
+def pieces(*durations: float) -> list[chunks.Piece]:
+    return [chunks.Piece(Path(f"{n}.ts"), d) for n, d in enumerate(durations)]
+
+
+def test_one_worker_encodes_the_day_in_one_chunk():
+    plan = chunks.plan(pieces(*[10.0] * 8640), workers=1)
+    assert len(plan) == 1 and len(plan[0].pieces) == 8640
+
+
+def test_a_day_splits_into_ten_minute_chunks_of_whole_segments_in_order():
+    day = pieces(*[10.0] * 8640)
+    plan = chunks.plan(day, workers=2)
+    assert len(plan) == 144
+    assert all(len(c.pieces) == 60 for c in plan)
+    assert [p for c in plan for p in c.pieces] == day
+    assert [c.offset for c in plan[:3]] == [0.0, 600.0, 1200.0]
+
+
+def test_a_short_day_still_gives_every_worker_a_chunk():
+    plan = chunks.plan(pieces(*[2.0] * 6), workers=2)
+    assert [len(c.pieces) for c in plan] == [3, 3]
+    assert plan[1].offset == 6.0
+
+
+def test_uneven_segments_end_a_chunk_once_it_is_long_enough():
+    plan = chunks.plan(pieces(4.0, 1.0, 1.0, 5.0, 3.0), workers=2)  # 14 s: chunks of >= 7 s
+    assert [c.duration for c in plan] == [11.0, 3.0]
+    assert chunks.plan(pieces(4.0), workers=8)[0].duration == 4.0
+
+
+def test_the_ffconcat_list_gives_each_file_its_duration():
+    text = chunks.ffconcat([(Path("/r/it's.ts"), 2.0), (Path("/r/b.ts"), 1.5)])
+    assert text.splitlines() == ["ffconcat version 1.0", "file '/r/it'\\''s.ts'",
+                                 "duration 2.000000", "file '/r/b.ts'", "duration 1.500000"]
+
+
+def job_for(binary: str, files: list[Path], profile=encoding.DEFAULT, **kw) -> chunks.Job:
+    found = [decode.decode(f) for f in files]
+    kw = {"fps": 25.0, "breaks": [], "audio": any(d.audio for d in found),
+          "creation": START.timestamp(), "comment": "test"} | kw
+    return chunks.Job(binary, [chunks.Piece(f, d.duration) for f, d in zip(files, found)],
+                      profile, **kw)
+
+
+def test_a_chunk_starts_on_a_keyframe_and_gets_only_its_own_breaks(ffmpeg_bin):
+    job = chunks.Job(ffmpeg_bin, pieces(*[2.0] * 6), encoding.DEFAULT, 25.0, [2.0, 8.0], False,
+                     0.0, "c")
+    first, second = chunks.plan(job.pieces, workers=2)
+    one = encoding.profile_from("hevc", threads=1)
+    argv = chunks.chunk_argv(job, second, one, Path("l"), Path("o.mp4"), (320, 180))
+    assert argv[argv.index("-force_key_frames") + 1] == "2.000"  # 8 s in the day, 2 s in
+    assert argv[argv.index("-s") + 1] == "320x180"
+    assert argv[argv.index("-threads") + 1] == "1"
+    assert "-map" in argv and "0:a:0?" not in argv  # sound goes in at the join
+
+
+def encoded(job: chunks.Job, out: Path, workers: int) -> tuple[list[float], int]:
+    """Encode with `workers`; the video's frame times and its count of audio frames."""
+    work = out.with_suffix(".work")
+    chunks.encode(job, work, out, workers)
+    assert not work.exists()
+    with av.open(str(out)) as container:
+        assert [s.type for s in container.streams] == ["video", "audio"]
+        assert container.streams.video[0].codec_context.name == "hevc"
+        times = [round(float(f.pts * f.time_base), 4) for f in container.decode(video=0)]
+    with av.open(str(out)) as container:
+        return times, sum(1 for _ in container.decode(audio=0))
+
+
+def test_chunks_join_seamlessly_into_what_one_encode_makes(tmp_path, record, ffmpeg_bin):
+    files = (record(tmp_path / "root", START, 6, segment=2.0, audio=True)
+             + record(tmp_path / "root", START + dt.timedelta(minutes=2), 6, segment=2.0,
+                      audio=True))
+    want = sum(count_frames(ffmpeg_bin, str(f)) for f in files)
+    job = job_for(ffmpeg_bin, files)
+    restart = sum(p.duration for p in job.pieces[:len(files) // 2])
+    job = job_for(ffmpeg_bin, files, breaks=[restart])
+    assert len(chunks.plan(job.pieces, 3)) == 3
+    whole, whole_audio = encoded(job, tmp_path / "whole.mp4", 1)
+    joined, joined_audio = encoded(job, tmp_path / "joined.mp4", 3)
+    assert len(whole) == want and joined == whole  # every frame once, at the same instant
+    assert joined_audio == whole_audio > 0
+    found = decode.decode(tmp_path / "joined.mp4")
+    assert found.repeated == 0 and found.error is None
+    assert found.duration == pytest.approx(sum(p.duration for p in job.pieces), abs=0.1)
+    starts = [f.start for f in mp4frag.layout(tmp_path / "joined.mp4").fragments]
+    assert any(0 <= s - restart < 0.1 for s in starts)  # the camera restart starts a fragment
+
+
+def test_progress_adds_up_the_chunks(tmp_path, record, ffmpeg_bin):
+    job = job_for(ffmpeg_bin, record(tmp_path / "root", START, 8, segment=2.0))
+    seen: list[float] = []
+    chunks.encode(job, tmp_path / "work", tmp_path / "out.mp4", 2, on_progress=seen.append)
+    total = sum(p.duration for p in job.pieces)
+    assert seen and max(seen) == pytest.approx(total, abs=0.5) and max(seen) > total / 2 + 0.5
+
+
+def test_a_failing_chunk_stops_the_others_and_raises(tmp_path, record, ffmpeg_bin):
+    files = record(tmp_path / "root", START, 12, segment=2.0)
+    job = job_for(ffmpeg_bin, files, profile=encoding.profile_from("hevc", preset="slow"))
+    files[4].write_bytes(b"not a video at all")  # the first of the third chunk: ffmpeg fails
+    with pytest.raises(FFmpegError, match="Invalid data"):
+        chunks.encode(job, tmp_path / "work", tmp_path / "out.mp4", workers=3)
+    assert not (tmp_path / "out.mp4").exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith("chunk")]
