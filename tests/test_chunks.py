@@ -122,3 +122,16 @@ def test_a_failing_chunk_stops_the_others_and_raises(tmp_path, record, ffmpeg_bi
         chunks.encode(job, tmp_path / "work", tmp_path / "out.mp4", workers=3)
     assert not (tmp_path / "out.mp4").exists()
     assert not [t for t in threading.enumerate() if t.name.startswith("chunk")]
+
+
+def test_a_camera_that_changes_resolution_mid_day_still_joins(tmp_path, record, ffmpeg_bin):
+    files = (record(tmp_path / "root", START, 4, segment=2.0, size="320x180")
+             + record(tmp_path / "root", START + dt.timedelta(minutes=1), 4, segment=2.0,
+                      size="160x90"))
+    job = job_for(ffmpeg_bin, files)
+    chunks.encode(job, tmp_path / "work", tmp_path / "out.mp4", 2)
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        sizes = {(f.width, f.height) for f in container.decode(video=0)}
+    assert sizes == {(320, 180)}
+    assert decode.decode(tmp_path / "out.mp4").frames == sum(
+        count_frames(ffmpeg_bin, str(f)) for f in files)

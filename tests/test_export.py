@@ -226,7 +226,9 @@ def compacted_h264(tmp_path, record):
 
     root = tmp_path / "root"
     record(root, T10, 30)
-    done = compact(root, CCTV_CODEC="h264")
+    # One encoder, so one chunk: keyframes fall every 10 s from 10:00, as the cuts below assume
+    # (several chunks would each start a keyframe of their own).
+    done = compact(root, CCTV_CODEC="h264", CCTV_JOBS="1")
     assert done.returncode == 0, done.stderr
     record(root, T10 + dt.timedelta(minutes=30), 6)
     return root
