@@ -2,6 +2,9 @@
 
 Usage: python bench/compaction.py [--variants 720p25,1080p15] [--duration S] [PROFILE ...]
 where PROFILE is a name from cctv_server.encoding.PROFILES or codec:preset:crf[:keyint[:denoise]].
+Profiles run exactly as the compactor runs them (cctv_server.chunks: chunks on every core, joined);
+the naive command is one ffmpeg. Repeats are interleaved (naive, ours, ..., naive, ours, ...) so the
+machine's drift hits every contender alike, and "speed vs naive" is the median of per-round ratios.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -20,20 +24,28 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_test_day import VARIANTS, make_day, spec_for  # noqa: E402
-from measure import Timing, input_args, median_timing, quality, seek_ms, timed  # noqa: E402
+from measure import (  # noqa: E402
+    Timing,
+    input_args,
+    median_timing,
+    quality,
+    seek_ms,
+    timed,
+    timed_call,
+)
 
+from cctv_server import chunks, decode  # noqa: E402
 from cctv_server.encoding import (  # noqa: E402
     DEFAULT,
     PROFILES,
     Profile,
     audio_args,
-    encoder_threads,
     profile_from,
     video_args,
+    workers_for,
 )
 from cctv_server.ffmpeg import locate  # noqa: E402
 
-FRAGMENTED = ["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"]
 DAY = 86400.0
 COLUMNS = [
     ("profile", "label", "{}"), ("x realtime", "realtime", "{:.1f}"), ("CPU s", "cpu", "{:.1f}"),
@@ -78,10 +90,10 @@ def naive_argv(source: Path, out: Path) -> list[str]:
             str(out)]
 
 
-def profile_argv(profile: Profile, source: Path, fps: float, out: Path) -> list[str]:
-    """What the compactor runs: our arguments into fragmented MP4."""
-    return [locate(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *input_args(source),
-            *video_args(profile, fps), *audio_args(profile), *FRAGMENTED, str(out)]
+def encode_profile(profile: Profile, bench: Bench, fps: float, out: Path, workers: int) -> None:
+    """What the compactor runs for a day: chunks on `workers` encoders, joined into fragmented MP4."""
+    job = chunks.Job(locate(), bench.pieces, profile, fps, [], False, 0.0, "bench")
+    chunks.encode(job, out.with_suffix(".chunks"), out, workers)
 
 
 def decode_argv(source: Path) -> list[str]:
@@ -99,6 +111,12 @@ def prepare_day(variant: str, duration: float, segment: float, workdir: Path) ->
     return day, info
 
 
+def pieces_of(day: Path, info: dict) -> list[chunks.Piece]:
+    """The day's segments with their decoded durations, as the compactor lists them."""
+    paths = [(day / "segments" / n).resolve() for n in info["segments"]]
+    return [chunks.Piece(p, decode.decode(p).duration) for p in paths]
+
+
 @dataclass(frozen=True)
 class Bench:
     day: Path
@@ -106,6 +124,8 @@ class Bench:
     repeat: int
     vs_clean: bool
     vmaf_subsample: int
+    pieces: list[chunks.Piece]
+    workers: int
 
     @property
     def source(self) -> Path:
@@ -132,13 +152,6 @@ def measure_output(row: Row, out: Path, bench: Bench) -> Row:
     return row
 
 
-def encode_row(label: str, argv: list[str], out: Path, bench: Bench) -> Row:
-    print(f"  encoding {label} ...", file=sys.stderr, flush=True)
-    timing = median_timing([timed([argv]) for _ in range(bench.repeat)])
-    row = Row(label, bench.seconds / timing.wall, timing.cpu, argv=shlex.join(argv))
-    return measure_output(row, out, bench)
-
-
 def source_rows(bench: Bench) -> list[Row]:
     source = sized(Row("source"), bench.info["source_bytes"], bench)
     if bench.vs_clean:
@@ -152,18 +165,34 @@ def source_rows(bench: Bench) -> list[Row]:
 
 
 def compare(bench: Bench, contenders: dict[str, Profile], fps: float) -> list[Row]:
-    """Source and decode rows, then the naive command, then each profile, in one run."""
+    """Source and decode rows, then the naive command, then each profile, timed in rounds."""
     outdir = bench.day / "out"
     outdir.mkdir(exist_ok=True)
-    naive = encode_row("naive", naive_argv(bench.source, outdir / "naive.mp4"),
-                       outdir / "naive.mp4", bench)
-    rows = [*source_rows(bench), naive]
-    for label, profile in contenders.items():
-        out = outdir / f"{label.replace(':', '_')}.mp4"
-        rows.append(encode_row(label, profile_argv(profile, bench.source, fps, out), out, bench))
-    for row in rows[2:]:
-        row.vs_naive = row.realtime / naive.realtime
+    naive_out = outdir / "naive.mp4"
+    naive = naive_argv(bench.source, naive_out)
+    outs = {label: outdir / f"{label.replace(':', '_')}.mp4" for label in contenders}
+    tasks = {"naive": lambda: timed([naive])} | {
+        label: (lambda p=profile, o=outs[label]: timed_call(
+            lambda: encode_profile(p, bench, fps, o, bench.workers)))
+        for label, profile in contenders.items()}
+    runs: dict[str, list[Timing]] = {label: [] for label in tasks}
+    for round_ in range(bench.repeat):
+        for label, task in tasks.items():
+            print(f"  round {round_ + 1}: {label} ...", file=sys.stderr, flush=True)
+            runs[label].append(task())
+    rows = [*source_rows(bench), timed_row("naive", runs["naive"], naive_out, bench,
+                                           shlex.join(naive))]
+    for label in contenders:
+        rows.append(timed_row(label, runs[label], outs[label], bench, f"chunks x{bench.workers}"))
+        rows[-1].vs_naive = statistics.median(
+            n.wall / t.wall for n, t in zip(runs["naive"], runs[label]))
+    rows[2].vs_naive = 1.0
     return rows
+
+
+def timed_row(label: str, runs: list[Timing], out: Path, bench: Bench, how: str) -> Row:
+    timing = median_timing(runs)
+    return measure_output(Row(label, bench.seconds / timing.wall, timing.cpu, argv=how), out, bench)
 
 
 def markdown(rows: list[Row]) -> str:
@@ -179,25 +208,20 @@ def _cell(row: Row, key: str, fmt: str) -> str:
     return "-" if value is None else fmt.format(value)
 
 
-def parallel(bench: Bench, label: str, profile: Profile, fps: float, jobs: int) -> dict:
-    """Throughput of `jobs` concurrent compactions, threads shared out as the server would."""
-    cores = os.cpu_count() or 1
-    threads = encoder_threads(cores, jobs)
-    tuned = profile_from(profile.codec, profile.preset, profile.crf, profile.keyint,
-                         profile.denoise, threads)
-    outdir = bench.day / "out"
-    argvs = [profile_argv(tuned, bench.source, fps, outdir / f"par{j}.mp4") for j in range(jobs)]
-    timing = median_timing([timed(argvs) for _ in range(bench.repeat)])
-    return {"profile": label, "jobs": jobs, "threads": threads, "wall": timing.wall,
-            "cpu": timing.cpu, "days_per_hour": jobs * 3600 / timing.wall * bench.seconds / DAY,
-            "realtime": jobs * bench.seconds / timing.wall}
+def by_workers(bench: Bench, label: str, profile: Profile, fps: float, workers: int) -> dict:
+    """One day encoded with 1 worker (one encode, all threads) or several chunks at once."""
+    out = bench.day / "out" / f"workers{workers}.mp4"
+    timing = median_timing([timed_call(lambda: encode_profile(profile, bench, fps, out, workers))
+                            for _ in range(bench.repeat)])
+    return {"profile": label, "workers": workers, "wall": timing.wall, "cpu": timing.cpu,
+            "realtime": bench.seconds / timing.wall, "bytes": out.stat().st_size}
 
 
-def parallel_markdown(results: list[dict]) -> str:
-    lines = ["| profile | jobs | threads/job | wall s | CPU s | aggregate x realtime |",
+def workers_markdown(results: list[dict]) -> str:
+    lines = ["| profile | workers | wall s | CPU s | x realtime | size MB |",
              "|---|---|---|---|---|---|"]
-    lines += [f"| {r['profile']} | {r['jobs']} | {r['threads']} | {r['wall']:.1f} | "
-              f"{r['cpu']:.1f} | {r['realtime']:.1f} |" for r in results]
+    lines += [f"| {r['profile']} | {r['workers']} | {r['wall']:.1f} | {r['cpu']:.1f} | "
+              f"{r['realtime']:.1f} | {r['bytes'] / 1e6:.3f} |" for r in results]
     return "\n".join(lines)
 
 
@@ -223,17 +247,18 @@ def contenders_from(specs: list[str]) -> dict[str, Profile]:
 
 def run_variant(variant: str, args: argparse.Namespace, contenders: dict) -> dict:
     day, info = prepare_day(variant, args.duration, args.segment, args.workdir)
-    bench = Bench(day, info, args.repeat, args.vs_clean, args.vmaf_subsample)
+    bench = Bench(day, info, args.repeat, args.vs_clean, args.vmaf_subsample,
+                  pieces_of(day, info), workers_for(os.cpu_count() or 1))
     rows = compare(bench, contenders, info["fps"])
     kbps = info["source_bytes"] * 8 / bench.seconds / 1000
     print(f"\n### {variant}: {info['width']}x{info['height']} at {info['fps']} fps, "
           f"{bench.seconds:g} s, {len(info['segments'])} segments, source {kbps:.0f} kbit/s\n")
     print(markdown(rows))
     result = {"variant": variant, "info": info, "rows": [asdict(r) for r in rows]}
-    if args.jobs:
-        result["parallel"] = [parallel(bench, label, contenders[label], info["fps"], j)
-                              for label in args.jobs_profiles for j in args.jobs]
-        print("\n" + parallel_markdown(result["parallel"]))
+    if args.workers:
+        result["workers"] = [by_workers(bench, label, contenders[label], info["fps"], w)
+                             for label in args.workers_profiles for w in args.workers]
+        print("\n" + workers_markdown(result["workers"]))
     return result
 
 
@@ -246,12 +271,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per encode; medians shown")
     ap.add_argument("--vs-clean", action="store_true", help="also SSIM/VMAF against the clean scene")
     ap.add_argument("--vmaf-subsample", type=int, default=1, help="score every Nth frame")
-    ap.add_argument("--jobs", default="", help="e.g. 1,2: also time that many concurrent jobs")
-    ap.add_argument("--jobs-profiles", default="ours", help="labels to run --jobs with")
+    ap.add_argument("--workers", default="", help="e.g. 1,2: also time the day on that many encoders")
+    ap.add_argument("--workers-profiles", default="ours", help="labels to run --workers with")
     ap.add_argument("--workdir", type=Path, default=Path("bench/out"))
     args = ap.parse_args(argv)
-    args.jobs = [int(j) for j in args.jobs.split(",") if j]
-    args.jobs_profiles = [p for p in args.jobs_profiles.split(",") if p]
+    args.workers = [int(w) for w in args.workers.split(",") if w]
+    args.workers_profiles = [p for p in args.workers_profiles.split(",") if p]
     return args
 
 
@@ -260,10 +285,15 @@ def main(argv: list[str] | None = None) -> None:
     contenders = contenders_from(args.profiles)
     print(f"Machine: {machine()}")
     results = [run_variant(v, args, contenders) for v in args.variants.split(",") if v]
-    print("\nCommands (ours):")
+    print(f"\nCommands (ours): each chunk of up to {chunks.CHUNK_SECONDS:g} s, one per core, "
+          "single-threaded, then joined by stream copy:")
     for label, profile in contenders.items():
-        print(f"- {label}: ffmpeg -f concat -safe 0 -i list.txt "
-              f"{shlex.join(video_args(profile, 25) + audio_args(profile) + FRAGMENTED)} out.mp4")
+        one = profile_from(profile.codec, profile.preset, profile.crf, profile.keyint,
+                           profile.denoise, threads=1)
+        print(f"- {label}: ffmpeg -f concat -safe 0 -i chunk.ffconcat "
+              f"{shlex.join(video_args(one, 25))} chunk.mp4")
+    print(f"- join: ffmpeg -f concat -safe 0 -i chunks.ffconcat -c:v copy "
+          f"{shlex.join(audio_args() + chunks.FRAGMENTED)} out.mp4")
     (args.workdir / "results.json").write_text(json.dumps(results, indent=1))
 
 

@@ -42,6 +42,13 @@ def timed(argvs: list[list[str]]) -> Timing:
     return Timing(wall, cpu)
 
 
+def timed_call(fn) -> Timing:
+    """Time a call that runs child processes (and waits for them): wall and their CPU."""
+    cpu0, t0 = children_cpu(), time.perf_counter()
+    fn()
+    return Timing(time.perf_counter() - t0, children_cpu() - cpu0)
+
+
 def median_timing(runs: list[Timing]) -> Timing:
     return Timing(statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs))
 

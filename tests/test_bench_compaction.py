@@ -19,7 +19,7 @@ def run(tmp_path_factory):
     argv = [
         sys.executable, str(ROOT / "bench" / "compaction.py"), "--variants", "tiny",
         "--duration", "4", "--segment", "2", "--repeat", "1", "--vs-clean",
-        "--jobs", "1,2", "--workdir", str(workdir), "av1", EXTRA,
+        "--workers", "1,2", "--workdir", str(workdir), "av1", EXTRA,
     ]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=240, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -84,7 +84,7 @@ def test_the_test_day_has_the_camera_layout(run):
         assert not stream.codec_context.has_b_frames
 
 
-def test_the_parallel_table_lists_each_job_count(run):
-    table = _table(run[0], "profile | jobs")
+def test_the_workers_table_lists_each_worker_count(run):
+    table = _table(run[0], "profile | workers")
     assert [row[1] for row in table[2:]] == ["1", "2"]
-    assert all(float(row[5]) > 0 for row in table[2:])
+    assert all(float(row[4]) > 0 and float(row[5]) > 0 for row in table[2:])
