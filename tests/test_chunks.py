@@ -106,10 +106,15 @@ def test_chunks_join_seamlessly_into_what_one_encode_makes(tmp_path, record, ffm
     assert any(0 <= s - restart < 0.1 for s in starts)  # the camera restart starts a fragment
 
 
-def test_progress_adds_up_the_chunks(tmp_path, record, ffmpeg_bin):
-    job = job_for(ffmpeg_bin, record(tmp_path / "root", START, 8, segment=2.0))
+def test_progress_adds_up_the_chunks_and_relative_paths_work(tmp_path, record, ffmpeg_bin,
+                                                             monkeypatch):
+    files = record(tmp_path / "root", START, 8, segment=2.0, audio=True)
+    monkeypatch.chdir(tmp_path)
+    job = job_for(ffmpeg_bin, [f.relative_to(tmp_path) for f in files])
     seen: list[float] = []
-    chunks.encode(job, tmp_path / "work", tmp_path / "out.mp4", 2, on_progress=seen.append)
+    chunks.encode(job, Path("work"), Path("out.mp4"), 2, on_progress=seen.append)
+    assert decode.decode(tmp_path / "out.mp4").frames == sum(
+        count_frames(ffmpeg_bin, str(f)) for f in files)
     total = sum(p.duration for p in job.pieces)
     assert seen and max(seen) == pytest.approx(total, abs=0.5) and max(seen) > total / 2 + 0.5
 

@@ -130,6 +130,7 @@ def encode(job: Job, work: Path, out: Path, workers: int,
            on_start: Callable[[], None] = lambda: None,
            on_chunks_done: Callable[[], None] = lambda: None) -> None:
     """Encode the job into `out` through chunk files under `work`, which is removed after the join."""
+    work = work.absolute()  # an ffconcat list reads relative paths from its own folder
     chunks = plan(job.pieces, workers if job.profile.codec != "copy" else 1)
     # Several chunks run one thread each; a lone chunk gets the whole machine.
     profile = job.profile if len(chunks) == 1 else replace(job.profile, threads=1)
@@ -143,7 +144,8 @@ def encode(job: Job, work: Path, out: Path, workers: int,
             return
         list_file = work / f"chunk-{k:05d}.ffconcat"
         chunk = chunks[k]
-        durable.write_atomic(list_file, ffconcat([(p.path, p.duration) for p in chunk.pieces]).encode())
+        entries = [(p.path.absolute(), p.duration) for p in chunk.pieces]
+        durable.write_atomic(list_file, ffconcat(entries).encode())
         argv = chunk_argv(job, chunk, profile, list_file, outputs[k], size)
         ffmpeg_job.run(argv, lambda s: progress(k, s), on_start=on_start if k == 0 else None,
                        cancel=cancel)
@@ -156,7 +158,8 @@ def encode(job: Job, work: Path, out: Path, workers: int,
     audio_list = None
     if job.audio:
         audio_list = work / "audio.ffconcat"
-        durable.write_atomic(audio_list, ffconcat([(p.path, p.duration) for p in job.pieces]).encode())
+        entries = [(p.path.absolute(), p.duration) for p in job.pieces]
+        durable.write_atomic(audio_list, ffconcat(entries).encode())
     ffmpeg_job.run(join_argv(job, chunk_list, audio_list, out))
     shutil.rmtree(work, ignore_errors=True)
 
