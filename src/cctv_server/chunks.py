@@ -103,7 +103,8 @@ def chunk_argv(job: Job, chunk: Chunk, profile: encoding.Profile, list_file: Pat
         argv += ["-enc_time_base:v", "demux"]
         # Every chunk at the day's first frame size, so that they join (a camera may change it).
         argv += ["-s", f"{size[0]}x{size[1]}"] if size else []
-        inside = [b - chunk.offset for b in job.breaks if chunk.offset < b < chunk.offset + chunk.duration]
+        end = chunk.offset + chunk.duration
+        inside = [b - chunk.offset for b in job.breaks if chunk.offset < b < end]
         if inside:
             # A discontinuity starts a fragment, so each fragment's wall-clock time is exact.
             argv += ["-force_key_frames", ",".join(f"{t:.3f}" for t in inside)]
@@ -119,7 +120,8 @@ def join_argv(job: Job, chunk_list: Path, audio_list: Path | None, out: Path) ->
     if audio_list is not None:
         argv += ["-f", "concat", "-safe", "0", "-i", str(audio_list), "-map", "0:v:0",
                  "-map", "1:a:0?", *encoding.audio_args()]
-    stamp = dt.datetime.fromtimestamp(job.creation, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = dt.datetime.fromtimestamp(job.creation, dt.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
     return argv + ["-c:v", "copy", *encoding.tag_args(job.profile),
                    "-metadata", f"creation_time={stamp}", "-metadata", f"comment={job.comment}",
                    *FRAGMENTED, *ffmpeg_job.progress_args(), str(out)]
@@ -131,10 +133,19 @@ def encode(job: Job, work: Path, out: Path, workers: int,
            on_chunks_done: Callable[[], None] = lambda: None) -> None:
     """Encode the job into `out` through chunk files under `work`, which is removed after the join."""
     work = work.absolute()  # an ffconcat list reads relative paths from its own folder
+    work.mkdir(exist_ok=True)
     chunks = plan(job.pieces, workers if job.profile.codec != "copy" else 1)
+    outputs = _encode_chunks(job, chunks, work, workers, on_progress, on_start)
+    on_chunks_done()
+    _join(job, chunks, outputs, work, out)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
+                   on_progress: Callable[[float], None], on_start: Callable[[], None]) -> list[Path]:
+    """Every chunk into work/chunk-NNNNN.mp4, `workers` at a time; their paths in order."""
     # Several chunks run one thread each; a lone chunk gets the whole machine.
     profile = job.profile if len(chunks) == 1 else replace(job.profile, threads=1)
-    work.mkdir(exist_ok=True)
     progress = _Progress(len(chunks), on_progress)
     size = decode.frame_size(job.pieces[0].path)
     outputs = [work / f"chunk-{k:05d}.mp4" for k in range(len(chunks))]
@@ -143,25 +154,26 @@ def encode(job: Job, work: Path, out: Path, workers: int,
         if cancel.is_set():
             return
         list_file = work / f"chunk-{k:05d}.ffconcat"
-        chunk = chunks[k]
-        entries = [(p.path.absolute(), p.duration) for p in chunk.pieces]
+        entries = [(p.path.absolute(), p.duration) for p in chunks[k].pieces]
         durable.write_atomic(list_file, ffconcat(entries).encode())
-        argv = chunk_argv(job, chunk, profile, list_file, outputs[k], size)
+        argv = chunk_argv(job, chunks[k], profile, list_file, outputs[k], size)
         ffmpeg_job.run(argv, lambda s: progress(k, s), on_start=on_start if k == 0 else None,
                        cancel=cancel)
 
     _in_parallel(run, len(chunks), min(workers, len(chunks)))
-    on_chunks_done()
+    return outputs
+
+
+def _join(job: Job, chunks: list[Chunk], outputs: list[Path], work: Path, out: Path) -> None:
     chunk_list = work / "chunks.ffconcat"
-    durable.write_atomic(chunk_list, ffconcat([(o, c.duration) for o, c in zip(outputs, chunks)],
-                                                  keep_start=True).encode())
+    entries = [(o, c.duration) for o, c in zip(outputs, chunks)]
+    durable.write_atomic(chunk_list, ffconcat(entries, keep_start=True).encode())
     audio_list = None
     if job.audio:
         audio_list = work / "audio.ffconcat"
         entries = [(p.path.absolute(), p.duration) for p in job.pieces]
         durable.write_atomic(audio_list, ffconcat(entries).encode())
     ffmpeg_job.run(join_argv(job, chunk_list, audio_list, out))
-    shutil.rmtree(work, ignore_errors=True)
 
 
 def _in_parallel(run: Callable[[int, threading.Event], None], count: int, workers: int) -> None:
