@@ -80,7 +80,7 @@ def test_denoise_puts_a_filter_before_the_encoder():
 
 def test_the_default_has_no_b_frames_and_a_short_lookahead():
     params = dict(kv.split("=") for kv in _after(video_args(DEFAULT, fps=25), "-x265-params").split(":"))
-    assert params["bframes"] == "0" and params["rc-lookahead"] == "5"
+    assert params["bframes"] == "0" and params["rc-lookahead"] == "5" and params["ctu"] == "64"
     assert "pools" not in params and "wpp" not in params  # a lone chunk: x265 takes every core
 
 

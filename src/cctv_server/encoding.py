@@ -109,9 +109,11 @@ def _hevc_args(p: Profile, gop: int) -> list[str]:
     # A fixed GOP (min-keyint = keyint, no scene cuts) keeps fragments evenly sized and
     # closed GOPs let every fragment decode on its own. No B-frames: on a still scene they saved
     # nothing (P-frames of a static background are skips anyway) and chunks join more simply.
+    # 64-px blocks (superfast uses 32): a still scene is mostly large skipped areas, coded in
+    # fewer decisions; measured 10% less CPU and 10% smaller at 0.2 less VMAF.
     params = [
         f"keyint={gop}", f"min-keyint={gop}", "scenecut=0", "open-gop=0",
-        "bframes=0", "rc-lookahead=5", "log-level=error",
+        "bframes=0", "rc-lookahead=5", "ctu=64", "log-level=error",
     ]
     if p.threads == 1:
         # One thread per chunk encode; wavefront rows also cost ~20% size on this footage.
