@@ -106,11 +106,12 @@ def test_chunks_join_seamlessly_into_what_one_encode_makes(tmp_path, record, ffm
     assert any(0 <= s - restart < 0.1 for s in starts)  # the camera restart starts a fragment
 
 
-def test_progress_adds_up_the_chunks_and_relative_paths_work(tmp_path, record, ffmpeg_bin,
-                                                             monkeypatch):
+def test_progress_adds_up_relative_paths_work_and_a_stale_output_is_replaced(
+        tmp_path, record, ffmpeg_bin, monkeypatch):
     files = record(tmp_path / "root", START, 8, segment=2.0, audio=True)
     monkeypatch.chdir(tmp_path)
     job = job_for(ffmpeg_bin, [f.relative_to(tmp_path) for f in files])
+    Path("out.mp4").write_bytes(b"left behind by an earlier run")
     seen: list[float] = []
     chunks.encode(job, Path("work"), Path("out.mp4"), 2, on_progress=seen.append)
     assert decode.decode(tmp_path / "out.mp4").frames == sum(

@@ -22,7 +22,9 @@ from . import decode, durable, encoding, ffmpeg, ffmpeg_job
 # enough that the cores stay evenly loaded to the end of a day (a busy hour spreads out).
 CHUNK_SECONDS = 600.0
 FRAGMENTED = ["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"]
-QUIET = ["-hide_banner", "-nostdin", "-loglevel", "error"]
+# -y: the outputs are our own temp names; without it ffmpeg 9 declines to overwrite one left
+# behind and still exits 0, which would pass off the old file as the new encode.
+QUIET = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
 
 
 @dataclass(frozen=True)
