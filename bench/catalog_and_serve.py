@@ -36,7 +36,6 @@ SEGMENT = 10.0
 
 def synthetic_year(catalog: Catalog, first: dt.date, days: int) -> None:
     """365 days of 10-s segments straight into the catalog (no files: this measures serving)."""
-    db = catalog._db()
     for n in range(days):
         day = (first + dt.timedelta(days=n)).isoformat()
         start = recordings.day_bounds(day, TZ)[0]
@@ -105,10 +104,8 @@ def start_server(root: Path, port: int) -> subprocess.Popen:
     raise SystemExit("server did not start")
 
 
-def wrk(url: str, seconds: int, connections: int, headers: tuple[str, ...] = ()) -> dict:
+def wrk(url: str, seconds: int, connections: int) -> dict:
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    for header in headers:
-        argv[1:1] = ["-H", header]
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     return {"p50": _ms(out, "50%"), "p99": _ms(out, "99%"),
             "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),

@@ -40,15 +40,26 @@ def record(ffmpeg_bin):
     return make
 
 
-def count_frames(ffmpeg_bin: str, source: str, *input_args: str) -> int:
-    """Decode every video frame of a file or URL with ffmpeg; return how many there were."""
+def frame_crcs(ffmpeg_bin: str, source, *input_args: str, output_args: tuple[str, ...] = ()) -> list[str]:
+    """The checksum of every decoded video frame of a file or URL: equal checksums, equal pictures."""
     proc = subprocess.run(
-        [ffmpeg_bin, "-hide_banner", "-loglevel", "error", *input_args, "-i", source,
-         "-map", "0:v:0", "-f", "framecrc", "-"],
+        [ffmpeg_bin, "-hide_banner", "-loglevel", "error", *input_args, "-i", str(source),
+         "-map", "0:v:0", *output_args, "-f", "framecrc", "-"],
         capture_output=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-    return sum(1 for line in proc.stdout.decode().splitlines() if line and not line.startswith("#"))
+    return [line.rsplit(",", 1)[1].strip() for line in proc.stdout.decode().splitlines()
+            if line and not line.startswith("#")]
+
+
+def count_frames(ffmpeg_bin: str, source, *input_args: str) -> int:
+    """Decode every video frame of a file or URL with ffmpeg; return how many there were."""
+    return len(frame_crcs(ffmpeg_bin, source, *input_args))
+
+
+def frames_in(ffmpeg_bin: str, paths) -> int:
+    """Frames in all these files together."""
+    return sum(count_frames(ffmpeg_bin, p) for p in paths)
 
 
 def free_port() -> int:

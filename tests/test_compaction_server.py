@@ -12,7 +12,8 @@ from pathlib import Path
 
 from . import hlscheck
 from .conftest import count_frames, wait_until
-from .test_compactor import DAY, ENV, START, compact, frames_in
+from .conftest import frames_in
+from .test_compactor import DAY, ENV, START, compact
 
 
 def test_a_compacted_day_plays_through_ffmpegs_hls_client(tmp_path, record, server, ffmpeg_bin):

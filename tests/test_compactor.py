@@ -18,7 +18,7 @@ from cctv_server.catalog import Catalog
 from cctv_server.playlists import Playlists
 from cctv_server.videoindex import VideoEntries
 
-from .conftest import UTC, count_frames
+from .conftest import UTC, count_frames, frames_in
 
 DAY = "2024-05-01"
 START = dt.datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
@@ -37,10 +37,6 @@ def cli(root: Path, *args: str, timeout: float = 120, **env: str) -> subprocess.
 
 def compact(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     return cli(root, "compact", "--settle", "0", *args, **env)
-
-
-def frames_in(ffmpeg_bin: str, paths) -> int:
-    return sum(count_frames(ffmpeg_bin, str(p)) for p in paths)
 
 
 def segment_names(day_dir: Path) -> list[str]:
@@ -240,7 +236,7 @@ def test_a_dst_day_is_compacted_with_its_wall_clock_across_the_change(tmp_path, 
     assert not any(e.discontinuity for e in entries[1:])  # 00:59:58 + 2 s is 02:00:00 BST
 
 
-def test_a_day_beyond_the_free_disk_is_skipped_and_retried_later(tmp_path, record, small_fs):
+def test_a_day_beyond_the_free_disk_is_skipped_and_retried_later(record, small_fs):
     record(small_fs, START, 8)
     cli(small_fs, "status")  # the catalog exists before the disk fills, as on a running server
     filler = small_fs / ".filler"
@@ -257,7 +253,7 @@ def test_a_day_beyond_the_free_disk_is_skipped_and_retried_later(tmp_path, recor
     assert (small_fs / DAY / "video.mp4").is_file()
 
 
-def test_running_out_of_disk_mid_encode_keeps_every_segment(tmp_path, record, small_fs):
+def test_running_out_of_disk_mid_encode_keeps_every_segment(record, small_fs):
     record(small_fs, START, 8)
     cli(small_fs, "status")  # the catalog exists before the disk fills, as on a running server
     day_dir = small_fs / DAY

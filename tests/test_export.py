@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cctv_server import export
+from cctv_server import demo, export
 from cctv_server.errors import BadRequest, NotFound
 from cctv_server.export import Cut, Range, Source
 
-from .conftest import FPS, UTC
+from .conftest import FPS, SEGMENT, SIZE, UTC, frame_crcs
 
 LONDON = ZoneInfo("Europe/London")
 T10 = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
@@ -118,17 +118,6 @@ def test_the_file_name_names_the_camera_and_the_range():
 
 # --- real clips ------------------------------------------------------------------------------
 
-def frame_crcs(ffmpeg_bin: str, path) -> list[str]:
-    """The checksum of every decoded frame: equal checksums are equal pictures."""
-    proc = subprocess.run(
-        [ffmpeg_bin, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:v:0",
-         "-f", "framecrc", "-"], capture_output=True, timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-    return [line.rsplit(",", 1)[1].strip() for line in proc.stdout.decode().splitlines()
-            if line and not line.startswith("#")]
-
-
 @pytest.fixture
 def six_second_segments(tmp_path, record):
     """30 s from 10:00:00 in 6-s segments with a keyframe every 2 s: cuts fall inside segments."""
@@ -218,13 +207,17 @@ def test_the_cli_says_why_when_there_is_no_footage(six_second_segments, tmp_path
 
 # --- compacted days --------------------------------------------------------------------------
 
-@pytest.fixture
-def compacted_h264(tmp_path, record):
+@pytest.fixture(scope="module")
+def compacted_h264(tmp_path_factory, ffmpeg_bin):
     """30 s from 10:00 compacted with the h264 profile (a keyframe every 10 s, B-frames), then
-    a late camera run at 10:30 still in segments."""
+    a late camera run at 10:30 still in segments. Shared: the tests only read it."""
     from .test_compactor import compact
 
-    root = tmp_path / "root"
+    root = tmp_path_factory.mktemp("h264") / "root"
+
+    def record(root, start, seconds):
+        return demo.record(ffmpeg_bin, root, start, seconds, segment=SEGMENT, size=SIZE, fps=FPS)
+
     record(root, T10, 30)
     # One encoder, so one chunk: keyframes fall every 10 s from 10:00, as the cuts below assume
     # (several chunks would each start a keyframe of their own).

@@ -4,7 +4,6 @@ ffmpeg's HLS client and by hls.js in Chromium."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 import tempfile
 
 from playwright.sync_api import sync_playwright
@@ -12,7 +11,7 @@ from playwright.sync_api import sync_playwright
 from cctv_server import hls, remux
 
 from . import hlscheck
-from .conftest import FPS, UTC
+from .conftest import FPS, UTC, frame_crcs
 from .test_compactor import compact
 from .test_player import CHROMIUM, CHROMIUM_ARGS, POLL
 
@@ -56,13 +55,8 @@ def decoded_frames(ffmpeg_bin: str, url: str) -> int:
     """Frames ffmpeg's HLS client decodes from a live playlist, stopping after two reloads that
     bring nothing new (one stops it before the first segment). Timestamps jump back at a
     discontinuity: passthrough keeps ffmpeg from dropping the frame that lands behind."""
-    proc = subprocess.run(
-        [ffmpeg_bin, "-hide_banner", "-loglevel", "error", "-live_start_index", "0",
-         "-m3u8_hold_counters", "2", "-i", url, "-map", "0:v:0", "-fps_mode", "passthrough",
-         "-f", "framecrc", "-"], capture_output=True, timeout=90,
-    )
-    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-    return sum(1 for line in proc.stdout.decode().splitlines() if line and not line.startswith("#"))
+    return len(frame_crcs(ffmpeg_bin, url, "-live_start_index", "0", "-m3u8_hold_counters", "2",
+                          output_args=("-fps_mode", "passthrough")))
 
 
 def test_live_from_a_compacted_day_into_days_of_segments_plays_in_ffmpeg_and_hlsjs(

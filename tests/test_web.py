@@ -166,7 +166,7 @@ def test_playlists_are_gzipped_and_revalidate_with_an_etag(tmp_path, record, ser
     assert again.status_code == 304 and again.content == b""
 
 
-def test_today_is_an_event_playlist_that_grows(tmp_path, record, server, ffmpeg_bin):
+def test_today_is_an_event_playlist_that_grows(tmp_path, record, server):
     root = tmp_path / "root"
     now = dt.datetime.now(UTC).replace(microsecond=0)
     if now.hour == 0 and now.minute < 1:  # the run must not straddle midnight
