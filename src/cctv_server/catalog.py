@@ -251,15 +251,15 @@ class Catalog:
 
     def compaction(self, day: str) -> dict | None:
         """The compaction row of a day as a dict, or None."""
-        found = self.compactions([day])
-        return found.get(day)
+        cols = ", ".join(COMPACTION_FIELDS)
+        row = self._db().execute(f"SELECT {cols} FROM compaction WHERE day = ?", (day,)).fetchone()
+        return None if row is None else dict(zip(COMPACTION_FIELDS, row))
 
-    def compactions(self, days: list[str] | None = None) -> dict[str, dict]:
+    def compactions(self) -> dict[str, dict]:
+        """Every day's compaction row, by day."""
         cols = ", ".join(COMPACTION_FIELDS)
         rows = self._db().execute(f"SELECT day, {cols} FROM compaction").fetchall()
-        wanted = None if days is None else set(days)
-        return {r[0]: dict(zip(COMPACTION_FIELDS, r[1:])) for r in rows
-                if wanted is None or r[0] in wanted}
+        return {r[0]: dict(zip(COMPACTION_FIELDS, r[1:])) for r in rows}
 
     def set_compaction(self, day: str, **fields) -> None:
         """Insert or update some fields of a day's compaction row (state is required on insert)."""
