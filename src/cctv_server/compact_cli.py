@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from . import config, daemon, recordings, status, verify
+from . import config, daemon, ffmpeg_job, recordings, status, verify
 from .compactor import Compactor
 from .errors import CctvError
 from .web import format
@@ -223,10 +223,5 @@ class BackgroundCompactor:
 
 
 def _term_with_parent() -> None:
-    import ctypes
-
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    ffmpeg_job.die_with_parent(signal.SIGTERM)
     os.setsid()  # its own group: a Ctrl-C meant for the server reaches it through stop()

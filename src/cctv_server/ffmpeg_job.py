@@ -32,7 +32,7 @@ def run(argv: Sequence[str], on_progress: Callable[[float], None] | None = None,
     """
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=errors, preexec_fn=_die_with_parent)
+                                stderr=errors, preexec_fn=die_with_parent)
         try:
             if on_start:
                 on_start()
@@ -75,10 +75,10 @@ def _follow(proc: subprocess.Popen, on_progress: Callable[[float], None], stall:
                 on_progress(int(line[12:]) / 1e6)
 
 
-def _die_with_parent() -> None:
-    """In the child: the kernel sends SIGKILL when the compactor dies, so no orphan encode runs on."""
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """In a child: the kernel sends `sig` when the parent dies, so no orphan runs on."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the orphan finishes into an unlinked temp
+        libc.prctl(PR_SET_PDEATHSIG, sig)
+    except (OSError, AttributeError):  # not Linux: an orphan encode finishes into an unlinked temp
         pass
