@@ -287,8 +287,9 @@ class Compactor:
     def _encode_and_verify(self, day: str, day_dir: Path, journal: Journal) -> dict:
         temp = day_dir / temp_name(journal.video)
         inputs = journal.inputs
+        spans = spans_of(inputs)
         started = time.monotonic()
-        self._encode(day, day_dir, journal.video, inputs)
+        self._encode(day, day_dir, journal.video, inputs, spans)
         seconds = time.monotonic() - started
         checkpoint("encoded")
         durable.fsync_file(temp)
@@ -296,9 +297,8 @@ class Compactor:
         layout = verify_video(temp, inputs)
         checkpoint("verified")
         size = temp.stat().st_size
-        index = build(journal.video, size, layout, spans_of(inputs))
-        durable.write_atomic(day_dir / sidecar_name(journal.video),
-                             dump(index, spans_of(inputs), day=day))
+        index = build(journal.video, size, layout, spans)
+        durable.write_atomic(day_dir / sidecar_name(journal.video), dump(index, spans, day=day))
         checkpoint("index-written")
         journal.sha512 = write_checksum(day_dir, journal.video, temp)
         checkpoint("checksum-written")
@@ -323,12 +323,13 @@ class Compactor:
         checkpoint("measured")
         return ssim
 
-    def _encode(self, day: str, day_dir: Path, video: str, inputs: list[Input]) -> None:
+    def _encode(self, day: str, day_dir: Path, video: str, inputs: list[Input],
+                spans: list[Span]) -> None:
         total = sum(i.duration for i in inputs)
         job = chunks.Job(
             self.binary, [chunks.Piece(day_dir / i.name, i.duration) for i in inputs], self.profile,
             fps=next((1 / i.duration * i.frames for i in inputs if i.duration), None),
-            breaks=[s.offset for s, i in zip(spans_of(inputs), inputs) if i.discontinuity and s.offset],
+            breaks=[s.offset for s, i in zip(spans, inputs) if i.discontinuity and s.offset],
             audio=any(i.audio for i in inputs), creation=inputs[0].wall,
             comment=f"cctv-server {day}, first segment {inputs[0].name}")
         report = _Throttled(lambda done: self._progress(day, done, total))
