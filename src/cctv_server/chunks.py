@@ -21,7 +21,7 @@ from . import decode, durable, encoding, ffmpeg, ffmpeg_job
 # Long enough that a chunk's extra keyframe and encoder start-up cost nothing (<0.5%), short
 # enough that the cores stay evenly loaded to the end of a day (a busy hour spreads out).
 CHUNK_SECONDS = 600.0
-FRAGMENTED = ["-movflags", "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4"]
+FRAGMENTED = ["-movflags", ffmpeg.MOVFLAGS, "-f", "mp4"]
 # -y: the outputs are our own temp names; without it ffmpeg 9 declines to overwrite one left
 # behind and still exits 0, which would pass off the old file as the new encode.
 QUIET = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]

@@ -17,7 +17,6 @@ _INSTANT = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
 )
 KEY_TOLERANCE = 0.001  # seconds: a keyframe this close to the requested time is at it
-MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"  # playable while it is still arriving
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,7 @@ def argv(binary: str) -> list[str]:
         "-progress", "pipe:2",
         "-f", "concat", "-safe", "0", "-protocol_whitelist", "file,pipe", "-i", "pipe:0",
         "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
-        "-f", "mp4", "-movflags", MOVFLAGS, "pipe:1",
+        "-f", "mp4", "-movflags", ffmpeg.MOVFLAGS, "pipe:1",
     ]
 
 

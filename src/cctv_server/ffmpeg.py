@@ -11,6 +11,8 @@ from functools import lru_cache
 
 from .errors import ConfigError, FFmpegError
 
+# Fragmented MP4: playable while it is still being written or sent, and addressable per fragment.
+MOVFLAGS = "+frag_keyframe+empty_moov+default_base_moof"
 STDERR_TAIL = 2000
 _PROGRESS_LINE = re.compile(r"[a-z0-9_]+=\S*")  # `-progress` output: key=value, one a line
 
