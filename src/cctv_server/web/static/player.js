@@ -80,30 +80,6 @@
     return typeof Hls !== "undefined" && Hls.isSupported();
   }
 
-  // hls.js 1.7 walks an array indexed by discontinuity number on every live playlist reload
-  // (initPTS.some in its stream controller), and /live.m3u8 numbers discontinuities from
-  // the day's ordinal (~739,000,000): that froze the page for 16 s a reload. Counting from the
-  // first number seen keeps the numbers small and still rising as the window slides.
-  function rebasingLoader() {
-    let base = null;
-    const rebase = (text) => text.replace(/#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)/, (_, n) => {
-      if (base === null) base = +n;
-      return `#EXT-X-DISCONTINUITY-SEQUENCE:${Math.max(0, +n - base)}`;
-    });
-    return class extends Hls.DefaultConfig.loader {
-      load(context, config, callbacks) {
-        const onSuccess = callbacks.onSuccess;
-        const wrapped = Object.assign({}, callbacks, {
-          onSuccess(response, stats, ctx, details) {
-            if (typeof response.data === "string") response.data = rebase(response.data);
-            onSuccess(response, stats, ctx, details);
-          },
-        });
-        super.load(context, config, wrapped);
-      }
-    };
-  }
-
   function load(url, startPosition) {
     if (hls) hls.destroy();
     hls = null;
@@ -111,7 +87,7 @@
     video.hidden = false;
     $("notice").hidden = true;
     if (useHlsJs()) {
-      hls = new Hls({ startPosition: startPosition, enableWorker: true, pLoader: rebasingLoader() });
+      hls = new Hls({ startPosition: startPosition, enableWorker: true });
       hls.on(Hls.Events.ERROR, (_, data) => data.fatal && failed(data));
       hls.loadSource(absolute);
       hls.attachMedia(video);
