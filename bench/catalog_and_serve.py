@@ -26,8 +26,12 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from cctv_server import demo, ffmpeg, recordings  # noqa: E402
-from cctv_server.catalog import Catalog  # noqa: E402
+from cctv_server import (
+    demo,
+    layout,  # noqa: E402
+)
+from cctv_server.footage.catalog import Catalog  # noqa: E402
+from cctv_server.media import ffmpeg
 
 TZ = ZoneInfo("UTC")
 PER_DAY = 8640
@@ -38,9 +42,9 @@ def synthetic_year(catalog: Catalog, first: dt.date, days: int) -> None:
     """365 days of 10-s segments straight into the catalog (no files: this measures serving)."""
     for n in range(days):
         day = (first + dt.timedelta(days=n)).isoformat()
-        start = recordings.day_bounds(day, TZ)[0]
+        start = layout.day_bounds(day, TZ)[0]
         rows = [
-            (day, f"{_clock(i)}.ts", recordings.natural_key(f"{_clock(i)}.ts"), 450_000,
+            (day, f"{_clock(i)}.ts", layout.natural_key(f"{_clock(i)}.ts"), 450_000,
              int((start + i * SEGMENT + SEGMENT) * 1e9), 126_000 + i * 900_000 % (1 << 33),
              SEGMENT, start + i * SEGMENT, None)
             for i in range(PER_DAY) if not (i % 1000 == 999)  # a few gaps, as real days have

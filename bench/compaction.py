@@ -34,8 +34,8 @@ from measure import (  # noqa: E402
     timed_call,
 )
 
-from cctv_server import chunks, decode  # noqa: E402
-from cctv_server.encoding import (  # noqa: E402
+from cctv_server.compaction import chunks
+from cctv_server.compaction.encoding import (  # noqa: E402
     DEFAULT,
     PROFILES,
     Profile,
@@ -44,7 +44,8 @@ from cctv_server.encoding import (  # noqa: E402
     video_args,
     workers_for,
 )
-from cctv_server.ffmpeg import locate  # noqa: E402
+from cctv_server.media import decode  # noqa: E402
+from cctv_server.media.ffmpeg import locate  # noqa: E402
 
 DAY = 86400.0
 COLUMNS = [

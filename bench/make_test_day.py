@@ -14,7 +14,7 @@ import numpy as np
 from skimage import data
 from skimage.transform import resize
 
-from cctv_server.ffmpeg import locate
+from cctv_server.media.ffmpeg import locate
 
 VARIANTS = {"720p25": (1280, 720, 25), "1080p15": (1920, 1080, 15), "tiny": (160, 90, 10)}
 CLOCK_START = 12 * 3600  # the burned-in clock starts at noon

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import av
 
-from cctv_server.ffmpeg import locate
+from cctv_server.media.ffmpeg import locate
 
 SSIM_ALL = re.compile(r"SSIM Y:.*?All:([0-9.]+)")
 VMAF_SCORE = re.compile(r"VMAF score: ([0-9.]+)")

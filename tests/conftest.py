@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from cctv_server import demo, ffmpeg
+from cctv_server import demo
+from cctv_server.media import ffmpeg
 
 UTC = ZoneInfo("UTC")
 FPS = 10

@@ -10,8 +10,9 @@ from pathlib import Path
 import av
 import pytest
 
-from cctv_server import chunks, decode, encoding, mp4frag
+from cctv_server.compaction import chunks, encoding
 from cctv_server.errors import FFmpegError
+from cctv_server.media import decode, mp4frag
 
 from .conftest import UTC, frames_in
 

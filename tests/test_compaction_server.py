@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 from . import hlscheck
-from .conftest import count_frames, wait_until
-from .conftest import frames_in
+from .conftest import count_frames, frames_in, wait_until
 from .test_compactor import DAY, ENV, START, compact
 
 

@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 import av
 import pytest
 
-from cctv_server import compactor, config, mp4frag
-from cctv_server.catalog import Catalog
-from cctv_server.playlists import Playlists
-from cctv_server.videoindex import VideoEntries
+from cctv_server import config
+from cctv_server.compaction import job
+from cctv_server.footage.catalog import Catalog
+from cctv_server.footage.videoindex import VideoEntries
+from cctv_server.media import mp4frag
+from cctv_server.playback.playlists import Playlists
 
 from .conftest import UTC, count_frames, frames_in
 
@@ -260,7 +262,7 @@ def test_running_out_of_disk_mid_encode_keeps_every_segment(record, small_fs):
     before = {p.name: p.read_bytes() for p in day_dir.glob("*.ts")}
     filler = small_fs / ".filler"
     free = os.statvfs(small_fs).f_bavail * os.statvfs(small_fs).f_frsize
-    need = 2 * int(sum(len(b) for b in before.values()) * compactor.SIZE_ESTIMATE["hevc"])
+    need = 2 * int(sum(len(b) for b in before.values()) * job.SIZE_ESTIMATE["hevc"])
     filler.write_bytes(b"\0" * (free - need - 250_000))  # passes the estimate; lossless: 600 KB
     proc = compact(small_fs, CCTV_PRESET="ultrafast", CCTV_CRF="0")
     assert proc.returncode == 1

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cctv_server.encoding import (
+from cctv_server.compaction.encoding import (
     DEFAULT,
     PROFILES,
     Profile,

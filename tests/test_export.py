@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cctv_server import demo, export
+from cctv_server import demo
 from cctv_server.errors import BadRequest, NotFound
-from cctv_server.export import Cut, Range, Source
+from cctv_server.playback import exportplan
+from cctv_server.playback.exportplan import Cut, Range, Source
 
 from .conftest import FPS, SEGMENT, SIZE, UTC, frame_crcs
 
@@ -29,33 +30,33 @@ def at(seconds: float) -> float:
 
 def test_a_naive_time_is_read_in_the_roots_zone_and_an_offset_is_honoured():
     summer = dt.datetime(2026, 7, 1, 14, 32, tzinfo=LONDON).timestamp()
-    assert export.parse_instant("2026-07-01T14:32", "from", LONDON) == summer
-    assert export.parse_instant("2026-07-01 14:32:00.000", "from", LONDON) == summer
-    assert export.parse_instant("2026-07-01T13:32:00Z", "from", LONDON) == summer
-    assert export.parse_instant("2026-07-01T15:32:00+02:00", "from", LONDON) == summer
+    assert exportplan.parse_instant("2026-07-01T14:32", "from", LONDON) == summer
+    assert exportplan.parse_instant("2026-07-01 14:32:00.000", "from", LONDON) == summer
+    assert exportplan.parse_instant("2026-07-01T13:32:00Z", "from", LONDON) == summer
+    assert exportplan.parse_instant("2026-07-01T15:32:00+02:00", "from", LONDON) == summer
 
 
 @pytest.mark.parametrize("text", ["", "2026-07-01", "14:32", "2026-07-01T14", "yesterday",
                                   "2026-02-30T10:00", "2026-07-01T25:00", "2026-07-01T14:32+2"])
 def test_anything_but_a_full_iso_date_and_time_is_a_bad_request(text):
     with pytest.raises(BadRequest) as err:
-        export.parse_instant(text, "from", UTC)
+        exportplan.parse_instant(text, "from", UTC)
     assert "\n" not in str(err.value) and "from" in str(err.value)
 
 
 def test_a_range_that_runs_backwards_is_empty_or_is_too_long_is_refused():
     with pytest.raises(BadRequest, match="must be after"):
-        export.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:05", UTC, 86400)
+        exportplan.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:05", UTC, 86400)
     with pytest.raises(BadRequest, match="must be after"):
-        export.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:10", UTC, 86400)
+        exportplan.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:10", UTC, 86400)
     with pytest.raises(BadRequest, match="longer than the export limit of 1 h"):
-        export.parse_range("2026-11-20T10:00", "2026-11-20T11:00:01", UTC, 3600)
-    assert export.parse_range("2026-11-20T10:00", "2026-11-20T11:00", UTC, 3600) == Range(at(0), at(3600))
+        exportplan.parse_range("2026-11-20T10:00", "2026-11-20T11:00:01", UTC, 3600)
+    assert exportplan.parse_range("2026-11-20T10:00", "2026-11-20T11:00", UTC, 3600) == Range(at(0), at(3600))
 
 
 def test_the_days_touched_include_the_day_before_for_a_segment_running_over_midnight():
     rng = Range(at(14 * 3600 - 10), at(14 * 3600 + 10))  # 23:59:50 to 00:00:10
-    assert export.days_touched(rng, UTC) == ["2026-11-19", "2026-11-20", "2026-11-21"]
+    assert exportplan.days_touched(rng, UTC) == ["2026-11-19", "2026-11-20", "2026-11-21"]
 
 
 # --- pure: choosing and cutting --------------------------------------------------------------
@@ -69,39 +70,39 @@ SOURCES = [  # three 6-s segments whose own timestamps start at 1.4 s, like ffmp
 
 def test_a_range_is_cut_at_the_keyframe_before_from_and_the_one_after_to():
     rng = Range(at(7.5), at(14.5))
-    chosen = export.overlapping(SOURCES, rng)
+    chosen = exportplan.overlapping(SOURCES, rng)
     assert [s.path for s in chosen] == ["/r/d/10-00-06.ts", "/r/d/10-00-12.ts"]
-    plan = export.plan(chosen, rng, [7.4, 9.4, 11.4], [13.4, 15.4, 17.4])
+    plan = exportplan.plan(chosen, rng, [7.4, 9.4, 11.4], [13.4, 15.4, 17.4])
     assert plan.cuts == [Cut("/r/d/10-00-06.ts", 7.4, None), Cut("/r/d/10-00-12.ts", None, 17.4)]
     assert (plan.start, plan.end, plan.footage) == (at(6), at(16), pytest.approx(10.0))
 
 
 def test_a_keyframe_exactly_at_from_is_where_the_clip_starts():
-    plan = export.plan(SOURCES[1:2], Range(at(8), at(9)), [7.4, 9.4, 11.4], [7.4, 9.4, 11.4])
+    plan = exportplan.plan(SOURCES[1:2], Range(at(8), at(9)), [7.4, 9.4, 11.4], [7.4, 9.4, 11.4])
     assert plan.cuts == [Cut("/r/d/10-00-06.ts", 9.4, 11.4)]
     assert (plan.start, plan.end) == (at(8), at(10))
 
 
 def test_footage_that_starts_after_from_and_ends_before_to_is_taken_whole():
     rng = Range(at(-30), at(100))
-    plan = export.plan(SOURCES, rng, [1.4, 3.4, 5.4], [13.4, 15.4, 17.4])
+    plan = exportplan.plan(SOURCES, rng, [1.4, 3.4, 5.4], [13.4, 15.4, 17.4])
     assert plan.cuts == [Cut(s.path) for s in SOURCES[:1]] + [Cut(s.path) for s in SOURCES[1:]]
     assert (plan.start, plan.end, plan.footage) == (at(0), at(18), pytest.approx(18.0))
 
 
 def test_a_range_with_no_footage_is_not_found():
     with pytest.raises(NotFound, match="no footage"):
-        export.overlapping(SOURCES, Range(at(18), at(60)))
+        exportplan.overlapping(SOURCES, Range(at(18), at(60)))
 
 
 def test_fragments_of_one_video_become_one_cut():
     frags = [Source("/r/d/video.mp4", at(i * 2), 2.0, i * 2.0) for i in range(5)]
-    plan = export.plan(frags[1:4], Range(at(3), at(7)), [2.0, 4.0], [6.0, 8.0])
+    plan = exportplan.plan(frags[1:4], Range(at(3), at(7)), [2.0, 4.0], [6.0, 8.0])
     assert plan.cuts == [Cut("/r/d/video.mp4", 2.0, 8.0)]
 
 
 def test_the_concat_list_quotes_paths_and_rounds_cuts_up_to_the_microsecond():
-    text = export.concat_list([Cut("/r/it's/a.ts", 9.4, None), Cut("/r/b.ts", None, 23.3999999)])
+    text = exportplan.concat_list([Cut("/r/it's/a.ts", 9.4, None), Cut("/r/b.ts", None, 23.3999999)])
     assert text.splitlines() == [
         "ffconcat version 1.0",
         "file 'file:/r/it'\\''s/a.ts'", "inpoint 9.400000",
@@ -110,10 +111,10 @@ def test_the_concat_list_quotes_paths_and_rounds_cuts_up_to_the_microsecond():
 
 
 def test_the_file_name_names_the_camera_and_the_range():
-    plan = export.Plan([], at(8), at(22), 14.0)
-    assert export.filename("Front door/1", plan, UTC) == "Front-door-1_2026-11-20_10-00-08_to_10-00-22.mp4"
-    late = export.Plan([], at(13 * 3600 + 59 * 60), at(14 * 3600 + 60), 120.0)
-    assert export.filename("", late, UTC) == "camera_2026-11-20_23-59-00_to_2026-11-21_00-01-00.mp4"
+    plan = exportplan.Plan([], at(8), at(22), 14.0)
+    assert exportplan.filename("Front door/1", plan, UTC) == "Front-door-1_2026-11-20_10-00-08_to_10-00-22.mp4"
+    late = exportplan.Plan([], at(13 * 3600 + 59 * 60), at(14 * 3600 + 60), 120.0)
+    assert exportplan.filename("", late, UTC) == "camera_2026-11-20_23-59-00_to_2026-11-21_00-01-00.mp4"
 
 
 # --- real clips ------------------------------------------------------------------------------

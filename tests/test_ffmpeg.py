@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from cctv_server import ffmpeg
 from cctv_server.errors import FFmpegError
+from cctv_server.media import ffmpeg
 
 from .conftest import UTC
 

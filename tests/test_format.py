@@ -2,7 +2,7 @@
 
 from zoneinfo import ZoneInfo
 
-from cctv_server.web import format
+from cctv_server import format
 
 TZ = ZoneInfo("Europe/London")
 T = 1_790_000_000.0  # 2026-09-21 15:13:20 +01:00

@@ -2,7 +2,7 @@
 
 from zoneinfo import ZoneInfo
 
-from cctv_server import hls
+from cctv_server.playback import hls
 
 from . import hlscheck
 

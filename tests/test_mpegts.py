@@ -5,8 +5,8 @@ import datetime as dt
 import av
 import pytest
 
-from cctv_server import mpegts
 from cctv_server.errors import CorruptSegment
+from cctv_server.media import mpegts
 
 from .conftest import UTC
 

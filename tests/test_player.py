@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from cctv_server import hls, player
+from cctv_server.playback import dayview, hls
 
 from .conftest import UTC, Server, wait_until
 from .test_compactor import compact
@@ -45,23 +45,23 @@ def test_runs_join_seamless_entries_and_break_at_gaps_and_discontinuities():
     t = RUN1.timestamp()
     entries = [entry("a", t), entry("b", t + 2), entry("c", t + 60, discontinuity=True),
                entry("d", t + 62), entry("e", t + 64.5)]  # 0.5 s late: within tolerance
-    assert player.runs(entries) == [
-        player.Run(t, t + 4, 0.0), player.Run(t + 60, t + 66.5, 4.0),
+    assert dayview.runs(entries) == [
+        dayview.Run(t, t + 4, 0.0), dayview.Run(t + 60, t + 66.5, 4.0),
     ]
 
 
 def test_a_day_of_23_hours_has_its_clock_change_in_the_offsets():
-    spring = player.offsets("2026-03-29", LONDON)
+    spring = dayview.offsets("2026-03-29", LONDON)
     change = dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC).timestamp()
     assert spring == [(dt.datetime(2026, 3, 29, tzinfo=UTC).timestamp(), 0), (change, 3600)]
-    assert player.offsets("2026-03-30", LONDON) == [
+    assert dayview.offsets("2026-03-30", LONDON) == [
         (dt.datetime(2026, 3, 29, 23, 0, tzinfo=UTC).timestamp(), 3600)]
 
 
 def test_neighbours_are_the_nearest_days_with_footage_either_side():
     days = ["2026-11-01", "2026-11-19", "2026-11-22"]
-    assert player.neighbours(days, "2026-11-20") == ("2026-11-19", "2026-11-22")
-    assert player.neighbours(days, "2026-11-01") == (None, "2026-11-19")
+    assert dayview.neighbours(days, "2026-11-20") == ("2026-11-19", "2026-11-22")
+    assert dayview.neighbours(days, "2026-11-01") == (None, "2026-11-19")
 
 
 # --- the real page in a real browser ---------------------------------------------------------
@@ -345,7 +345,7 @@ def test_a_missing_hlsjs_is_a_404_that_says_how_to_install_it(tmp_path, record, 
     from starlette.testclient import TestClient
 
     from cctv_server import config
-    from cctv_server.catalog import Catalog
+    from cctv_server.footage.catalog import Catalog
     from cctv_server.web import app, routes
 
     record(tmp_path / "root", RUN1, 4)

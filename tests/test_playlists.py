@@ -1,7 +1,7 @@
 """The sliding window's sequence numbers, from plain values."""
 
-from cctv_server.hls import Entry
-from cctv_server.playlists import WindowNumbering
+from cctv_server.playback.hls import Entry
+from cctv_server.playback.playlists import WindowNumbering
 
 
 def window(*names: str) -> list[Entry]:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cctv_server import config, demo, quality
-from cctv_server.catalog import Catalog
-from cctv_server.compactor import Input
-from cctv_server.web import format
+from cctv_server import config, demo, format
+from cctv_server.compaction import quality
+from cctv_server.compaction.job import Input
+from cctv_server.footage.catalog import Catalog
 
 from .test_compactor import DAY, START, cli, compact
 

@@ -8,7 +8,7 @@ import tempfile
 
 from playwright.sync_api import sync_playwright
 
-from cctv_server import hls, remux
+from cctv_server.playback import hls, remux
 
 from . import hlscheck
 from .conftest import FPS, UTC, frame_crcs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from cctv_server import schedule
+from cctv_server.compaction import schedule
 
 LONDON = ZoneInfo("Europe/London")
 UTC = ZoneInfo("UTC")

@@ -1,6 +1,6 @@
 """Placing segments on the wall clock, from plain values."""
 
-from cctv_server.timeline import CLOCK, WRAP, Segment, gaps, place
+from cctv_server.footage.timeline import CLOCK, WRAP, Segment, gaps, place
 
 T0 = 1_800_000_000.0
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import ffmpeg
+from .media import ffmpeg
 
 log = logging.getLogger(__name__)
 

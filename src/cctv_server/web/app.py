@@ -12,14 +12,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from ..catalog import Catalog
-from ..clips import VideoFiles
 from ..config import Settings
 from ..errors import CctvError
-from ..playlists import Playlists
-from ..recordings import Root
-from ..videoindex import VideoEntries
-from ..watcher import Watcher
+from ..footage.catalog import Catalog
+from ..footage.videoindex import VideoEntries
+from ..footage.watcher import Watcher
+from ..layout import Root
+from ..playback.export import VideoFiles
+from ..playback.playlists import Playlists
 from . import routes
 
 log = logging.getLogger(__name__)

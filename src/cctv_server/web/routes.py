@@ -12,16 +12,23 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import (
-    FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse,
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
 )
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import clips, export, ffmpeg, hls, player, recordings, remux, status
+from .. import format, layout
+from ..compaction import status
 from ..errors import NotFound
-from ..mp4codec import codec_of
-from ..playlists import Rendered
-from . import format
+from ..media import ffmpeg
+from ..media.mp4codec import codec_of
+from ..playback import dayview, export, exportplan, hls, remux
+from ..playback.playlists import Rendered
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
@@ -66,7 +73,7 @@ def _day_section(state, d, st) -> Markup:
 def _videos(state, day: str) -> list[tuple[str, int, bool]]:
     """(name, size, has a checksum file) of a day's compacted videos, for download links."""
     day_dir = state.root.day_dir(day)
-    return [(name, size, (day_dir / (name + recordings.CHECKSUM_SUFFIX)).is_file())
+    return [(name, size, (day_dir / (name + layout.CHECKSUM_SUFFIX)).is_file())
             for name, size in state.catalog.videos(day).items()]
 
 
@@ -116,13 +123,13 @@ async def export_clip(request: Request) -> StreamingResponse:
     state = _state(request)
     settings = state.settings
     query = request.query_params
-    rng = export.parse_range(query.get("from"), query.get("to"), settings.tz, settings.export_max)
+    rng = exportplan.parse_range(query.get("from"), query.get("to"), settings.tz, settings.export_max)
     plan = await run_in_threadpool(
-        clips.make_plan, state.catalog, state.root, rng, settings.tz, state.video_sources
+        export.make_plan, state.catalog, state.root, rng, settings.tz, state.video_sources
     )
     return StreamingResponse(
-        clips.stream(ffmpeg.locate(settings.ffmpeg), plan), media_type="video/mp4",
-        headers=export.headers(settings.camera, plan, settings.tz),
+        export.stream(ffmpeg.locate(settings.ffmpeg), plan), media_type="video/mp4",
+        headers=exportplan.headers(settings.camera, plan, settings.tz),
     )
 
 
@@ -145,24 +152,24 @@ async def day_api(request: Request) -> JSONResponse:
 
 
 def _day_view(state, day: str) -> dict:
-    recordings.parse_day(day)
+    layout.parse_day(day)
     days = [d for d, _ in state.catalog.versions()]
     if day not in days:
         raise NotFound(f"no recordings for {day}")
     downloads = [_download(state.root, day, name, size)
                  for name, size in state.catalog.videos(day).items()]
     entries = state.playlists.entries([day])
-    return player.day_view(day, state.settings.tz, entries, days, downloads, time.time())
+    return dayview.day_view(day, state.settings.tz, entries, days, downloads, time.time())
 
 
-def _download(root: recordings.Root, day: str, name: str, size: int) -> player.Download:
+def _download(root: layout.Root, day: str, name: str, size: int) -> dayview.Download:
     path = root.resolve(day, name)
-    checksum = path.with_name(name + recordings.CHECKSUM_SUFFIX).is_file()
+    checksum = path.with_name(name + layout.CHECKSUM_SUFFIX).is_file()
     try:
         codec = codec_of(path)
     except OSError:
         codec = None
-    return player.Download(name, size, checksum, codec)
+    return dayview.Download(name, size, checksum, codec)
 
 
 async def fragment_ts(request: Request) -> StreamingResponse:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import mpegts, recordings, timeline, videoindex
-from .errors import CorruptSegment
+from .. import layout
+from ..errors import CorruptSegment
+from ..media import mpegts
+from . import timeline, videoindex
 from .timeline import Segment
 
 log = logging.getLogger(__name__)
@@ -176,7 +178,7 @@ class Catalog:
     ) -> SyncResult:
         """Make the catalog's view of one day folder equal the disk's."""
         day_dir = root / day
-        on_disk, videos = recordings.list_day(day_dir)
+        on_disk, videos = layout.list_day(day_dir)
         result = SyncResult()
         known = dict(
             ((name, (size, mtime)) for name, size, mtime in self._db().execute(
@@ -187,7 +189,7 @@ class Catalog:
         for name, st in on_disk.items():
             if known.get(name) == (st.st_size, st.st_mtime_ns):
                 continue
-            if not recordings.is_complete(day_dir / name, st, now, stable_seconds):
+            if not layout.is_complete(day_dir / name, st, now, stable_seconds):
                 result.pending.append(name)
                 continue
             fresh.append(_probe(day, name, day_dir / name, st, tz))
@@ -283,7 +285,7 @@ class Catalog:
         self, root: Path, now: float, stable_seconds: float, tz: ZoneInfo, full: bool = False
     ) -> dict[str, SyncResult]:
         """Sync every day whose folder changed (or all, with `full`); drop days gone from disk."""
-        on_disk = recordings.list_days(root)
+        on_disk = layout.list_days(root)
         known = dict(self._db().execute("SELECT day, dir_mtime_ns FROM day").fetchall())
         for day in set(known) - set(on_disk):
             self.forget_day(day)
@@ -296,7 +298,7 @@ class Catalog:
 
 
 def _probe(day: str, name: str, path: Path, st: os.stat_result, tz: ZoneInfo) -> Segment:
-    name_time = recordings.time_from_name(name, day, tz)
+    name_time = layout.time_from_name(name, day, tz)
     try:
         found = mpegts.probe(path)
         first_pts, duration, error = found.first_pts, found.duration, None
@@ -344,7 +346,7 @@ def _dir_mtime(path: Path) -> int:
 
 def _row(s: Segment) -> tuple:
     return (
-        s.day, s.name, recordings.natural_key(s.name), s.size, s.mtime_ns,
+        s.day, s.name, layout.natural_key(s.name), s.size, s.mtime_ns,
         s.first_pts, s.duration, s.name_time, s.error,
     )
 

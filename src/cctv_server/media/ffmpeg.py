@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import lru_cache
 
-from .errors import ConfigError, FFmpegError
+from ..errors import ConfigError, FFmpegError
 
 # Fragmented MP4: playable while it is still being written or sent, and addressable per fragment.
 MOVFLAGS = "+frag_keyframe+empty_moov+default_base_moof"

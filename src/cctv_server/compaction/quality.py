@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import av
 
-from . import ffmpeg
-from .errors import FFmpegError
+from ..errors import FFmpegError
+from ..media import ffmpeg
 
 if TYPE_CHECKING:
-    from .compactor import Input
+    from .job import Input
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from . import hls, recordings, remux, timeline
-from .catalog import Catalog
-from .errors import NotFound
-from .timeline import Placed
+from .. import layout
+from ..errors import NotFound
+from ..footage import timeline
+from ..footage.catalog import Catalog
+from ..footage.timeline import Placed
+from . import hls, remux
 
 CACHE_SIZE = 64
 # A video's entries come from the compactor's index of it; until that exists a day's playlist
@@ -48,14 +50,14 @@ class Playlists:
 
     def for_day(self, day: str, live: bool, now: float) -> Rendered:
         """`playlist.php?date=DAY` (that day only) or with `live=1` (that day and every later one)."""
-        recordings.parse_day(day)
+        layout.parse_day(day)
         versions = self.catalog.versions(day)
         if not versions or versions[0][0] != day:
             raise NotFound(f"no recordings for {day}")
         if live:
             return self._cached(("live", tuple(versions)), lambda: self._render_days(
                 [d for d, _ in versions], playlist_type="EVENT", ended=False))
-        ended = now >= recordings.day_bounds(day, self.tz)[1]
+        ended = now >= layout.day_bounds(day, self.tz)[1]
         return self._cached(("day", versions[0], ended), lambda: self._render_days(
             [day], playlist_type="VOD" if ended else "EVENT", ended=ended))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import durable, recordings
+from .. import durable, layout
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Problem:
 
 def check_day(day_dir: Path) -> tuple[int, list[Problem]]:
     """(videos checked, problems) for one day folder."""
-    _, videos = recordings.list_day(day_dir)
+    _, videos = layout.list_day(day_dir)
     problems = [p for name in sorted(videos) if (p := check_video(day_dir, name))]
     return len(videos), problems
 
@@ -28,7 +28,7 @@ def check_day(day_dir: Path) -> tuple[int, list[Problem]]:
 def check_video(day_dir: Path, video: str) -> Problem | None:
     day = day_dir.name
     try:
-        text = (day_dir / (video + recordings.CHECKSUM_SUFFIX)).read_text()
+        text = (day_dir / (video + layout.CHECKSUM_SUFFIX)).read_text()
     except FileNotFoundError:
         return Problem(day, video, "no .sha512sum file")
     except (OSError, UnicodeDecodeError) as err:

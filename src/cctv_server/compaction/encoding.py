@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 CODECS = ("hevc", "av1", "h264", "copy")
 X26X_PRESETS = (

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from . import hls, recordings
-from .timeline import WALL_TOLERANCE
+from .. import layout
+from ..footage.timeline import WALL_TOLERANCE
+from . import hls
 
 OFFSET_STEP = 900  # seconds: zone offsets change on a quarter hour at the finest
 
@@ -44,7 +45,7 @@ def runs(entries: Sequence[hls.Entry], tolerance: float = WALL_TOLERANCE) -> lis
 def offsets(day: str, tz: ZoneInfo) -> list[tuple[float, int]]:
     """(instant, UTC offset in seconds) from the day's start and at each change within it,
     so the page turns `14:32` into an instant on days of 23 and 25 hours too."""
-    start, end = recordings.day_bounds(day, tz)
+    start, end = layout.day_bounds(day, tz)
     found = [(start, _offset(start, tz))]
     t = start
     while t < end:
@@ -93,7 +94,7 @@ class Download:
 def day_view(day: str, tz: ZoneInfo, entries: Sequence[hls.Entry], days: Sequence[str],
              downloads: Sequence[Download], now: float) -> dict:
     """The JSON the player page starts from (and polls while the day is still being recorded)."""
-    start, end = recordings.day_bounds(day, tz)
+    start, end = layout.day_bounds(day, tz)
     prev, following = neighbours(days, day)
     return {
         "day": day,
@@ -108,7 +109,7 @@ def day_view(day: str, tz: ZoneInfo, entries: Sequence[hls.Entry], days: Sequenc
         "next": following,
         "videos": [
             {"url": f"{day}/{d.name}", "name": d.name, "size": d.size, "codec": d.codec,
-             "checksum": f"{day}/{d.name}{recordings.CHECKSUM_SUFFIX}" if d.checksum else None}
+             "checksum": f"{day}/{d.name}{layout.CHECKSUM_SUFFIX}" if d.checksum else None}
             for d in downloads
         ],
     }

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CorruptSegment
+from ..errors import CorruptSegment
 
 PACKET = 188
 SYNC = 0x47

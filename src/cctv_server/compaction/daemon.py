@@ -13,10 +13,12 @@ from pathlib import Path
 
 from asyncinotify import Inotify, Mask
 
-from . import encoding, ffmpeg, recordings, schedule
-from .catalog import Catalog
-from .compactor import Compactor, Outcome
-from .config import Settings
+from .. import layout
+from ..config import Settings
+from ..footage.catalog import Catalog
+from ..media import ffmpeg
+from . import encoding, schedule
+from .job import Compactor, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ def make_compactor(settings: Settings, on_progress=None) -> Compactor:
 
 def last_arrival(day_dir: Path) -> float | None:
     """When the newest segment arrived: its ctime, which an uploader cannot set back."""
-    segments, _ = recordings.list_day(day_dir)
+    segments, _ = layout.list_day(day_dir)
     return max((st.st_ctime for st in segments.values()), default=None)
 
 
@@ -50,7 +52,7 @@ def candidates(c: Compactor, settle: float, now: float,
     """Every day with segments and when it may be compacted; each eligibility is recorded."""
     found = []
     rows = c.catalog.compactions()
-    for day in recordings.list_days(c.root):
+    for day in layout.list_days(c.root):
         arrival = last_arrival(c.root / day)
         if arrival is None:
             continue
@@ -111,7 +113,7 @@ class Daemon:
         recover(self.c)
         with Inotify() as inotify:
             self._watch(inotify, self.c.root, ROOT_EVENTS)
-            for day in recordings.list_days(self.c.root):
+            for day in layout.list_days(self.c.root):
                 self._watch(inotify, self.c.root / day, DAY_EVENTS)
             while not stop.is_set():
                 wake = self._step(stop)
@@ -144,7 +146,7 @@ class Daemon:
     def _on_event(self, inotify: Inotify, event) -> None:
         if event.watch is None or event.name is None:
             return
-        if Path(event.watch.path) == self.c.root and recordings.is_day_name(str(event.name)):
+        if Path(event.watch.path) == self.c.root and layout.is_day_name(str(event.name)):
             self._watch(inotify, self.c.root / str(event.name), DAY_EVENTS)
 
     @staticmethod

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from .timeline import Placed
+from ..footage.timeline import Placed
 
 MIME = "application/vnd.apple.mpegurl"
 

@@ -16,7 +16,9 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import decode, durable, encoding, ffmpeg, ffmpeg_job
+from .. import durable
+from ..media import decode, ffmpeg, ffmpeg_job
+from . import encoding
 
 # Long enough that a chunk's extra keyframe and encoder start-up cost nothing (<0.5%), short
 # enough that the cores stay evenly loaded to the end of a day (a busy hour spreads out).

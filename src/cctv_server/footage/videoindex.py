@@ -15,7 +15,8 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import hls, mp4frag
+from ..media import mp4frag
+from ..playback import hls
 from .timeline import WALL_TOLERANCE
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from .errors import FFmpegError
+from ..errors import FFmpegError
 from .ffmpeg import STDERR_TAIL
 
 PR_SET_PDEATHSIG = 1

@@ -20,11 +20,14 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import chunks, decode, durable, encoding, mp4frag, quality, recordings, schedule, timeline
-from .catalog import Catalog
-from .config import Settings
-from .errors import CctvError, FFmpegError
-from .videoindex import Span, build, dump, sidecar_name
+from .. import durable, layout
+from ..config import Settings
+from ..errors import CctvError, FFmpegError
+from ..footage import timeline
+from ..footage.catalog import Catalog
+from ..footage.videoindex import Span, build, dump, sidecar_name
+from ..media import decode, mp4frag
+from . import chunks, encoding, quality, schedule
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +62,14 @@ def work_name(video: str) -> str:
 
 
 def checksum_name(video: str) -> str:
-    return video + recordings.CHECKSUM_SUFFIX
+    return video + layout.CHECKSUM_SUFFIX
 
 
 def next_video_name(existing: set[str]) -> str:
     """`video.mp4`, then `video-2.mp4`, `video-3.mp4` ... for footage that arrived later."""
     n = 1
     while True:
-        name = recordings.VIDEO_NAME if n == 1 else f"video-{n}.mp4"
+        name = layout.VIDEO_NAME if n == 1 else f"video-{n}.mp4"
         if name not in existing and checksum_name(name) not in existing:
             return name
         n += 1
@@ -193,7 +196,7 @@ class Compactor:
                 continue
             with day_lock(self.root / day) as locked:
                 if locked:
-                    segments, videos = recordings.list_day(self.root / day)
+                    segments, videos = layout.list_day(self.root / day)
                     done = videos and not segments
                     self.record(day, state="compacted" if done else "waiting",
                                 percent=100.0 if done else None, updated=time.time())
@@ -211,7 +214,7 @@ class Compactor:
         return what
 
     def _compact_locked(self, day: str, day_dir: Path) -> Outcome:
-        segments, videos = recordings.list_day(day_dir)
+        segments, videos = layout.list_day(day_dir)
         if not segments:
             self.sync(day)
             if videos and (self.catalog.compaction(day) or {}).get("state") != "compacted":
@@ -219,7 +222,7 @@ class Compactor:
             return Outcome(day, "nothing", "no segments")
         now = time.time()
         busy = [n for n, st in segments.items()
-                if not recordings.is_complete(day_dir / n, st, now, self.settings.stable_seconds)]
+                if not layout.is_complete(day_dir / n, st, now, self.settings.stable_seconds)]
         if busy:
             return Outcome(day, "skipped", f"{busy[0]} is still being written")
         inputs = self._inputs(day, day_dir, segments)
@@ -239,7 +242,7 @@ class Compactor:
         self.sync(day)
         placed = {p.segment.name: p for p in timeline.place(self.catalog.segments(day))}
         inputs: list[Input] = []
-        for name in sorted(segments, key=recordings.natural_key):
+        for name in sorted(segments, key=layout.natural_key):
             st = segments[name]
             found = decode.decode(day_dir / name)
             if not found.frames:
@@ -569,7 +572,7 @@ def _roll_forward(day_dir: Path, journal: Journal) -> bool:
 
 def _set_aside(day_dir: Path, video: str, reason: str) -> None:
     """Move a video that failed its check into quarantine: it must not stand as final."""
-    folder = day_dir / recordings.QUARANTINE
+    folder = day_dir / layout.QUARANTINE
     folder.mkdir(exist_ok=True)
     target = folder / f"{video}.unverified-{int(time.time())}"
     os.rename(day_dir / video, target)
@@ -591,7 +594,7 @@ def _remove_strays(day_dir: Path) -> None:
 
 def quarantine(day_dir: Path, name: str, reason: str) -> Path:
     """Move a segment that cannot be decoded to DAY/quarantine/, with the reason beside it."""
-    folder = day_dir / recordings.QUARANTINE
+    folder = day_dir / layout.QUARANTINE
     folder.mkdir(exist_ok=True)
     target = folder / name
     if target.exists():
@@ -605,7 +608,7 @@ def quarantine(day_dir: Path, name: str, reason: str) -> Path:
 
 
 def days_with_journals(root: Path) -> list[str]:
-    return [d for d in recordings.list_days(root) if (root / d / JOURNAL).exists()]
+    return [d for d in layout.list_days(root) if (root / d / JOURNAL).exists()]
 
 
 

@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 
 import av
 
-from . import export, ffmpeg, mp4frag, timeline, videoindex
-from .catalog import Catalog
-from .config import Settings
-from .export import Plan, Range, Source
-from .recordings import Root
-from .timeline import Placed
+from ..config import Settings
+from ..footage import timeline, videoindex
+from ..footage.catalog import Catalog
+from ..footage.timeline import Placed
+from ..layout import Root
+from ..media import ffmpeg, mp4frag
+from . import exportplan
+from .exportplan import Plan, Range, Source
 
 # (day) -> the sources of that day's compacted videos, in order; none until a day is compacted.
 VideoSources = Callable[[str], list[Source]]
@@ -100,26 +102,26 @@ def keyframes(path: str, media: float) -> list[float]:
 def make_plan(catalog: Catalog, root: Root, rng: Range, tz: ZoneInfo,
               videos: VideoSources | None = None) -> Plan:
     """Which footage, cut where: NotFound when the range holds none."""
-    chosen = export.overlapping(sources(catalog, root, export.days_touched(rng, tz), videos), rng)
+    chosen = exportplan.overlapping(sources(catalog, root, exportplan.days_touched(rng, tz), videos), rng)
     first, last = chosen[0], chosen[-1]
-    return export.plan(chosen, rng, keyframes(first.path, first.media(rng.start)),
+    return exportplan.plan(chosen, rng, keyframes(first.path, first.media(rng.start)),
                        keyframes(last.path, last.media(rng.end)))
 
 
 def stream(binary: str, plan: Plan,
            on_progress: Callable[[float], None] | None = None) -> AsyncIterator[bytes]:
     """The clip's fragmented MP4 bytes, made by stream copy as they are read."""
-    script = export.concat_list(plan.cuts).encode()
-    return ffmpeg.stream(export.argv(binary), script, on_progress)
+    script = exportplan.concat_list(plan.cuts).encode()
+    return ffmpeg.stream(exportplan.argv(binary), script, on_progress)
 
 
 def plan_from_disk(settings: Settings, start: str, end: str) -> Plan:
     """The CLI's way in: bring the catalog up to date for the days touched, then plan."""
     assert settings.root is not None
     tz = settings.tz
-    rng = export.parse_range(start, end, tz, settings.export_max)
+    rng = exportplan.parse_range(start, end, tz, settings.export_max)
     catalog = Catalog(settings.catalog_path)
-    for day in export.days_touched(rng, tz):
+    for day in exportplan.days_touched(rng, tz):
         if (settings.root / day).is_dir():
             catalog.sync_day(settings.root, day, time.time(), settings.stable_seconds, tz)
     root = Root(settings.root)

@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
-from . import config, demo, ffmpeg
-from .compact_cli import COMMANDS, BackgroundCompactor
-from .errors import CctvError
+from .. import config, demo
+from ..errors import CctvError
+from ..media import ffmpeg
+from .compaction import COMMANDS, BackgroundCompactor
 
 
 def _load(ctx: click.Context, **flags: Any) -> config.Settings:
@@ -68,7 +69,7 @@ def serve(ctx: click.Context, root: Path | None, host: str | None, port: int | N
 def _run_server(settings: config.Settings, config_file: Path | None = None) -> None:
     import uvicorn
 
-    from .web.app import create_app
+    from ..web.app import create_app
 
     try:
         app = create_app(settings)
@@ -121,15 +122,15 @@ def export_command(ctx: click.Context, root: Path | None, start: str, end: str,
     """Write the footage between two times as an MP4, by stream copy (cut at keyframes)."""
     settings = _load(ctx, root=root)
     _need_root(settings)
-    from . import clips, export
+    from ..playback import export, exportplan
 
     try:
-        plan = clips.plan_from_disk(settings, start, end)
-        click.echo(f"Clip from {export.iso(plan.start, settings.tz)} to "
-                   f"{export.iso(plan.end, settings.tz)} (cut at keyframes)", err=True)
+        plan = export.plan_from_disk(settings, start, end)
+        click.echo(f"Clip from {exportplan.iso(plan.start, settings.tz)} to "
+                   f"{exportplan.iso(plan.end, settings.tz)} (cut at keyframes)", err=True)
         with click.progressbar(length=max(1, round(plan.footage)), label="Exporting",
                                file=sys.stderr) as bar:
-            clips.write(settings, plan, output, lambda s: bar.update(round(s) - bar.pos))
+            export.write(settings, plan, output, lambda s: bar.update(round(s) - bar.pos))
     except CctvError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"Wrote {output}", err=True)
@@ -138,6 +139,3 @@ def export_command(ctx: click.Context, root: Path | None, start: str, end: str,
 for _command in COMMANDS:  # compact, compactor, status, verify
     main.add_command(_command)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

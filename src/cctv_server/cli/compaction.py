@@ -14,10 +14,11 @@ from typing import Any
 
 import click
 
-from . import config, daemon, ffmpeg_job, recordings, status, verify
-from .compactor import Compactor
-from .errors import CctvError
-from .web import format
+from .. import config, format, layout
+from ..compaction import daemon, status, verify
+from ..compaction.job import Compactor
+from ..errors import CctvError
+from ..media import ffmpeg_job
 
 ROOT = click.option("--root", type=click.Path(path_type=Path), help="The recordings folder.")
 SETTLE = click.option("--settle", help="Wait after a day ends before compacting it (0, 90m, 2d) [default: 48h].")
@@ -58,7 +59,7 @@ def compact(ctx: click.Context, root: Path | None, day: str | None, settle: str 
             quiet: str | None, dry_run: bool) -> None:
     """Compact each eligible day of ROOT (or the given day) into one verified video, oldest first."""
     settings = _settings(ctx, root=root, settle=settle, quiet=quiet)
-    if day is not None and not recordings.is_day_name(day):
+    if day is not None and not layout.is_day_name(day):
         raise click.BadParameter(f"{day!r} is not a YYYY-MM-DD date", param_hint="--date")
     bar = _ProgressBar()
     c = _compactor(settings, bar.update)
@@ -92,7 +93,7 @@ def _dry_run(c: Compactor, cands, settings: config.Settings) -> None:
     now, p = time.time(), c.profile
     how = f"{p.codec}" + (f" preset {p.preset} crf {p.crf} keyint {p.keyint}s" if p.codec != "copy" else "")
     for x in cands:
-        segments, _ = recordings.list_day(c.root / x.day)
+        segments, _ = layout.list_day(c.root / x.day)
         size = format.size(sum(st.st_size for st in segments.values()))
         if x.ready_at <= now:
             click.echo(f"would compact {x.day}: {len(segments)} segments, {size}, with {how}")
@@ -110,7 +111,13 @@ class _ProgressBar:
         self.tasks: dict[str, tuple[int, float]] = {}
 
     def __enter__(self):
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                                  TextColumn("{task.fields[speed]}"), TimeRemainingColumn())
@@ -180,9 +187,9 @@ def status_command(ctx: click.Context, root: Path | None) -> None:
 def verify_command(ctx: click.Context, root: Path | None, day: str | None) -> None:
     """Re-hash compacted videos against their .sha512sum files; exit 1 naming a mismatch."""
     settings = _settings(ctx, root=root)
-    if day is not None and not recordings.is_day_name(day):
+    if day is not None and not layout.is_day_name(day):
         raise click.BadParameter(f"{day!r} is not a YYYY-MM-DD date", param_hint="--date")
-    days = [day] if day else recordings.list_days(settings.root)
+    days = [day] if day else layout.list_days(settings.root)
     checked, bad = 0, []
     for d in days:
         n, problems = verify.check_day(settings.root / d)

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from . import ffmpeg
-from .errors import BadRequest, NotFound
+from ..errors import BadRequest, NotFound
+from ..media import ffmpeg
 
 # Date, `T` or space, hours and minutes; seconds, a fraction and an offset are optional.
 _INSTANT = re.compile(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .catalog import Catalog, DaySummary
-from .config import Settings
+from ..config import Settings
+from ..footage.catalog import Catalog, DaySummary
 from .schedule import DayState, day_state, eligible_at
 
 

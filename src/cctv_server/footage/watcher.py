@@ -10,9 +10,9 @@ from pathlib import Path
 
 from asyncinotify import Inotify, Mask
 
-from . import recordings
+from .. import layout
+from ..config import Settings
 from .catalog import Catalog
-from .config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Watcher:
     async def _inotify_loop(self) -> None:
         with Inotify() as inotify:
             self._watch(inotify, self.root, ROOT_EVENTS)
-            for day in recordings.list_days(self.root):
+            for day in layout.list_days(self.root):
                 self._watch(inotify, self.root / day, DAY_EVENTS)
             await self.rescan(full=True)
             self.ready.set()
@@ -71,11 +71,11 @@ class Watcher:
         parent = Path(event.watch.path)
         name = str(event.name)
         if parent == self.root:
-            if recordings.is_day_name(name):
+            if layout.is_day_name(name):
                 if event.mask & (Mask.CREATE | Mask.MOVED_TO):
                     self._watch(inotify, self.root / name, DAY_EVENTS)
                 self.mark(name)
-        elif recordings.is_segment_name(name) or recordings.is_video_name(name):
+        elif layout.is_segment_name(name) or layout.is_video_name(name):
             # A closed file is complete at once; a write in progress waits for stable_seconds.
             closed = event.mask & (Mask.CLOSE_WRITE | Mask.MOVED_TO | Mask.DELETE | Mask.MOVED_FROM)
             self.mark(parent.name, DEBOUNCE if closed else self.settings.stable_seconds)

@@ -1,0 +1,1 @@
+"""Media formats: MPEG-TS timestamps, MP4 boxes, decoding, and the one ffmpeg runner."""
