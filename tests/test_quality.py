@@ -12,7 +12,7 @@ import pytest
 
 from cctv_server import config, demo, format
 from cctv_server.compaction import quality
-from cctv_server.compaction.job import Input
+from cctv_server.compaction.inputs import Input
 from cctv_server.footage.catalog import Catalog
 
 from .test_compactor import DAY, START, cli, compact

@@ -1,9 +1,10 @@
-"""Writes that survive a power cut: fsync of files and folders, atomic replace, and hashing."""
+"""Writes that survive a power cut: fsync of files and folders, atomic replace, hashing, and crash checkpoints."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import signal
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -71,3 +72,12 @@ def parse_checksum(text: str) -> tuple[str, str] | None:
     if not sep or len(digest) != 128 or not all(c in "0123456789abcdef" for c in digest):
         return None
     return digest, name
+
+
+def checkpoint(name: str) -> None:
+    """A named moment in a job that changes recordings; CCTVTEST_CRASH_AT=name makes the process SIGKILL itself here.
+
+    This is how the crash tests stop a real compactor at exact moments; unset, it costs nothing.
+    """
+    if os.environ.get("CCTVTEST_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)

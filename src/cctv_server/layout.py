@@ -17,9 +17,13 @@ from .errors import BadRequest, Forbidden, NotFound
 log = logging.getLogger(__name__)
 
 DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Every name a day folder may hold besides its segments: the compacted videos and their
+# checksums; while a compaction runs, its journal, temp video, chunk folder and index sidecar
+# (dotfiles, so the catalog and the web server never list them); and undecodable inputs.
 VIDEO_NAME = "video.mp4"
 CHECKSUM_SUFFIX = ".sha512sum"
 QUARANTINE = "quarantine"
+JOURNAL = ".compaction.json"
 _DIGITS = re.compile(r"(\d+)")
 _ignored_once: set[str] = set()
 
@@ -40,6 +44,34 @@ def is_day_name(name: str) -> bool:
         return True
     except BadRequest:
         return False
+
+
+def temp_name(video: str) -> str:
+    return f".{video}.partial"
+
+
+def work_name(video: str) -> str:
+    """The folder of chunk files and lists while a video is encoded; gone once it is joined."""
+    return f".{video}.chunks"
+
+
+def checksum_name(video: str) -> str:
+    return video + CHECKSUM_SUFFIX
+
+
+def next_video_name(existing: set[str]) -> str:
+    """`video.mp4`, then `video-2.mp4`, `video-3.mp4` ... for footage that arrived later."""
+    n = 1
+    while True:
+        name = VIDEO_NAME if n == 1 else f"video-{n}.mp4"
+        if name not in existing and checksum_name(name) not in existing:
+            return name
+        n += 1
+
+
+def sidecar_name(video: str) -> str:
+    """The video's index: its fragments' bytes and wall-clock times (footage/videoindex.py)."""
+    return f".{video}.json"
 
 
 def natural_key(name: str) -> str:

@@ -7,17 +7,12 @@ gets its final name only after it, its checksum and its index are on disk and th
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
 import os
-import shutil
-import signal
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import durable, layout
@@ -25,91 +20,20 @@ from ..config import Settings
 from ..errors import CctvError, FFmpegError
 from ..footage import timeline
 from ..footage.catalog import Catalog
-from ..footage.videoindex import Span, build, dump, sidecar_name
+from ..footage.videoindex import Span, build, dump
 from ..media import decode, mp4frag
 from . import chunks, encoding, quality, schedule
+from .inputs import Input, make_input, quarantine, spans_of
+from .journal import Journal, commit, day_lock, days_with_journals, recover
+from .verify import VerifyError, verify_video, write_checksum
 
 log = logging.getLogger(__name__)
 
-JOURNAL = ".compaction.json"
 # Output size as a share of the input, for the free-disk check: generous on purpose, since
 # running out mid-encode costs the hours already spent (a day of H.265 is ~10% of its input).
 # The chunks and the joined video are on disk together for a moment, so twice this is needed.
 SIZE_ESTIMATE = {"hevc": 0.25, "av1": 0.25, "h264": 0.5, "copy": 1.05}
 PROGRESS_EVERY = 1.0  # seconds between progress rows written to the catalog
-
-
-class VerifyError(CctvError):
-    """The new video does not hold what went in; nothing is deleted."""
-
-
-def checkpoint(name: str) -> None:
-    """A named moment in a compaction; CCTVTEST_CRASH_AT=name makes the process SIGKILL itself here.
-
-    This is how the crash tests stop a real compactor at exact moments; unset, it costs nothing.
-    """
-    if os.environ.get("CCTVTEST_CRASH_AT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def temp_name(video: str) -> str:
-    return f".{video}.partial"
-
-
-def work_name(video: str) -> str:
-    """The folder of chunk files and lists while a video is encoded; gone once it is joined."""
-    return f".{video}.chunks"
-
-
-def checksum_name(video: str) -> str:
-    return video + layout.CHECKSUM_SUFFIX
-
-
-def next_video_name(existing: set[str]) -> str:
-    """`video.mp4`, then `video-2.mp4`, `video-3.mp4` ... for footage that arrived later."""
-    n = 1
-    while True:
-        name = layout.VIDEO_NAME if n == 1 else f"video-{n}.mp4"
-        if name not in existing and checksum_name(name) not in existing:
-            return name
-        n += 1
-
-
-@dataclass(frozen=True)
-class Input:
-    """One segment that goes into a video, as it was when it went in."""
-
-    name: str
-    size: int
-    mtime_ns: int
-    frames: int
-    duration: float
-    wall: float
-    discontinuity: bool
-    damaged: bool = False  # decoding stopped early: its readable frames still go in
-    repeated: int = 0  # frames sharing a timestamp already in the segment (a camera's glitch)
-    audio: bool = False
-
-
-@dataclass
-class Journal:
-    """What is being done in a day folder, so that the next start can finish or undo it."""
-
-    phase: str  # "encode": nothing final yet; "verified": the temp file is good, sha512 is its hash
-    video: str
-    inputs: list[Input]
-    started: float
-    sha512: str | None = None
-    stats: dict = field(default_factory=dict)  # sizes and speed, for the state row after a crash
-
-    def dumps(self) -> bytes:
-        return json.dumps(asdict(self), indent=1).encode()
-
-    @staticmethod
-    def loads(data: bytes) -> Journal:
-        raw = json.loads(data)
-        raw["inputs"] = [Input(**i) for i in raw["inputs"]]
-        return Journal(**raw)
 
 
 @dataclass
@@ -118,34 +42,6 @@ class Outcome:
     status: str  # "compacted", "recovered", "skipped", "failed", "nothing"
     message: str = ""
     stats: dict = field(default_factory=dict)
-
-
-def spans_of(inputs: list[Input]) -> list[Span]:
-    spans, offset = [], 0.0
-    for i in inputs:
-        spans.append(Span(i.name, offset, i.duration, i.wall))
-        offset += i.duration
-    return spans
-
-
-def tolerance(inputs: list[Input]) -> int:
-    """Frames the output may differ by: one per discontinuity or damaged segment."""
-    return sum(1 for i in inputs[1:] if i.discontinuity) + sum(1 for i in inputs if i.damaged)
-
-
-@contextmanager
-def day_lock(day_dir: Path) -> Iterator[bool]:
-    """An exclusive flock on the day folder itself: released by the kernel if we are killed."""
-    fd = os.open(day_dir, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
 
 
 ProgressFn = Callable[[str, float, float], None]  # (day, seconds done, seconds in all)
@@ -174,7 +70,7 @@ class Compactor:
         with day_lock(day_dir) as locked:
             if not locked:
                 return Outcome(day, "skipped", "another compactor is working on this day")
-            checkpoint("locked")
+            durable.checkpoint("locked")
             self._recover_locked(day)
             return self._compact_locked(day, day_dir)
 
@@ -234,7 +130,7 @@ class Compactor:
             log.warning("%s: skipped, %s; will retry", day, short)
             self.record(day, state="waiting", reason=short, updated=time.time())
             return Outcome(day, "skipped", short)
-        video = next_video_name(set(os.listdir(day_dir)))
+        video = layout.next_video_name(set(os.listdir(day_dir)))
         return self._run_job(day, day_dir, video, inputs)
 
     def _inputs(self, day: str, day_dir: Path, segments: dict) -> list[Input]:
@@ -251,9 +147,9 @@ class Compactor:
             if found.error:
                 log.warning("%s/%s: damaged after %d frames (%s); its frames go in",
                             day, name, found.frames, found.error)
-            inputs.append(_input(name, st, found, placed.get(name), inputs[-1] if inputs else None))
+            inputs.append(make_input(name, st, found, placed.get(name), inputs[-1] if inputs else None))
         if len(inputs) != len(segments):
-            checkpoint("quarantined")
+            durable.checkpoint("quarantined")
         return inputs
 
     def _disk_short(self, day_dir: Path, inputs: list[Input]) -> str | None:
@@ -267,8 +163,8 @@ class Compactor:
 
     def _run_job(self, day: str, day_dir: Path, video: str, inputs: list[Input]) -> Outcome:
         journal = Journal("encode", video, inputs, time.time())
-        durable.write_atomic(day_dir / JOURNAL, journal.dumps())
-        checkpoint("journal-written")
+        durable.write_atomic(day_dir / layout.JOURNAL, journal.dumps())
+        durable.checkpoint("journal-written")
         self.record(day, state="compacting", percent=0.0, reason=None, ssim=None,
                     updated=time.time())  # no earlier video's SSIM may stand for this one
         try:
@@ -283,32 +179,32 @@ class Compactor:
             _undo(day_dir)
             raise
         self.sync(day)
-        checkpoint("catalog-synced")
+        durable.checkpoint("catalog-synced")
         self._succeeded(day, stats)
         return Outcome(day, "compacted", f"{video} from {len(inputs)} segments", stats)
 
     def _encode_and_verify(self, day: str, day_dir: Path, journal: Journal) -> dict:
-        temp = day_dir / temp_name(journal.video)
+        temp = day_dir / layout.temp_name(journal.video)
         inputs = journal.inputs
         spans = spans_of(inputs)
         started = time.monotonic()
         self._encode(day, day_dir, journal.video, inputs, spans)
         seconds = time.monotonic() - started
-        checkpoint("encoded")
+        durable.checkpoint("encoded")
         durable.fsync_file(temp)
-        checkpoint("temp-synced")
-        layout = verify_video(temp, inputs)
-        checkpoint("verified")
+        durable.checkpoint("temp-synced")
+        frags = verify_video(temp, inputs)
+        durable.checkpoint("verified")
         size = temp.stat().st_size
-        index = build(journal.video, size, layout, spans)
-        durable.write_atomic(day_dir / sidecar_name(journal.video), dump(index, spans, day=day))
-        checkpoint("index-written")
+        index = build(journal.video, size, frags, spans)
+        durable.write_atomic(day_dir / layout.sidecar_name(journal.video), dump(index, spans, day=day))
+        durable.checkpoint("index-written")
         journal.sha512 = write_checksum(day_dir, journal.video, temp)
-        checkpoint("checksum-written")
+        durable.checkpoint("checksum-written")
         journal.phase = "verified"
         journal.stats = _stats(inputs, size, seconds)
-        durable.write_atomic(day_dir / JOURNAL, journal.dumps())
-        checkpoint("journal-verified")
+        durable.write_atomic(day_dir / layout.JOURNAL, journal.dumps())
+        durable.checkpoint("journal-verified")
         # Measured once the video is safe (a crash from here rolls forward) but its segments,
         # the reference, are still there.
         return journal.stats | {"ssim": self._quality(day_dir, temp, inputs)}
@@ -323,7 +219,7 @@ class Compactor:
         log.info("%s: SSIM %s from %d windows in %.1f s", day_dir.name,
                  "unknown" if ssim is None else f"{ssim:.4f}", len(windows),
                  time.monotonic() - started)
-        checkpoint("measured")
+        durable.checkpoint("measured")
         return ssim
 
     def _encode(self, day: str, day_dir: Path, video: str, inputs: list[Input],
@@ -336,9 +232,9 @@ class Compactor:
             audio=any(i.audio for i in inputs), creation=inputs[0].wall,
             comment=f"cctv-server {day}, first segment {inputs[0].name}")
         report = _Throttled(lambda done: self._progress(day, done, total))
-        chunks.encode(job, day_dir / work_name(video), day_dir / temp_name(video), self.workers,
-                      report, on_start=lambda: checkpoint("encoding"),
-                      on_chunks_done=lambda: checkpoint("chunks-encoded"))
+        chunks.encode(job, day_dir / layout.work_name(video), day_dir / layout.temp_name(video), self.workers,
+                      report, on_start=lambda: durable.checkpoint("encoding"),
+                      on_chunks_done=lambda: durable.checkpoint("chunks-encoded"))
         self._progress(day, total, total)
 
     def _progress(self, day: str, done: float, total: float) -> None:
@@ -359,7 +255,7 @@ class Compactor:
     def _succeeded(self, day: str, stats: dict) -> None:
         self.record(day, state="compacted", reason=None, failures=0,
                                     retry_at=None, percent=100.0, updated=time.time(), **stats)
-        checkpoint("state-recorded")
+        durable.checkpoint("state-recorded")
 
     def record(self, day: str, **fields) -> None:
         """Note a day's state for the page; a full disk or a busy catalog must not stop the job."""
@@ -398,20 +294,6 @@ def _undo(day_dir: Path) -> None:
         log.error("%s: cleaning up after a failed compaction failed too: %s", day_dir.name, err)
 
 
-def _input(name: str, st: os.stat_result, found: decode.Decoded,
-           placed: timeline.Placed | None, prev: Input | None) -> Input:
-    """An Input; its wall-clock start from the catalog's placement, else running on from prev."""
-    if placed is not None:
-        wall, disc = placed.start, placed.discontinuity
-    elif prev is not None:
-        wall, disc = prev.wall + prev.duration, True
-    else:
-        wall, disc = st.st_mtime - found.duration, True
-    return Input(name, st.st_size, st.st_mtime_ns, found.frames, found.duration, wall,
-                 disc or prev is None, damaged=found.error is not None, repeated=found.repeated,
-                 audio=found.audio)
-
-
 def _stats(inputs: list[Input], size: int, seconds: float) -> dict:
     input_size = sum(i.size for i in inputs)
     footage = sum(i.duration for i in inputs)
@@ -433,182 +315,3 @@ def _why(err: Exception) -> str:
     named = ([line for line in lines[1:] if "No space" in line]
              or [line for line in lines[1:] if "rror" in line])
     return (lines[0] if not named else f"{lines[0].split(':')[0]}: {named[0]}")[:500]
-
-
-# --- verification -----------------------------------------------------------------------
-
-
-def verify_video(path: Path, inputs: list[Input]) -> mp4frag.Layout:
-    """The video decodes end to end, holds the inputs' frames and duration, and is fragmented."""
-    out = decode.decode(path)
-    if out.error:
-        raise VerifyError(f"the new video does not decode to its end: {out.error}")
-    if out.repeated > sum(i.repeated for i in inputs):
-        raise VerifyError(f"{out.repeated} frames of the new video share a timestamp")
-    want = sum(i.frames for i in inputs)
-    slack = tolerance(inputs)
-    if abs(out.frames - want) > slack:
-        raise VerifyError(f"the new video has {out.frames} frames, the segments {want}")
-    length = sum(i.duration for i in inputs)
-    if abs(out.duration - length) > (slack + 1) * out.frame_duration + 1e-3:
-        raise VerifyError(f"the new video lasts {out.duration:.3f} s, the segments {length:.3f} s")
-    layout = mp4frag.layout(path)
-    if abs(layout.duration - out.duration) > (slack + 1) * out.frame_duration + 1e-3:
-        raise VerifyError(f"the new video's fragments last {layout.duration:.3f} s, "
-                          f"its frames {out.duration:.3f} s")
-    return layout
-
-
-def write_checksum(day_dir: Path, video: str, data_file: Path) -> str:
-    """Write `video.sha512sum` for the bytes of data_file, then read both back and compare."""
-    digest = durable.sha512(data_file)
-    target = day_dir / checksum_name(video)
-    durable.write_atomic(target, durable.checksum_line(digest, video).encode())
-    parsed = durable.parse_checksum(target.read_text())
-    if parsed != (digest, video) or durable.sha512(data_file) != digest:
-        raise VerifyError(f"{target.name} does not match the bytes on disk")
-    return digest
-
-
-# --- commit, rollback, recovery ----------------------------------------------------------
-
-
-def commit(day_dir: Path, journal: Journal) -> None:
-    """Give the verified temp file its final name, then delete exactly the inputs."""
-    temp, video = day_dir / temp_name(journal.video), day_dir / journal.video
-    if video.exists():
-        raise VerifyError(f"{video.name} appeared while it was being made; nothing deleted")
-    os.rename(temp, video)
-    checkpoint("renamed")
-    durable.fsync_dir(day_dir)
-    checkpoint("renamed-synced")
-    finish(day_dir, journal)
-
-
-def finish(day_dir: Path, journal: Journal) -> None:
-    """Delete the inputs that are unchanged since they went in, then the journal."""
-    for n, item in enumerate(journal.inputs, 1):
-        path = day_dir / item.name
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            continue
-        if (st.st_size, st.st_mtime_ns) == (item.size, item.mtime_ns):
-            path.unlink()
-            checkpoint(f"deleted-{n}")
-        else:  # rewritten since it went in: it is new footage, a later pass compacts it
-            log.warning("%s/%s changed after it was compacted; kept", day_dir.name, item.name)
-    durable.fsync_dir(day_dir)
-    checkpoint("deletions-synced")
-    durable.remove(day_dir / JOURNAL)
-    durable.fsync_dir(day_dir)
-    checkpoint("journal-removed")
-    log.info("%s: %s is final; %d segments deleted", day_dir.name, journal.video,
-             len(journal.inputs))
-
-
-def rollback(day_dir: Path, journal: Journal | None) -> None:
-    """Undo an unfinished job: remove what it made, touch no segment, the journal last."""
-    names = []
-    if journal is not None:
-        shutil.rmtree(day_dir / work_name(journal.video), ignore_errors=True)
-        names += [temp_name(journal.video), sidecar_name(journal.video)]
-        if not (day_dir / journal.video).exists():  # else the checksum is that video's own
-            names.append(checksum_name(journal.video))
-    for name in names:
-        durable.remove(day_dir / name)
-    checkpoint("rolled-back")
-    durable.remove(day_dir / JOURNAL)
-    durable.fsync_dir(day_dir)
-
-
-def read_journal(day_dir: Path) -> Journal | None | bool:
-    """The journal; None when there is none; False when it cannot be read."""
-    try:
-        return Journal.loads((day_dir / JOURNAL).read_bytes())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, TypeError, KeyError) as err:
-        log.error("%s: unreadable journal (%s)", day_dir.name, err)
-        return False
-
-
-def recover(day_dir: Path) -> tuple[str, dict] | None:
-    """Finish or undo an interrupted job in a day folder; call with the day locked.
-
-    Returns what was done and, when a job was finished, its stats; None when there was no job.
-    """
-    journal = read_journal(day_dir)
-    if journal is None:
-        _remove_strays(day_dir)
-        return None
-    if journal is False:
-        _remove_strays(day_dir)
-        durable.remove(day_dir / JOURNAL)
-        return "rolled back (unreadable journal)", {}
-    if journal.phase == "verified" and _roll_forward(day_dir, journal):
-        return f"finished {journal.video}", journal.stats or {"output_size": None}
-    rollback(day_dir, journal)
-    log.warning("%s: rolled back the unfinished %s; segments kept", day_dir.name, journal.video)
-    return f"rolled back {journal.video}", {}
-
-
-def _roll_forward(day_dir: Path, journal: Journal) -> bool:
-    """Finish a job whose video was verified; False when its bytes no longer match."""
-    temp, video = day_dir / temp_name(journal.video), day_dir / journal.video
-    if not video.exists():
-        if not temp.exists() or durable.sha512(temp) != journal.sha512:
-            return False
-        write_checksum(day_dir, journal.video, temp)
-        os.rename(temp, video)
-        checkpoint("recover-renamed")
-        durable.fsync_dir(day_dir)
-    elif durable.sha512(video) != journal.sha512:
-        _set_aside(day_dir, journal.video, "its bytes changed after verification")
-        return False
-    finish(day_dir, journal)
-    return True
-
-
-def _set_aside(day_dir: Path, video: str, reason: str) -> None:
-    """Move a video that failed its check into quarantine: it must not stand as final."""
-    folder = day_dir / layout.QUARANTINE
-    folder.mkdir(exist_ok=True)
-    target = folder / f"{video}.unverified-{int(time.time())}"
-    os.rename(day_dir / video, target)
-    durable.fsync_dir(day_dir)
-    log.error("%s/%s moved to %s: %s", day_dir.name, video, target, reason)
-
-
-def _remove_strays(day_dir: Path) -> None:
-    """Temp files with no journal (made by hand, or by an older version) are never final."""
-    for name in os.listdir(day_dir):
-        if name.startswith(".video") and name.endswith(".partial"):
-            durable.remove(day_dir / name)
-        elif name.startswith(".video") and name.endswith(".chunks"):
-            shutil.rmtree(day_dir / name, ignore_errors=True)
-        else:
-            continue
-        log.warning("%s: removed stray %s", day_dir.name, name)
-
-
-def quarantine(day_dir: Path, name: str, reason: str) -> Path:
-    """Move a segment that cannot be decoded to DAY/quarantine/, with the reason beside it."""
-    folder = day_dir / layout.QUARANTINE
-    folder.mkdir(exist_ok=True)
-    target = folder / name
-    if target.exists():
-        target = folder / f"{name}.{int(time.time())}"
-    os.rename(day_dir / name, target)
-    note = target.with_name(target.name + ".reason.txt")
-    durable.write_atomic(note, (reason.strip() + "\n").encode())
-    durable.fsync_dir(day_dir)
-    log.warning("quarantined %s/%s: %s", day_dir.name, name, reason)
-    return target
-
-
-def days_with_journals(root: Path) -> list[str]:
-    return [d for d in layout.list_days(root) if (root / d / JOURNAL).exists()]
-
-
-

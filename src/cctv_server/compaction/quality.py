@@ -21,7 +21,7 @@ from ..errors import FFmpegError
 from ..media import ffmpeg
 
 if TYPE_CHECKING:
-    from .job import Input
+    from .inputs import Input
 
 log = logging.getLogger(__name__)
 

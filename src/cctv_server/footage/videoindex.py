@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .. import layout
 from ..media import mp4frag
 from ..playback import hls
 from .timeline import WALL_TOLERANCE
@@ -56,10 +57,6 @@ class VideoIndex:
         return self.fragments[0].wall if self.fragments else None
 
 
-def sidecar_name(video: str) -> str:
-    return f".{video}.json"
-
-
 def wall_at(spans: list[Span], t: float) -> float:
     """The wall-clock time of second `t` of the video: inside the input span that holds it."""
     offsets = [s.offset for s in spans]
@@ -95,15 +92,15 @@ def load(path: Path) -> VideoIndex:
 def read(day_dir: Path, video: str, size: int) -> VideoIndex:
     """The index of a video: its sidecar when it matches the file, else rebuilt from the file."""
     try:
-        found = load(day_dir / sidecar_name(video))
+        found = load(day_dir / layout.sidecar_name(video))
         if found.size == size:
             return found
         log.warning("%s/%s: index is for another size; rebuilding it", day_dir.name, video)
     except (OSError, ValueError, KeyError, TypeError) as err:
         log.warning("%s/%s: no usable index (%s); rebuilding it", day_dir.name, video, err)
-    layout = mp4frag.layout(day_dir / video)
-    start = layout.creation_time or 0.0
-    return build(video, size, layout, [Span(video, 0.0, layout.duration, start)])
+    frags = mp4frag.layout(day_dir / video)
+    start = frags.creation_time or 0.0
+    return build(video, size, frags, [Span(video, 0.0, frags.duration, start)])
 
 
 def entries(day: str, index: VideoIndex) -> list[hls.Entry]:

@@ -1,0 +1,74 @@
+"""The inputs of a compaction: each segment as it was when it went in, decoded, placed in time."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import durable, layout
+from ..footage import timeline
+from ..footage.videoindex import Span
+from ..media import decode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Input:
+    """One segment that goes into a video, as it was when it went in."""
+
+    name: str
+    size: int
+    mtime_ns: int
+    frames: int
+    duration: float
+    wall: float
+    discontinuity: bool
+    damaged: bool = False  # decoding stopped early: its readable frames still go in
+    repeated: int = 0  # frames sharing a timestamp already in the segment (a camera's glitch)
+    audio: bool = False
+
+
+def spans_of(inputs: list[Input]) -> list[Span]:
+    spans, offset = [], 0.0
+    for i in inputs:
+        spans.append(Span(i.name, offset, i.duration, i.wall))
+        offset += i.duration
+    return spans
+
+
+def tolerance(inputs: list[Input]) -> int:
+    """Frames the output may differ by: one per discontinuity or damaged segment."""
+    return sum(1 for i in inputs[1:] if i.discontinuity) + sum(1 for i in inputs if i.damaged)
+
+
+def make_input(name: str, st: os.stat_result, found: decode.Decoded,
+           placed: timeline.Placed | None, prev: Input | None) -> Input:
+    """An Input; its wall-clock start from the catalog's placement, else running on from prev."""
+    if placed is not None:
+        wall, disc = placed.start, placed.discontinuity
+    elif prev is not None:
+        wall, disc = prev.wall + prev.duration, True
+    else:
+        wall, disc = st.st_mtime - found.duration, True
+    return Input(name, st.st_size, st.st_mtime_ns, found.frames, found.duration, wall,
+                 disc or prev is None, damaged=found.error is not None, repeated=found.repeated,
+                 audio=found.audio)
+
+
+def quarantine(day_dir: Path, name: str, reason: str) -> Path:
+    """Move a segment that cannot be decoded to DAY/quarantine/, with the reason beside it."""
+    folder = day_dir / layout.QUARANTINE
+    folder.mkdir(exist_ok=True)
+    target = folder / name
+    if target.exists():
+        target = folder / f"{name}.{int(time.time())}"
+    os.rename(day_dir / name, target)
+    note = target.with_name(target.name + ".reason.txt")
+    durable.write_atomic(note, (reason.strip() + "\n").encode())
+    durable.fsync_dir(day_dir)
+    log.warning("quarantined %s/%s: %s", day_dir.name, name, reason)
+    return target
