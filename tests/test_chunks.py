@@ -12,7 +12,7 @@ import pytest
 
 from cctv_server.compaction import chunks, encoding
 from cctv_server.errors import FFmpegError
-from cctv_server.media import decode, mp4frag
+from cctv_server.media import decode, mp4
 
 from .conftest import UTC, frames_in
 
@@ -104,7 +104,7 @@ def test_chunks_join_seamlessly_into_what_one_encode_makes(tmp_path, record, ffm
     found = decode.decode(tmp_path / "joined.mp4")
     assert found.repeated == 0 and found.error is None
     assert found.duration == pytest.approx(sum(p.duration for p in job.pieces), abs=0.1)
-    starts = [f.start for f in mp4frag.layout(tmp_path / "joined.mp4").fragments]
+    starts = [f.start for f in mp4.layout(tmp_path / "joined.mp4").fragments]
     assert any(0 <= s - restart < 0.1 for s in starts)  # the camera restart starts a fragment
 
 

@@ -17,7 +17,7 @@ from cctv_server import config
 from cctv_server.compaction import job
 from cctv_server.footage.catalog import Catalog
 from cctv_server.footage.videoindex import VideoEntries
-from cctv_server.media import mp4frag
+from cctv_server.media import mp4
 from cctv_server.playback.playlists import Playlists
 
 from .conftest import UTC, count_frames, frames_in
@@ -94,7 +94,7 @@ def test_audio_is_kept_across_a_camera_restart(tmp_path, record, ffmpeg_bin, cod
 def test_the_video_is_fragmented_and_its_fragments_cover_it(day):
     assert compact(day, CCTV_CODEC="copy").returncode == 0
     video = day / DAY / "video.mp4"
-    layout = mp4frag.layout(video)
+    layout = mp4.layout(video)
     assert layout.fragments[0].offset == layout.init_length
     for a, b in zip(layout.fragments, layout.fragments[1:]):
         assert b.offset >= a.offset + a.length

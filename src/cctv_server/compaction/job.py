@@ -21,7 +21,7 @@ from ..errors import CctvError, FFmpegError
 from ..footage import timeline
 from ..footage.catalog import Catalog
 from ..footage.videoindex import Span, build, dump
-from ..media import decode, mp4frag
+from ..media import decode, mp4
 from . import chunks, encoding, quality, schedule
 from .inputs import Input, make_input, quarantine, spans_of
 from .journal import Journal, commit, day_lock, days_with_journals, recover
@@ -171,7 +171,7 @@ class Compactor:
             stats = self._encode_and_verify(day, day_dir, journal)
             self.record(day, **stats)  # kept should we be killed before the end
             commit(day_dir, journal)
-        except (FFmpegError, VerifyError, OSError, mp4frag.NotFragmented) as err:
+        except (FFmpegError, VerifyError, OSError, mp4.NotFragmented) as err:
             _undo(day_dir)
             self.sync(day)
             return self._failed(day, _why(err))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import durable, layout
 from ..errors import CctvError
-from ..media import decode, mp4frag
+from ..media import decode, mp4
 from .inputs import Input, tolerance
 
 
@@ -15,7 +15,7 @@ class VerifyError(CctvError):
     """The new video does not hold what went in; nothing is deleted."""
 
 
-def verify_video(path: Path, inputs: list[Input]) -> mp4frag.Layout:
+def verify_video(path: Path, inputs: list[Input]) -> mp4.Layout:
     """The video decodes end to end, holds the inputs' frames and duration, and is fragmented."""
     out = decode.decode(path)
     if out.error:
@@ -29,7 +29,7 @@ def verify_video(path: Path, inputs: list[Input]) -> mp4frag.Layout:
     length = sum(i.duration for i in inputs)
     if abs(out.duration - length) > (slack + 1) * out.frame_duration + 1e-3:
         raise VerifyError(f"the new video lasts {out.duration:.3f} s, the segments {length:.3f} s")
-    layout = mp4frag.layout(path)
+    layout = mp4.layout(path)
     if abs(layout.duration - out.duration) > (slack + 1) * out.frame_duration + 1e-3:
         raise VerifyError(f"the new video's fragments last {layout.duration:.3f} s, "
                           f"its frames {out.duration:.3f} s")

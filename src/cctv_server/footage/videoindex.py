@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .. import layout
-from ..media import mp4frag
+from ..media import mp4
 from ..playback import hls
 from .timeline import WALL_TOLERANCE
 
@@ -64,7 +64,7 @@ def wall_at(spans: list[Span], t: float) -> float:
     return spans[i].wall + (t - spans[i].offset)
 
 
-def build(video: str, size: int, layout: mp4frag.Layout, spans: list[Span]) -> VideoIndex:
+def build(video: str, size: int, layout: mp4.Layout, spans: list[Span]) -> VideoIndex:
     """Pure: the index of a video from its layout and its inputs' spans."""
     origin = layout.fragments[0].start if layout.fragments else 0.0
     fragments: list[Fragment] = []
@@ -98,7 +98,7 @@ def read(day_dir: Path, video: str, size: int) -> VideoIndex:
         log.warning("%s/%s: index is for another size; rebuilding it", day_dir.name, video)
     except (OSError, ValueError, KeyError, TypeError) as err:
         log.warning("%s/%s: no usable index (%s); rebuilding it", day_dir.name, video, err)
-    frags = mp4frag.layout(day_dir / video)
+    frags = mp4.layout(day_dir / video)
     start = frags.creation_time or 0.0
     return build(video, size, frags, [Span(video, 0.0, frags.duration, start)])
 
@@ -132,7 +132,7 @@ class VideoEntries:
         for name, size in catalog.videos(day).items():
             try:
                 indexes.append(self._index(day, name, size))
-            except (OSError, mp4frag.NotFragmented) as err:  # one bad video must not hide the day
+            except (OSError, mp4.NotFragmented) as err:  # one bad video must not hide the day
                 log.warning("%s/%s cannot be indexed: %s", day, name, err)
         indexes.sort(key=lambda ix: ix.start or 0.0)
         return [e for ix in indexes for e in entries(day, ix)]

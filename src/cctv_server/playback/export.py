@@ -16,7 +16,7 @@ from ..footage import timeline, videoindex
 from ..footage.catalog import Catalog
 from ..footage.timeline import Placed
 from ..layout import Root
-from ..media import ffmpeg, mp4frag
+from ..media import ffmpeg, mp4
 from . import exportplan
 from .exportplan import Plan, Range, Source
 
@@ -64,7 +64,7 @@ class VideoFiles:
 
 
 def _video_sources(path: Path, index: videoindex.VideoIndex) -> list[Source]:
-    media = {f.offset: f.start for f in mp4frag.layout(path).fragments}
+    media = {f.offset: f.start for f in mp4.layout(path).fragments}
     delay = _decoder_delay(str(path))
     return [Source(str(path), f.wall, f.duration, media[f.offset] + delay, delay)
             for f in index.fragments if f.offset in media]

@@ -26,7 +26,7 @@ from .. import format, layout
 from ..compaction import status
 from ..errors import NotFound
 from ..media import ffmpeg
-from ..media.mp4codec import codec_of
+from ..media.mp4 import codec_of
 from ..playback import dayview, export, exportplan, hls, remux
 from ..playback.playlists import Rendered
 

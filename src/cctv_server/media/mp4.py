@@ -1,7 +1,7 @@
-"""Reading a fragmented MP4's layout: its init section and each fragment's bytes and video timing.
+"""Reading MP4 boxes: a fragmented MP4's init section and fragments, and its video codec string.
 
-Only box headers and the small `moov`/`moof` boxes are read, never the media, so indexing a
-day's 380 MB video reads a few hundred kilobytes.
+One box reader serves both. Only box headers and the small `moov`/`moof` boxes are read, never
+the media, so indexing a day's 380 MB video reads a few hundred kilobytes.
 """
 
 from __future__ import annotations
@@ -14,10 +14,52 @@ from pathlib import Path
 
 MP4_EPOCH_OFFSET = 2_082_844_800  # seconds from 1904-01-01 (MP4's epoch) to 1970-01-01
 CONTAINERS = {b"moov", b"trak", b"mdia", b"mvex", b"moof", b"traf", b"minf", b"stbl"}
+HEAD_BYTES = 1 << 20  # a fragmented MP4 starts with ftyp + moov, a few kilobytes
+_VISUAL_ENTRY = 78  # bytes of a VisualSampleEntry before its boxes (ISO 14496-12 12.1.3)
+_STSD_FIELDS = 8  # version, flags and entry count before stsd's sample entries
+_SAMPLE_ENTRIES = (b"avc1", b"avc3", b"hvc1", b"hev1", b"av01")
 
 
 class NotFragmented(ValueError):
-    """The file is not a fragmented MP4 with a video track."""
+    """The file is not a fragmented MP4 with a video track, or a box runs past its end."""
+
+
+def box_header(data: bytes, pos: int, end: int) -> tuple[bytes, int, int]:
+    """(type, header length, total length) of the box at `pos`; NotFragmented if it runs past `end`."""
+    size, kind = struct.unpack_from(">I4s", data, pos)
+    header = 8
+    if size == 1:
+        if pos + 16 > len(data):
+            raise NotFragmented(f"box {kind!r} at {pos} is truncated")
+        size, header = struct.unpack_from(">Q", data, pos + 8)[0], 16
+    elif size == 0:
+        size = end - pos
+    if size < header or pos + size > end:
+        raise NotFragmented(f"box {kind!r} at {pos} runs past its parent")
+    return kind, header, size
+
+
+def boxes(data: bytes, start: int = 0, end: int | None = None,
+          partial: bool = False) -> Iterator[tuple[bytes, int, int, int]]:
+    """(type, offset, header length, total length) of each box in data[start:end].
+
+    A box that runs past the end raises NotFragmented, unless `partial`: then the data is the
+    head of a file, cut inside a box, and reading stops there.
+    """
+    end = len(data) if end is None else end
+    pos = start
+    while pos + 8 <= end:
+        try:
+            kind, header, size = box_header(data, pos, end)
+        except NotFragmented:
+            if partial:
+                return
+            raise
+        yield kind, pos, header, size
+        pos += size
+
+
+# --- a fragmented MP4's layout -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -41,23 +83,6 @@ class Layout:
         return sum(f.duration for f in self.fragments)
 
 
-def boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int, int]]:
-    """(type, offset, header length, total length) of each box in data[start:end]."""
-    end = len(data) if end is None else end
-    pos = start
-    while pos + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, pos)
-        header = 8
-        if size == 1:
-            size, header = struct.unpack_from(">Q", data, pos + 8)[0], 16
-        elif size == 0:
-            size = end - pos
-        if size < header or pos + size > end:
-            raise NotFragmented(f"box {kind!r} at {pos} runs past its parent")
-        yield kind, pos, header, size
-        pos += size
-
-
 def layout(path: Path) -> Layout:
     """The init section and fragments of a fragmented MP4 file."""
     with open(path, "rb") as f:
@@ -78,13 +103,7 @@ def _top_boxes(f) -> Iterator[tuple[bytes, int, int]]:
     while pos + 8 <= size:
         f.seek(pos)
         head = f.read(16)
-        length, kind = struct.unpack_from(">I4s", head)
-        if length == 1:
-            length = struct.unpack_from(">Q", head, 8)[0]
-        elif length == 0:
-            length = size - pos
-        if length < 8 or pos + length > size:
-            raise NotFragmented(f"top-level box {kind!r} at {pos} is truncated")
+        kind, _, length = box_header(head, 0, size - pos)
         yield kind, pos, length
         pos += length
 
@@ -148,13 +167,15 @@ def _trak_video(trak: bytes) -> tuple[int, int] | None:
     return track_id, timescale
 
 
-def _walk(data: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """(type, body) of every box, descending into the containers."""
-    for kind, pos, head, size in boxes(data):
+def _walk(data: bytes, partial: bool = False) -> Iterator[tuple[bytes, bytes]]:
+    """(type, body) of every box, descending into the containers (and stsd's sample entries)."""
+    for kind, pos, head, size in boxes(data, partial=partial):
         body = data[pos + head : pos + size]
         yield kind, body
         if kind in CONTAINERS:
-            yield from _walk(body)
+            yield from _walk(body, partial)
+        elif kind == b"stsd":
+            yield from _walk(body[_STSD_FIELDS:], partial)
 
 
 def _fragments(f, tops, track: _Track) -> Iterator[Fragment]:
@@ -201,3 +222,53 @@ def _trun_duration(trun: bytes, default: int) -> int:
     pos = 8 + (4 if flags & 0x01 else 0) + (4 if flags & 0x04 else 0)
     stride = 4 * sum(1 for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit)
     return sum(struct.unpack_from(">I", trun, pos + i * stride)[0] for i in range(count))
+
+
+# --- the codec string (RFC 6381) -------------------------------------------------------------
+
+
+def codec_of(path: Path) -> str | None:
+    """The codec string of the first video track (avc1.64001f, hvc1.1.6.L93.B0), or None when
+    the head holds no moov."""
+    with open(path, "rb") as f:
+        return codec_string(f.read(HEAD_BYTES))
+
+
+def codec_string(data: bytes) -> str | None:
+    for kind, body in _walk(data, partial=True):
+        if kind in _SAMPLE_ENTRIES:
+            config = {k: body[pos + head : pos + size]
+                      for k, pos, head, size in boxes(body, _VISUAL_ENTRY, partial=True)}
+            return _describe(kind, config)
+    return None
+
+
+def _describe(kind: bytes, config: dict[bytes, bytes]) -> str:
+    name = kind.decode()
+    if name.startswith("avc") and len(config.get(b"avcC", b"")) >= 4:
+        return name + "." + config[b"avcC"][1:4].hex()
+    if name in ("hvc1", "hev1") and len(config.get(b"hvcC", b"")) >= 13:
+        return name + "." + _hevc(config[b"hvcC"])
+    if name == "av01" and len(config.get(b"av1C", b"")) >= 3:
+        return name + "." + _av1(config[b"av1C"])
+    return name
+
+
+def _hevc(c: bytes) -> str:
+    """ISO 14496-15 annex E: profile space+idc, compatibility flags (bit-reversed), tier+level,
+    constraint bytes without the trailing zeros."""
+    space = "" if c[1] >> 6 == 0 else "ABC"[(c[1] >> 6) - 1]
+    compat = int(f"{struct.unpack_from('>I', c, 2)[0]:032b}"[::-1], 2)
+    tier = "H" if c[1] & 0x20 else "L"
+    constraints = list(c[6:12])
+    while constraints and constraints[-1] == 0:
+        constraints.pop()
+    parts = [f"{space}{c[1] & 0x1F}", f"{compat:X}", f"{tier}{c[12]}"]
+    return ".".join(parts + [f"{b:X}" for b in constraints])
+
+
+def _av1(c: bytes) -> str:
+    profile, level = c[1] >> 5, c[1] & 0x1F
+    tier = "H" if c[2] & 0x80 else "M"
+    depth = 12 if c[2] & 0x40 and c[2] & 0x20 else 10 if c[2] & 0x40 else 8
+    return f"{profile}.{level:02d}{tier}.{depth:02d}"
