@@ -32,3 +32,20 @@ def test_a_failing_ffmpeg_raises_with_its_stderr(ffmpeg_bin):
     argv = [ffmpeg_bin, "-hide_banner", "-f", "mpegts", "-i", "pipe:0", "-f", "null", "-"]
     with pytest.raises(FFmpegError, match="ffmpeg exited"):
         _collect(argv, b"not a transport stream" * 100)
+
+
+def test_progress_lines_give_seconds_written_and_nothing_else_does():
+    assert ffmpeg.progress_seconds(b"out_time_us=1500000\n") == 1.5
+    assert ffmpeg.progress_seconds("out_time_us=N/A") is None
+    assert ffmpeg.progress_seconds("frame=25") is None
+
+
+def test_every_runner_reports_a_failure_the_same_way(tmp_path, ffmpeg_bin):
+    argv = [ffmpeg_bin, "-hide_banner", "-loglevel", "error", "-i", str(tmp_path / "missing.ts"),
+            "-f", "null", "-"]
+    with pytest.raises(FFmpegError) as short:
+        ffmpeg.run(argv, timeout=30)
+    with pytest.raises(FFmpegError) as long:
+        ffmpeg.run_job(argv)
+    for err in (short.value, long.value):
+        assert str(err).startswith("ffmpeg exited ") and "missing.ts" in str(err)

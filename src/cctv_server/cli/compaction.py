@@ -18,7 +18,7 @@ from .. import config, format, layout
 from ..compaction import daemon, status, verify
 from ..compaction.job import Compactor
 from ..errors import CctvError
-from ..media import ffmpeg_job
+from ..media import ffmpeg
 
 ROOT = click.option("--root", type=click.Path(path_type=Path), help="The recordings folder.")
 SETTLE = click.option("--settle", help="Wait after a day ends before compacting it (0, 90m, 2d) [default: 48h].")
@@ -230,5 +230,5 @@ class BackgroundCompactor:
 
 
 def _term_with_parent() -> None:
-    ffmpeg_job.die_with_parent(signal.SIGTERM)
+    ffmpeg.die_with_parent(signal.SIGTERM)
     os.setsid()  # its own group: a Ctrl-C meant for the server reaches it through stop()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import durable
-from ..media import decode, ffmpeg, ffmpeg_job
+from ..media import decode, ffmpeg
 from . import encoding
 
 # Long enough that a chunk's extra keyframe and encoder start-up cost nothing (<0.5%), short
@@ -115,7 +115,7 @@ def chunk_argv(job: Job, chunk: Chunk, profile: encoding.Profile, list_file: Pat
             # libx265 makes a forced keyframe a plain I frame unless told: MP4 needs a sync sample
             argv += ["-forced-idr", "1"] if profile.codec == "hevc" else []
     return argv + ["-fps_mode", "passthrough", "-video_track_timescale", "90000", "-f", "mp4",
-                   *ffmpeg_job.progress_args(), str(out)]
+                   *ffmpeg.progress_args(), str(out)]
 
 
 def join_argv(job: Job, chunk_list: Path, audio_list: Path | None, out: Path) -> list[str]:
@@ -128,7 +128,7 @@ def join_argv(job: Job, chunk_list: Path, audio_list: Path | None, out: Path) ->
         "%Y-%m-%dT%H:%M:%S.%fZ")
     return argv + ["-c:v", "copy", *encoding.tag_args(job.profile),
                    "-metadata", f"creation_time={stamp}", "-metadata", f"comment={job.comment}",
-                   *FRAGMENTED, *ffmpeg_job.progress_args(), str(out)]
+                   *FRAGMENTED, *ffmpeg.progress_args(), str(out)]
 
 
 def encode(job: Job, work: Path, out: Path, workers: int,
@@ -161,7 +161,7 @@ def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
         entries = [(p.path.absolute(), p.duration) for p in chunks[k].pieces]
         durable.write_atomic(list_file, ffconcat(entries).encode())
         argv = chunk_argv(job, chunks[k], profile, list_file, outputs[k], size)
-        ffmpeg_job.run(argv, lambda s: progress(k, s), on_start=on_start if k == 0 else None,
+        ffmpeg.run_job(argv, lambda s: progress(k, s), on_start=on_start if k == 0 else None,
                        cancel=cancel)
 
     _in_parallel(run, len(chunks), min(workers, len(chunks)))
@@ -177,7 +177,7 @@ def _join(job: Job, chunks: list[Chunk], outputs: list[Path], work: Path, out: P
         audio_list = work / "audio.ffconcat"
         entries = [(p.path.absolute(), p.duration) for p in job.pieces]
         durable.write_atomic(audio_list, ffconcat(entries).encode())
-    ffmpeg_job.run(join_argv(job, chunk_list, audio_list, out))
+    ffmpeg.run_job(join_argv(job, chunk_list, audio_list, out))
 
 
 def _in_parallel(run: Callable[[int, threading.Event], None], count: int, workers: int) -> None:

@@ -1,11 +1,24 @@
-"""The only module that starts ffmpeg: locating it, a runner with a timeout, and a streaming one."""
+"""The only module that starts ffmpeg: locating it, and its three ways to run.
+
+`run` for short jobs (output captured, a timeout), `run_job` for long ones (a day's encode:
+progress, a stall limit, cancellation, death with its parent) and `stream` for a response body
+made as it is read. All three read `-progress` lines with `progress_seconds` and report a failure
+with `failure`: the exit code and the tail of stderr.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import os
 import re
+import select
 import shutil
+import signal
 import subprocess
+import tempfile
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import lru_cache
 
@@ -14,6 +27,8 @@ from ..errors import ConfigError, FFmpegError
 # Fragmented MP4: playable while it is still being written or sent, and addressable per fragment.
 MOVFLAGS = "+frag_keyframe+empty_moov+default_base_moof"
 STDERR_TAIL = 2000
+STALL_SECONDS = 600.0  # no progress line for this long: ffmpeg is stuck, not slow
+PR_SET_PDEATHSIG = 1
 _PROGRESS_LINE = re.compile(r"[a-z0-9_]+=\S*")  # `-progress` output: key=value, one a line
 
 
@@ -38,12 +53,24 @@ def locate(configured: str | None = None) -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def progress_seconds(line: bytes | str) -> float | None:
+    """Seconds of output written, from a `-progress` line (`out_time_us=...`); None for others."""
+    text = line.decode(errors="replace") if isinstance(line, bytes) else line
+    key, _, value = text.strip().partition("=")
+    return int(value) / 1e6 if key == "out_time_us" and value.isdigit() else None
+
+
+def failure(code: int, stderr: bytes | str) -> FFmpegError:
+    """The error for an ffmpeg that exited `code`: the tail of its stderr says why."""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
+    return FFmpegError(f"ffmpeg exited {code}: {text[-STDERR_TAIL:].strip() or 'no message'}")
+
+
 def run(argv: Sequence[str], timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Run ffmpeg (argv[0] must be the binary); raise FFmpegError with stderr's tail on failure."""
+    """Run a short ffmpeg job (argv[0] is the binary) and capture its output; FFmpegError on failure."""
     proc = subprocess.run(list(argv), capture_output=True, timeout=timeout)
     if proc.returncode != 0:
-        tail = proc.stderr.decode(errors="replace")[-STDERR_TAIL:].strip()
-        raise FFmpegError(f"ffmpeg exited {proc.returncode}: {tail}")
+        raise failure(proc.returncode, proc.stderr)
     return proc
 
 
@@ -71,8 +98,7 @@ async def stream(
         code = await proc.wait()
         await reader
         if code != 0:
-            tail = "\n".join(errors)[-STDERR_TAIL:].strip()
-            raise FFmpegError(f"ffmpeg exited {code}: {tail}")
+            raise failure(code, "\n".join(errors))
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -97,5 +123,73 @@ async def _read_stderr(pipe, errors: list[str],
         line = raw.decode(errors="replace").strip()
         if not _PROGRESS_LINE.fullmatch(line):
             errors.append(line)
-        elif line.startswith("out_time_us=") and line[12:].isdigit() and on_progress:
-            on_progress(int(line[12:]) / 1e6)
+        elif (seconds := progress_seconds(line)) is not None and on_progress:
+            on_progress(seconds)
+
+
+# --- long jobs ------------------------------------------------------------------------------
+
+
+def progress_args() -> list[str]:
+    """`run_job` reads progress lines from stdout: outputs go to files."""
+    return ["-progress", "pipe:1", "-nostats"]
+
+
+def run_job(argv: Sequence[str], on_progress: Callable[[float], None] | None = None,
+            stall: float = STALL_SECONDS, on_start: Callable[[], None] | None = None,
+            cancel: threading.Event | None = None) -> None:
+    """Run ffmpeg to completion; `on_progress(seconds written)`; FFmpegError with stderr's tail.
+
+    Setting `cancel` kills ffmpeg within a second (a sibling chunk failed, or we are stopping).
+    """
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=errors, preexec_fn=die_with_parent)
+        try:
+            if on_start:
+                on_start()
+            _follow(proc, on_progress or (lambda s: None), stall, cancel or threading.Event())
+            code = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if code != 0:
+            errors.seek(0)
+            raise failure(code, errors.read())
+
+
+def _follow(proc: subprocess.Popen, on_progress: Callable[[float], None], stall: float,
+            cancel: threading.Event) -> None:
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    buffer = b""
+    last = time.monotonic()
+    while True:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if cancel.is_set():
+            proc.kill()
+            raise FFmpegError("ffmpeg was stopped: the compaction is being abandoned")
+        if not ready:
+            if time.monotonic() - last > stall:
+                proc.kill()
+                raise FFmpegError(f"ffmpeg made no progress for {stall:.0f} s")
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return
+        last = time.monotonic()
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            if (seconds := progress_seconds(line)) is not None:
+                on_progress(seconds)
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """In a child: the kernel sends `sig` when the parent dies, so no orphan runs on."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, sig)
+    except (OSError, AttributeError):  # not Linux: an orphan encode finishes into an unlinked temp
+        pass
