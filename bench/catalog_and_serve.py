@@ -30,6 +30,7 @@ from cctv_server import (
     demo,
     layout,  # noqa: E402
 )
+from cctv_server.footage import timeline  # noqa: E402
 from cctv_server.footage.catalog import Catalog  # noqa: E402
 from cctv_server.media import ffmpeg
 
@@ -42,7 +43,7 @@ def synthetic_year(catalog: Catalog, first: dt.date, days: int) -> None:
     """365 days of 10-s segments straight into the catalog (no files: this measures serving)."""
     for n in range(days):
         day = (first + dt.timedelta(days=n)).isoformat()
-        start = layout.day_bounds(day, TZ)[0]
+        start = timeline.day_bounds(day, TZ)[0]
         rows = [
             (day, f"{_clock(i)}.ts", layout.natural_key(f"{_clock(i)}.ts"), 450_000,
              int((start + i * SEGMENT + SEGMENT) * 1e9), 126_000 + i * 900_000 % (1 << 33),

@@ -1,6 +1,14 @@
-"""Placing segments on the wall clock, from plain values."""
+"""A day's bounds, clock times from names, and placing segments on the wall clock, from plain values."""
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cctv_server.footage import timeline
 from cctv_server.footage.timeline import CLOCK, WRAP, Segment, gaps, place
+
+LONDON = ZoneInfo("Europe/London")
 
 T0 = 1_800_000_000.0
 
@@ -51,3 +59,27 @@ def test_the_previous_days_last_segment_carries_across_midnight():
 def test_gaps_are_measured_across_overlapping_and_unordered_footage():
     spans = [(T0 + 100, T0 + 110), (T0, T0 + 50), (T0 + 40, T0 + 60)]
     assert [(g.start, g.end) for g in gaps(spans)] == [(T0 + 60, T0 + 100)]
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("14-32-05.ts", "2026-03-29T14:32:05+01:00"),
+    ("cam_2026-03-29_14-32-05.ts", "2026-03-29T14:32:05+01:00"),
+    ("20260329143205.ts", "2026-03-29T14:32:05+01:00"),
+    ("1774791125.ts", "2026-03-29T14:32:05+01:00"),
+    ("1774791125000.ts", "2026-03-29T14:32:05+01:00"),
+])
+def test_a_time_in_the_name_is_read_in_the_roots_zone(name, expected):
+    found = timeline.time_from_name(name, "2026-03-29", LONDON)
+    assert found == dt.datetime.fromisoformat(expected).timestamp()
+
+
+@pytest.mark.parametrize("name", ["segment_000123.ts", "00017.ts", "25-61-00.ts"])
+def test_a_sequence_number_is_not_mistaken_for_a_time(name):
+    assert timeline.time_from_name(name, "2026-03-29", LONDON) is None
+
+
+def test_days_at_daylight_saving_changes_last_23_and_25_hours():
+    start, end = timeline.day_bounds("2026-03-29", LONDON)
+    assert end - start == 23 * 3600
+    start, end = timeline.day_bounds("2026-10-25", LONDON)
+    assert end - start == 25 * 3600

@@ -1,16 +1,13 @@
-"""The on-disk layout of a root: day folders, segments, videos, and safe path resolution."""
+"""The on-disk layout of a root: every name a day folder may hold, listing them, and safe path resolution."""
 
 from __future__ import annotations
 
 import datetime as dt
-import errno
-import fcntl
 import logging
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from .errors import BadRequest, Forbidden, NotFound
 
@@ -130,85 +127,6 @@ def _ignore(path: Path, why: str) -> None:
     if str(path) not in _ignored_once:
         _ignored_once.add(str(path))
         log.info("ignoring %s: %s", path, why)
-
-
-def is_complete(path: Path, st: os.stat_result, now: float, stable_seconds: float) -> bool:
-    """True once a file has stopped changing and no process holds it open for writing."""
-    if now - st.st_mtime < stable_seconds:
-        return False
-    return not _open_for_writing(path)
-
-
-def _open_for_writing(path: Path) -> bool:
-    """Ask the kernel: a read lease is refused while any process has the file open to write."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return False
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
-        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
-        return False
-    except OSError as err:
-        # EAGAIN: a writer has it open. EACCES/EINVAL (not our file, odd filesystem): we
-        # cannot tell, and the mtime check above is all we have.
-        return err.errno == errno.EAGAIN
-    finally:
-        os.close(fd)
-
-
-_NAME_DATETIME = re.compile(
-    r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})[T_ -]?(\d{2})[-:_]?(\d{2})[-:_]?(\d{2})(?!\d)"
-)
-_NAME_TIME = re.compile(r"(?<!\d)(\d{2})[-:_](\d{2})[-:_](\d{2})(?!\d)")
-_NAME_EPOCH = re.compile(r"(?<!\d)(\d{10}|\d{13})(?!\d)")
-
-
-def time_from_name(name: str, day: str, tz: ZoneInfo) -> float | None:
-    """Wall-clock start (Unix seconds) held in a segment's name, if it holds one."""
-    stem = name.rsplit(".", 1)[0]
-    for parse in (_datetime_in, _epoch_in, _time_in):
-        found = parse(stem, day, tz)
-        if found is not None:
-            return found
-    return None
-
-
-def _datetime_in(stem: str, day: str, tz: ZoneInfo) -> float | None:
-    match = _NAME_DATETIME.search(stem)
-    if not match:
-        return None
-    try:
-        return dt.datetime(*map(int, match.groups()), tzinfo=tz).timestamp()
-    except ValueError:
-        return None
-
-
-def _epoch_in(stem: str, day: str, tz: ZoneInfo) -> float | None:
-    match = _NAME_EPOCH.search(stem)
-    if not match:
-        return None
-    digits = match.group(1)
-    return int(digits) / (1000 if len(digits) == 13 else 1)
-
-
-def _time_in(stem: str, day: str, tz: ZoneInfo) -> float | None:
-    match = _NAME_TIME.search(stem)
-    if not match:
-        return None
-    try:
-        clock = dt.time(*map(int, match.groups()))
-    except ValueError:
-        return None
-    return dt.datetime.combine(dt.date.fromisoformat(day), clock, tzinfo=tz).timestamp()
-
-
-def day_bounds(day: str, tz: ZoneInfo) -> tuple[float, float]:
-    """Start and end (Unix seconds) of a local calendar day: 23 or 25 hours long at DST changes."""
-    date = dt.date.fromisoformat(day)
-    start = dt.datetime.combine(date, dt.time(), tzinfo=tz)
-    end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-    return start.timestamp(), end.timestamp()
 
 
 @dataclass(frozen=True)

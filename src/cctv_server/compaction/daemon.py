@@ -15,6 +15,7 @@ from asyncinotify import Inotify, Mask
 
 from .. import layout
 from ..config import Settings
+from ..footage import arrival
 from ..footage.catalog import Catalog
 from ..media import ffmpeg
 from . import encoding, schedule
@@ -41,24 +42,18 @@ def make_compactor(settings: Settings, on_progress=None) -> Compactor:
                      on_progress)
 
 
-def last_arrival(day_dir: Path) -> float | None:
-    """When the newest segment arrived: its ctime, which an uploader cannot set back."""
-    segments, _ = layout.list_day(day_dir)
-    return max((st.st_ctime for st in segments.values()), default=None)
-
-
 def candidates(c: Compactor, settle: float, now: float,
                respect_backoff: bool = True) -> list[schedule.Candidate]:
     """Every day with segments and when it may be compacted; each eligibility is recorded."""
     found = []
     rows = c.catalog.compactions()
     for day in layout.list_days(c.root):
-        arrival = last_arrival(c.root / day)
-        if arrival is None:
+        arrived = arrival.last_arrival(layout.list_day(c.root / day)[0])
+        if arrived is None:
             continue
         row = rows.get(day) or {}
         retry = row.get("retry_at") if respect_backoff and row.get("state") == "failed" else None
-        cand = schedule.candidate(day, c.settings.tz, settle, c.settings.quiet, arrival, retry)
+        cand = schedule.candidate(day, c.settings.tz, settle, c.settings.quiet, arrived, retry)
         if row.get("eligible_at") != cand.ready_at:
             c.record(day, eligible_at=cand.ready_at)
         found.append(cand)

@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import durable, layout
 from ..config import Settings
 from ..errors import CctvError, FFmpegError
-from ..footage import timeline
+from ..footage import arrival, timeline
 from ..footage.catalog import Catalog
 from ..footage.videoindex import Span, build, dump
 from ..media import decode, mp4
@@ -118,7 +118,7 @@ class Compactor:
             return Outcome(day, "nothing", "no segments")
         now = time.time()
         busy = [n for n, st in segments.items()
-                if not layout.is_complete(day_dir / n, st, now, self.settings.stable_seconds)]
+                if not arrival.is_complete(day_dir / n, st, now, self.settings.stable_seconds)]
         if busy:
             return Outcome(day, "skipped", f"{busy[0]} is still being written")
         inputs = self._inputs(day, day_dir, segments)

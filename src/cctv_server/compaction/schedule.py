@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from ..layout import day_bounds
+from ..footage.timeline import day_bounds
 
 BACKOFF_FIRST = 300.0  # seconds after the first failure
 BACKOFF_MAX = 86400.0

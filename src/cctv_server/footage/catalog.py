@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from .. import layout
 from ..errors import CorruptSegment
 from ..media import mpegts
-from . import timeline, videoindex
+from . import arrival, timeline, videoindex
 from .timeline import Segment
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class Catalog:
         for name, st in on_disk.items():
             if known.get(name) == (st.st_size, st.st_mtime_ns):
                 continue
-            if not layout.is_complete(day_dir / name, st, now, stable_seconds):
+            if not arrival.is_complete(day_dir / name, st, now, stable_seconds):
                 result.pending.append(name)
                 continue
             fresh.append(_probe(day, name, day_dir / name, st, tz))
@@ -298,7 +298,7 @@ class Catalog:
 
 
 def _probe(day: str, name: str, path: Path, st: os.stat_result, tz: ZoneInfo) -> Segment:
-    name_time = layout.time_from_name(name, day, tz)
+    name_time = timeline.time_from_name(name, day, tz)
     try:
         found = mpegts.probe(path)
         first_pts, duration, error = found.first_pts, found.duration, None

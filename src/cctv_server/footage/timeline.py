@@ -1,14 +1,71 @@
-"""Pure: placing ordered segments on the wall clock and finding where their timestamps jump."""
+"""Pure: a day's bounds on the wall clock, a segment's clock time from its name, placing segments, gaps."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 CLOCK = 90_000
 WRAP = 1 << 33
 PTS_TOLERANCE = 1.0  # seconds: a segment boundary is off by a frame, a lost segment by ~10 s
 WALL_TOLERANCE = 2.0  # seconds: names hold whole seconds, segments are cut at keyframes
+
+
+def day_bounds(day: str, tz: ZoneInfo) -> tuple[float, float]:
+    """Start and end (Unix seconds) of a local calendar day: 23 or 25 hours long at DST changes."""
+    date = dt.date.fromisoformat(day)
+    start = dt.datetime.combine(date, dt.time(), tzinfo=tz)
+    end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return start.timestamp(), end.timestamp()
+
+
+_NAME_DATETIME = re.compile(
+    r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})[T_ -]?(\d{2})[-:_]?(\d{2})[-:_]?(\d{2})(?!\d)"
+)
+_NAME_TIME = re.compile(r"(?<!\d)(\d{2})[-:_](\d{2})[-:_](\d{2})(?!\d)")
+_NAME_EPOCH = re.compile(r"(?<!\d)(\d{10}|\d{13})(?!\d)")
+
+
+def time_from_name(name: str, day: str, tz: ZoneInfo) -> float | None:
+    """Wall-clock start (Unix seconds) held in a segment's name, if it holds one."""
+    stem = name.rsplit(".", 1)[0]
+    for parse in (_datetime_in, _epoch_in, _time_in):
+        found = parse(stem, day, tz)
+        if found is not None:
+            return found
+    return None
+
+
+def _datetime_in(stem: str, day: str, tz: ZoneInfo) -> float | None:
+    match = _NAME_DATETIME.search(stem)
+    if not match:
+        return None
+    try:
+        return dt.datetime(*map(int, match.groups()), tzinfo=tz).timestamp()
+    except ValueError:
+        return None
+
+
+def _epoch_in(stem: str, day: str, tz: ZoneInfo) -> float | None:
+    match = _NAME_EPOCH.search(stem)
+    if not match:
+        return None
+    digits = match.group(1)
+    return int(digits) / (1000 if len(digits) == 13 else 1)
+
+
+def _time_in(stem: str, day: str, tz: ZoneInfo) -> float | None:
+    match = _NAME_TIME.search(stem)
+    if not match:
+        return None
+    try:
+        clock = dt.time(*map(int, match.groups()))
+    except ValueError:
+        return None
+    return dt.datetime.combine(dt.date.fromisoformat(day), clock, tzinfo=tz).timestamp()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from .. import layout
+from ..footage import timeline
 from ..footage.timeline import WALL_TOLERANCE
 from . import hls
 
@@ -45,7 +46,7 @@ def runs(entries: Sequence[hls.Entry], tolerance: float = WALL_TOLERANCE) -> lis
 def offsets(day: str, tz: ZoneInfo) -> list[tuple[float, int]]:
     """(instant, UTC offset in seconds) from the day's start and at each change within it,
     so the page turns `14:32` into an instant on days of 23 and 25 hours too."""
-    start, end = layout.day_bounds(day, tz)
+    start, end = timeline.day_bounds(day, tz)
     found = [(start, _offset(start, tz))]
     t = start
     while t < end:
@@ -94,7 +95,7 @@ class Download:
 def day_view(day: str, tz: ZoneInfo, entries: Sequence[hls.Entry], days: Sequence[str],
              downloads: Sequence[Download], now: float) -> dict:
     """The JSON the player page starts from (and polls while the day is still being recorded)."""
-    start, end = layout.day_bounds(day, tz)
+    start, end = timeline.day_bounds(day, tz)
     prev, following = neighbours(days, day)
     return {
         "day": day,

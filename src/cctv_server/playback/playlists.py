@@ -57,7 +57,7 @@ class Playlists:
         if live:
             return self._cached(("live", tuple(versions)), lambda: self._render_days(
                 [d for d, _ in versions], playlist_type="EVENT", ended=False))
-        ended = now >= layout.day_bounds(day, self.tz)[1]
+        ended = now >= timeline.day_bounds(day, self.tz)[1]
         return self._cached(("day", versions[0], ended), lambda: self._render_days(
             [day], playlist_type="VOD" if ended else "EVENT", ended=ended))
 
