@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cctv_server import demo
-from cctv_server.errors import BadRequest, NotFound
+from cctv_server.errors import InvalidInput, NotFound
 from cctv_server.playback import exportplan
 from cctv_server.playback.exportplan import Cut, Range, Source
 
@@ -39,17 +39,17 @@ def test_a_naive_time_is_read_in_the_roots_zone_and_an_offset_is_honoured():
 @pytest.mark.parametrize("text", ["", "2026-07-01", "14:32", "2026-07-01T14", "yesterday",
                                   "2026-02-30T10:00", "2026-07-01T25:00", "2026-07-01T14:32+2"])
 def test_anything_but_a_full_iso_date_and_time_is_a_bad_request(text):
-    with pytest.raises(BadRequest) as err:
+    with pytest.raises(InvalidInput) as err:
         exportplan.parse_instant(text, "from", UTC)
     assert "\n" not in str(err.value) and "from" in str(err.value)
 
 
 def test_a_range_that_runs_backwards_is_empty_or_is_too_long_is_refused():
-    with pytest.raises(BadRequest, match="must be after"):
+    with pytest.raises(InvalidInput, match="must be after"):
         exportplan.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:05", UTC, 86400)
-    with pytest.raises(BadRequest, match="must be after"):
+    with pytest.raises(InvalidInput, match="must be after"):
         exportplan.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:10", UTC, 86400)
-    with pytest.raises(BadRequest, match="longer than the export limit of 1 h"):
+    with pytest.raises(InvalidInput, match="longer than the export limit of 1 h"):
         exportplan.parse_range("2026-11-20T10:00", "2026-11-20T11:00:01", UTC, 3600)
     assert exportplan.parse_range("2026-11-20T10:00", "2026-11-20T11:00", UTC, 3600) == Range(at(0), at(3600))
 

@@ -4,12 +4,12 @@
 import pytest
 
 from cctv_server import layout
-from cctv_server.errors import BadRequest, Forbidden, NotFound
+from cctv_server.errors import Forbidden, InvalidInput, NotFound
 
 
 @pytest.mark.parametrize("text", ["2026-02-30", "2026-13-01", "26-01-01", "../etc", "2026-01-01/..", ""])
 def test_a_day_outside_the_calendar_is_a_bad_request(text):
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         layout.parse_day(text)
 
 
@@ -46,7 +46,7 @@ def test_resolve_refuses_every_way_out_of_the_root(tmp_path):
         r.resolve("2026-01-01", "link.ts")
     for day, name in [("..", "secret.ts"), ("2026-01-01", "../../secret.ts"),
                       ("2026-01-01", "/etc/passwd"), ("2026-01-01", "..")]:
-        with pytest.raises((BadRequest, NotFound)):
+        with pytest.raises((InvalidInput, NotFound)):
             r.resolve(day, name)
     with pytest.raises(NotFound):
         r.resolve("2026-01-01", "missing.ts")

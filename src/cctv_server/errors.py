@@ -1,22 +1,20 @@
-"""Error classes, each carrying its HTTP status and a one-line reason."""
+"""Domain errors: each says in one line what is wrong. The web layer alone maps them to HTTP statuses."""
 
 
 class CctvError(Exception):
     """Base class: `str(err)` is the one-line reason shown to the user."""
 
-    status = 500
 
-
-class BadRequest(CctvError):
-    status = 400
+class InvalidInput(CctvError):
+    """A value from outside (a URL, a flag, a file name) is malformed."""
 
 
 class Forbidden(CctvError):
-    status = 403
+    """Refused whatever the input: a path that leads outside the root."""
 
 
 class NotFound(CctvError):
-    status = 404
+    """There is nothing of that name or in that range."""
 
 
 class ConfigError(CctvError):

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BadRequest, Forbidden, NotFound
+from .errors import Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -25,22 +25,27 @@ _DIGITS = re.compile(r"(\d+)")
 _ignored_once: set[str] = set()
 
 
-def parse_day(text: str) -> dt.date:
-    """The calendar date in a `YYYY-MM-DD` string, or BadRequest with the reason."""
+def day_date(text: str) -> dt.date | None:
+    """The calendar date a `YYYY-MM-DD` day name stands for; None for any other text."""
     if not DAY_RE.fullmatch(text or ""):
-        raise BadRequest(f"date {text!r} is not of the form YYYY-MM-DD")
+        return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise BadRequest(f"date {text!r} is not a real calendar date") from None
+        return None
+
+
+def parse_day(text: str) -> dt.date:
+    """The calendar date in a `YYYY-MM-DD` string, or InvalidInput with the reason."""
+    found = day_date(text)
+    if found is None:
+        form = "a real calendar date" if DAY_RE.fullmatch(text or "") else "of the form YYYY-MM-DD"
+        raise InvalidInput(f"date {text!r} is not {form}")
+    return found
 
 
 def is_day_name(name: str) -> bool:
-    try:
-        parse_day(name)
-        return True
-    except BadRequest:
-        return False
+    return day_date(name) is not None
 
 
 def temp_name(video: str) -> str:
@@ -143,7 +148,7 @@ class Root:
         """The file `ROOT/day/name`, refusing anything that is not a plain file inside ROOT."""
         parse_day(day)
         if not name or name.startswith(".") or "/" in name or "\\" in name or "\0" in name:
-            raise BadRequest(f"file name {name!r} is not allowed")
+            raise InvalidInput(f"file name {name!r} is not allowed")
         if not (is_segment_name(name) or is_video_name(name) or name.endswith(CHECKSUM_SUFFIX)):
             raise NotFound(f"{day}/{name} is not a recording")
         real_root = os.path.realpath(self.path)

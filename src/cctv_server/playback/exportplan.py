@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from ..errors import BadRequest, NotFound
+from ..errors import InvalidInput, NotFound
 from ..media import ffmpeg
 
 # Date, `T` or space, hours and minutes; seconds, a fraction and an offset are optional.
@@ -69,27 +69,27 @@ class Plan:
 
 
 def parse_instant(text: str | None, name: str, tz: ZoneInfo) -> float:
-    """ISO 8601 date and time, with an offset or else in the root's zone; BadRequest if not."""
+    """ISO 8601 date and time, with an offset or else in the root's zone; InvalidInput if not."""
     if not text:
-        raise BadRequest(f"{name!r} is required, e.g. {name}=2024-05-01T14:32:00")
+        raise InvalidInput(f"{name!r} is required, e.g. {name}=2024-05-01T14:32:00")
     if not _INSTANT.fullmatch(text):
-        raise BadRequest(f"{name}={text!r} is not an ISO 8601 date and time like 2024-05-01T14:32:00")
+        raise InvalidInput(f"{name}={text!r} is not an ISO 8601 date and time like 2024-05-01T14:32:00")
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest(f"{name}={text!r} is not a real date and time") from None
+        raise InvalidInput(f"{name}={text!r} is not a real date and time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.timestamp()
 
 
 def parse_range(start: str | None, end: str | None, tz: ZoneInfo, limit: float) -> Range:
-    """The range `from`..`to`; BadRequest when it runs backwards, is empty or is too long."""
+    """The range `from`..`to`; InvalidInput when it runs backwards, is empty or is too long."""
     rng = Range(parse_instant(start, "from", tz), parse_instant(end, "to", tz))
     if rng.end <= rng.start:
-        raise BadRequest(f"'to' ({end}) must be after 'from' ({start})")
+        raise InvalidInput(f"'to' ({end}) must be after 'from' ({start})")
     if rng.end - rng.start > limit:
-        raise BadRequest(
+        raise InvalidInput(
             f"the range is {_hours(rng.end - rng.start)}, longer than the export limit of {_hours(limit)}"
         )
     return rng

@@ -9,8 +9,6 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
 
 from ..config import Settings
 from ..errors import CctvError
@@ -44,11 +42,6 @@ class State:
         self.video_sources = VideoFiles(self.root, self.catalog)  # clip export from videos
 
 
-async def _error(request: Request, exc: Exception) -> PlainTextResponse:
-    assert isinstance(exc, CctvError)
-    return PlainTextResponse(str(exc) + "\n", status_code=exc.status)
-
-
 def create_app(settings: Settings, watch: bool = True) -> Starlette:
     state = State(settings)
 
@@ -66,7 +59,7 @@ def create_app(settings: Settings, watch: bool = True) -> Starlette:
     app = Starlette(
         routes=routes.ROUTES,
         lifespan=lifespan,
-        exception_handlers={CctvError: _error},
+        exception_handlers={CctvError: routes.error},
     )
     app.state.cctv = state
     return app

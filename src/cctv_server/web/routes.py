@@ -15,6 +15,7 @@ from starlette.responses import (
     FileResponse,
     HTMLResponse,
     JSONResponse,
+    PlainTextResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
@@ -24,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import format, layout
 from ..compaction import status
-from ..errors import NotFound
+from ..errors import CctvError, Forbidden, InvalidInput, NotFound
 from ..media import ffmpeg
 from ..media.mp4 import codec_of
 from ..playback import dayview, export, exportplan, hls, remux
@@ -34,6 +35,17 @@ MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/pla
 TRUE = {"1", "true", "yes", "on"}
 STATIC = Path(__file__).parent / "static"
 VENDOR = {"hls.min.js"}  # copied in by scripts/vendor-js.sh; git-ignored
+
+
+# Where a domain error becomes an HTTP status: nowhere else knows them.
+STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404}
+
+
+async def error(request: Request, exc: Exception) -> PlainTextResponse:
+    """Any CctvError as its status and its one-line reason; an unknown kind is a 500."""
+    assert isinstance(exc, CctvError)
+    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 500)
+    return PlainTextResponse(str(exc) + "\n", status_code=status)
 
 
 def _state(request: Request):
