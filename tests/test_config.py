@@ -1,5 +1,9 @@
 """Settings: layers in order of precedence, and a bad value named at start-up."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from cctv_server import config
@@ -60,3 +64,15 @@ def test_an_unreadable_config_file_is_a_config_error(tmp_path):
     bad.write_text("port = = 1")
     with pytest.raises(ConfigError, match="config file"):
         config.load(bad, env={})
+
+
+@pytest.mark.parametrize("command", ["serve", "compact", "status", "compactor"])
+@pytest.mark.parametrize("env, key", [({"CCTV_CODEC": "vp9"}, "'codec'"),
+                                      ({"CCTV_CODEC": "av1", "CCTV_CRF": "70"}, "'crf'"),
+                                      ({"CCTV_PRESET": "fastest"}, "'preset'")])
+def test_every_command_refuses_a_bad_codec_setting_before_it_starts(tmp_path, command, env, key):
+    proc = subprocess.run([sys.executable, "-m", "cctv_server.cli", command, "--root", str(tmp_path)],
+                          env=os.environ | env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0
+    assert f"setting {key}" in proc.stderr and "Traceback" not in proc.stderr
+    assert "Serving" not in proc.stderr  # refused before listening

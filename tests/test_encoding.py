@@ -103,17 +103,17 @@ def test_unset_values_come_from_the_codec_profile():
 @pytest.mark.parametrize(
     "kwargs, key",
     [
-        ({"codec": "vp9"}, "compact.codec"),
-        ({"codec": "hevc", "crf": 52}, "compact.crf"),
-        ({"codec": "av1", "crf": 64}, "compact.crf"),
-        ({"codec": "hevc", "crf": -1}, "compact.crf"),
-        ({"codec": "hevc", "preset": "12"}, "compact.preset"),
-        ({"codec": "av1", "preset": "fast"}, "compact.preset"),
-        ({"codec": "hevc", "keyint": 0}, "compact.keyint"),
-        ({"codec": "hevc", "keyint": 61}, "compact.keyint"),
-        ({"codec": "hevc", "denoise": "magic"}, "compact.denoise"),
-        ({"codec": "copy", "denoise": "hqdn3d"}, "compact.denoise"),
-        ({"codec": "hevc", "threads": -1}, "compact.threads"),
+        ({"codec": "vp9"}, "setting 'codec'"),
+        ({"codec": "hevc", "crf": 52}, "setting 'crf'"),
+        ({"codec": "av1", "crf": 64}, "setting 'crf'"),
+        ({"codec": "hevc", "crf": -1}, "setting 'crf'"),
+        ({"codec": "hevc", "preset": "12"}, "setting 'preset'"),
+        ({"codec": "av1", "preset": "fast"}, "setting 'preset'"),
+        ({"codec": "hevc", "keyint": 0}, "setting 'keyint'"),
+        ({"codec": "hevc", "keyint": 61}, "setting 'keyint'"),
+        ({"codec": "hevc", "denoise": "magic"}, "setting 'denoise'"),
+        ({"codec": "copy", "denoise": "hqdn3d"}, "setting 'denoise'"),
+        ({"codec": "hevc", "threads": -1}, "threads"),
     ],
 )
 def test_bad_values_name_their_key(kwargs, key):

@@ -1,16 +1,13 @@
-"""The compaction commands: `compact`, `compactor`, `status`, `verify`, and serve's background compactor."""
+"""The compaction commands: `compact`, `compactor`, `status` and `verify`."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -18,23 +15,11 @@ from .. import config, format, layout
 from ..compaction import daemon, status, verify
 from ..compaction.job import Compactor
 from ..errors import CctvError
-from ..media import ffmpeg
+from . import common
 
-ROOT = click.option("--root", type=click.Path(path_type=Path), help="The recordings folder.")
+ROOT = common.ROOT
 SETTLE = click.option("--settle", help="Wait after a day ends before compacting it (0, 90m, 2d) [default: 48h].")
 QUIET = click.option("--quiet", help="No segment may have arrived this long before [default: 1h].")
-
-
-def _settings(ctx: click.Context, **flags: Any) -> config.Settings:
-    try:
-        settings = config.load(ctx.obj.get("config"), flags=flags)
-    except CctvError as err:
-        raise click.ClickException(str(err)) from None
-    if settings.root is None:
-        raise click.UsageError("no recordings root: pass --root, or set CCTV_ROOT or root in the config file")
-    if not settings.root.is_dir():
-        raise click.ClickException(f"recordings root {settings.root} is not a folder")
-    return settings
 
 
 def _compactor(settings: config.Settings, on_progress=None) -> Compactor:
@@ -58,7 +43,7 @@ def _clock(settings: config.Settings):
 def compact(ctx: click.Context, root: Path | None, day: str | None, settle: str | None,
             quiet: str | None, dry_run: bool) -> None:
     """Compact each eligible day of ROOT (or the given day) into one verified video, oldest first."""
-    settings = _settings(ctx, root=root, settle=settle, quiet=quiet)
+    settings = common.settings(ctx, root=root, settle=settle, quiet=quiet)
     if day is not None and not layout.is_day_name(day):
         raise click.BadParameter(f"{day!r} is not a YYYY-MM-DD date", param_hint="--date")
     bar = _ProgressBar()
@@ -146,7 +131,7 @@ class _ProgressBar:
 def compactor_command(ctx: click.Context, root: Path | None, settle: str | None,
                       quiet: str | None) -> None:
     """Run until stopped: compact each day of ROOT as it becomes eligible, at low priority."""
-    settings = _settings(ctx, root=root, settle=settle, quiet=quiet)
+    settings = common.settings(ctx, root=root, settle=settle, quiet=quiet)
     daemon.lower_priority()
     c = _compactor(settings)
     stop = threading.Event()
@@ -168,7 +153,7 @@ def compactor_command(ctx: click.Context, root: Path | None, settle: str | None,
 @click.pass_context
 def status_command(ctx: click.Context, root: Path | None) -> None:
     """Print each day's compaction state, as the index page shows it."""
-    settings = _settings(ctx, root=root)
+    settings = common.settings(ctx, root=root)
     c = _compactor(settings)
     now = time.time()
     c.catalog.rescan(c.root, now, settings.stable_seconds, settings.tz)
@@ -186,7 +171,7 @@ def status_command(ctx: click.Context, root: Path | None) -> None:
 @click.pass_context
 def verify_command(ctx: click.Context, root: Path | None, day: str | None) -> None:
     """Re-hash compacted videos against their .sha512sum files; exit 1 naming a mismatch."""
-    settings = _settings(ctx, root=root)
+    settings = common.settings(ctx, root=root)
     if day is not None and not layout.is_day_name(day):
         raise click.BadParameter(f"{day!r} is not a YYYY-MM-DD date", param_hint="--date")
     days = [day] if day else layout.list_days(settings.root)
@@ -203,32 +188,3 @@ def verify_command(ctx: click.Context, root: Path | None, day: str | None) -> No
 
 
 COMMANDS = [compact, compactor_command, status_command, verify_command]
-
-
-class BackgroundCompactor:
-    """serve's compactor: `cctv-server compactor` in a child process that dies with the server."""
-
-    def __init__(self, settings: config.Settings, config_file: Path | None):
-        self.settings = settings
-        self.config_file = config_file
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        argv = [sys.executable, "-m", "cctv_server.cli"]
-        argv += ["--config", str(self.config_file)] if self.config_file else []
-        argv += ["compactor", "--root", str(self.settings.root),
-                 "--settle", f"{self.settings.settle}s", "--quiet", f"{self.settings.quiet}s"]
-        self.proc = subprocess.Popen(argv, preexec_fn=_term_with_parent)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()  # it rolls back an encode in progress, then exits
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-def _term_with_parent() -> None:
-    ffmpeg.die_with_parent(signal.SIGTERM)
-    os.setsid()  # its own group: a Ctrl-C meant for the server reaches it through stop()

@@ -29,16 +29,9 @@ SETTLE_EVENTS = 5.0  # seconds: a burst of uploads is looked at once, not per fi
 NICE = 19
 
 
-def profile_for(settings: Settings) -> encoding.Profile:
-    """The encoder profile the settings ask for; its threads follow the chunks (see chunks.py)."""
-    keyint = round(settings.keyint) if settings.keyint else None
-    return encoding.profile_from(settings.codec, settings.preset, settings.crf, keyint,
-                                 settings.denoise)
-
-
 def make_compactor(settings: Settings, on_progress=None) -> Compactor:
     catalog = Catalog(settings.catalog_path)
-    return Compactor(settings, catalog, profile_for(settings), ffmpeg.locate(settings.ffmpeg),
+    return Compactor(settings, catalog, encoding.profile_for(settings), ffmpeg.locate(settings.ffmpeg),
                      on_progress)
 
 

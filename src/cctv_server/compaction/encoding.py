@@ -55,7 +55,7 @@ def profile_from(
 ) -> Profile:
     """A validated Profile; unset values come from the codec's named profile."""
     if codec not in CODECS:
-        raise ConfigError(f"compact.codec: must be one of {', '.join(CODECS)}")
+        raise ConfigError(f"setting 'codec': must be one of {', '.join(CODECS)}")
     base = PROFILES[codec]
     profile = replace(
         base,
@@ -71,17 +71,17 @@ def profile_from(
 
 def _validate(p: Profile) -> None:
     if p.codec != "copy" and p.preset not in _presets(p.codec):
-        raise ConfigError(f"compact.preset: must be one of {', '.join(_presets(p.codec))}")
+        raise ConfigError(f"setting 'preset': must be one of {', '.join(_presets(p.codec))}")
     if not isinstance(p.crf, int) or not 0 <= p.crf <= CRF_MAX[p.codec]:
-        raise ConfigError(f"compact.crf: must be 0..{CRF_MAX[p.codec]}")
+        raise ConfigError(f"setting 'crf': must be 0..{CRF_MAX[p.codec]}")
     if not isinstance(p.keyint, int) or not 1 <= p.keyint <= KEYINT_MAX:
-        raise ConfigError(f"compact.keyint: must be 1..{KEYINT_MAX} seconds")
+        raise ConfigError(f"setting 'keyint': must be 1..{KEYINT_MAX} seconds")
     if p.denoise is not None and p.denoise not in DENOISERS:
-        raise ConfigError(f"compact.denoise: must be one of {', '.join(DENOISERS)}")
+        raise ConfigError(f"setting 'denoise': must be one of {', '.join(DENOISERS)}")
     if p.denoise is not None and p.codec == "copy":
-        raise ConfigError("compact.denoise: needs re-encoding, not codec copy")
+        raise ConfigError("setting 'denoise': needs re-encoding, not codec copy")
     if not isinstance(p.threads, int) or p.threads < 0:
-        raise ConfigError("compact.threads: must be 0 (auto) or more")
+        raise ConfigError("threads: must be 0 (auto) or more")
 
 
 def _presets(codec: str) -> tuple[str, ...]:
@@ -157,3 +157,10 @@ def audio_args() -> list[str]:
 def workers_for(cores: int, jobs: int = 0) -> int:
     """Chunk encodes run at once: `jobs` when set, else one per core (each runs one thread)."""
     return jobs if jobs > 0 else max(1, cores)
+
+
+def profile_for(settings) -> Profile:
+    """The profile the settings ask for (`codec`, `preset`, `crf`, `keyint`, `denoise`), validated;
+    a bad one is a ConfigError naming its setting. Its threads follow the chunks (chunks.py)."""
+    keyint = None if settings.keyint is None else round(settings.keyint)
+    return profile_from(settings.codec, settings.preset, settings.crf, keyint, settings.denoise)

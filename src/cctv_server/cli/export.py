@@ -1,0 +1,40 @@
+"""`export`: a clip of footage between two times, written to a file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import CctvError
+from ..playback import export, exportplan
+from . import common
+
+
+@click.command("export")
+@common.ROOT
+@click.option("--from", "start", required=True, help="ISO 8601 start, e.g. 2024-05-01T14:32:00.")
+@click.option("--to", "end", required=True, help="ISO 8601 end (naive times are in the root's zone).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The MP4 file to write.")
+@click.pass_context
+def export_command(ctx: click.Context, root: Path | None, start: str, end: str,
+                   output: Path) -> None:
+    """Write the footage between two times as an MP4, by stream copy (cut at keyframes)."""
+    settings = common.settings(ctx, root=root)
+    try:
+        plan = export.plan_from_disk(settings, start, end)
+        click.echo(f"Clip from {exportplan.iso(plan.start, settings.tz)} to "
+                   f"{exportplan.iso(plan.end, settings.tz)} (cut at keyframes)", err=True)
+        with click.progressbar(length=max(1, round(plan.footage)), label="Exporting",
+                               file=sys.stderr) as bar:
+            export.write(settings, plan, output, lambda s: bar.update(round(s) - bar.pos))
+    except CctvError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"Wrote {output}", err=True)
+
+
+
+
+COMMANDS = [export_command]
