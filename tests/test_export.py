@@ -95,10 +95,29 @@ def test_a_range_with_no_footage_is_not_found():
         exportplan.overlapping(SOURCES, Range(at(18), at(60)))
 
 
+def video_fragments(walls, decode_times, delay=0.0):
+    """2-s fragments of one video; a keyframe shows `delay` after it is decoded (B-frames)."""
+    return [Source("/r/d/video.mp4", at(w), 2.0, d + delay, delay, fragment=True)
+            for w, d in zip(walls, decode_times)]
+
+
 def test_fragments_of_one_video_become_one_cut():
-    frags = [Source("/r/d/video.mp4", at(i * 2), 2.0, i * 2.0) for i in range(5)]
+    frags = video_fragments([0, 2, 4, 6, 8], [0.0, 2.0, 4.0, 6.0, 8.0])
     plan = exportplan.plan(frags[1:4], Range(at(3), at(7)), [2.0, 4.0], [6.0, 8.0])
-    assert plan.cuts == [Cut("/r/d/video.mp4", 2.0, 8.0)]
+    assert plan.cuts == [Cut("/r/d/video.mp4", 2.0, 8.0, duration=6.0)]
+
+
+def test_a_late_segment_between_fragments_splits_the_video_into_two_exact_cuts():
+    """A gap in a compacted day filled later: the video's stretches before and after it are cut
+    at their own fragments, never taken whole (which would replay the video's other hours)."""
+    before, after = video_fragments([0, 2], [0.0, 2.0], delay=0.5)
+    late = Source("/r/d/10-00-04.ts", at(4), 2.0, 1.4)
+    resumed = video_fragments([6], [4.0], delay=0.5)[0]
+    plan = exportplan.plan([before, after, late, resumed], Range(at(1), at(7)), [0.5, 2.5],
+                           [4.5, 6.5])
+    assert plan.cuts == [Cut("/r/d/video.mp4", 0.5, 4.0, duration=4.0), Cut("/r/d/10-00-04.ts"),
+                         Cut("/r/d/video.mp4", 4.5, 6.0, duration=2.0)]
+    assert (plan.start, plan.end, plan.footage) == (at(0), at(8), pytest.approx(8.0))
 
 
 def test_the_concat_list_quotes_paths_and_rounds_cuts_up_to_the_microsecond():
@@ -252,3 +271,81 @@ def test_a_clip_runs_from_a_compacted_video_into_later_segments(compacted_h264, 
     assert response.headers["x-clip-footage"] == "14.000"  # the gap between is not in the clip
     (tmp_path / "clip.mp4").write_bytes(response.content)
     assert len(frame_crcs(ffmpeg_bin, tmp_path / "clip.mp4")) == 14 * FPS
+
+
+@pytest.fixture(scope="module", params=["hevc", "h264"])
+def late_footage(request, tmp_path_factory, ffmpeg_bin):
+    """A day compacted from 10:00:00-10:00:10 and 10:00:20-10:00:30 (two camera runs, so a gap),
+    then late segments that fill the gap (10:00:10-10:00:20) and come before it (09:59:56), in
+    the default codec (H.265) and in the cameras' own (H.264, with B-frames). Returns the root,
+    the codec and the late segments' decoded frames."""
+    from .test_compactor import compact
+
+    base = tmp_path_factory.mktemp("late")
+    root, staging = base / "root", base / "staging"
+
+    def record(where, start, seconds):
+        return demo.record(ffmpeg_bin, where, start, seconds, segment=SEGMENT, size=SIZE, fps=FPS)
+
+    record(root, T10, 10)
+    record(root, T10 + dt.timedelta(seconds=20), 10)
+    done = compact(root, CCTV_JOBS="1", CCTV_CODEC=request.param)  # a keyframe every 10 s
+    assert done.returncode == 0, done.stderr
+    inside = record(staging, T10 + dt.timedelta(seconds=10), 10)
+    before = record(staging, T10 - dt.timedelta(seconds=4), 4)
+    for path in inside + before:
+        os.replace(path, root / path.parent.name / path.name)
+    late = {p.name: frame_crcs(ffmpeg_bin, root / p.parent.name / p.name) for p in inside + before}
+    return root, request.param, late
+
+
+def export_frames(srv, ffmpeg_bin, tmp_path, start, end):
+    response = srv.get(f"/export.mp4?from=2026-11-20T{start}&to=2026-11-20T{end}")
+    assert response.status_code == 200, response.text
+    (tmp_path / "clip.mp4").write_bytes(response.content)
+    return response.headers, frame_crcs(ffmpeg_bin, tmp_path / "clip.mp4")
+
+
+def test_a_clip_of_late_segments_inside_a_compacted_days_gap_holds_exactly_them(
+        late_footage, server, ffmpeg_bin, tmp_path):
+    root, _, late = late_footage
+    srv = server(root)
+    headers, frames = export_frames(srv, ffmpeg_bin, tmp_path, "10:00:12.5", "10:00:15.5")
+    assert (headers["x-clip-start"], headers["x-clip-end"]) == (
+        "2026-11-20T10:00:12.000+00:00", "2026-11-20T10:00:16.000+00:00")
+    assert frames == late["10-00-12.ts"] + late["10-00-14.ts"]
+
+
+def test_a_clip_across_the_filled_gap_runs_video_late_segments_video_in_clock_order(
+        late_footage, server, ffmpeg_bin, tmp_path):
+    root, codec, late = late_footage
+    srv = server(root)
+    if codec != "h264":
+        return across_codecs_is_refused(srv, "10:00:08", "10:00:22")
+    headers, frames = export_frames(srv, ffmpeg_bin, tmp_path, "10:00:08", "10:00:22")
+    assert (headers["x-clip-start"], headers["x-clip-end"]) == (
+        "2026-11-20T10:00:00.000+00:00", "2026-11-20T10:00:30.000+00:00")
+    video = frame_crcs(ffmpeg_bin, root / "2026-11-20" / "video.mp4")
+    gap = [crc for s in range(10, 20, 2) for crc in late[f"10-00-{s}.ts"]]
+    assert frames == video[: 10 * FPS] + gap + video[10 * FPS :]
+
+
+def test_a_clip_from_a_late_segment_before_the_video_into_it_starts_with_that_segment(
+        late_footage, server, ffmpeg_bin, tmp_path):
+    root, codec, late = late_footage
+    srv = server(root)
+    if codec != "h264":
+        return across_codecs_is_refused(srv, "09:59:57", "10:00:05")
+    headers, frames = export_frames(srv, ffmpeg_bin, tmp_path, "09:59:57", "10:00:05")
+    assert (headers["x-clip-start"], headers["x-clip-end"]) == (
+        "2026-11-20T09:59:56.000+00:00", "2026-11-20T10:00:10.000+00:00")
+    video = frame_crcs(ffmpeg_bin, root / "2026-11-20" / "video.mp4")
+    assert frames == late["09-59-56.ts"] + late["09-59-58.ts"] + video[: 10 * FPS]
+
+
+def across_codecs_is_refused(srv, start: str, end: str) -> None:
+    """An H.265 video and H.264 segments cannot share one stream-copied track: a clear 422,
+    never a file whose second half no player decodes."""
+    response = srv.get(f"/export.mp4?from=2026-11-20T{start}&to=2026-11-20T{end}")
+    assert response.status_code == 422
+    assert "hevc" in response.text and "h264" in response.text and response.text.count("\n") == 1

@@ -8,7 +8,8 @@ import tempfile
 
 from playwright.sync_api import sync_playwright
 
-from cctv_server.playback import hls, remux
+from cctv_server.footage.day import Piece
+from cctv_server.playback import playlists
 
 from . import hlscheck
 from .conftest import FPS, UTC, frame_crcs
@@ -17,38 +18,34 @@ from .test_player import CHROMIUM, CHROMIUM_ARGS, POLL
 
 DAY = "2026-11-20"
 T10 = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
-INIT = ("2026-11-20/video.mp4", 848, 0)
 
 
-def video(i: int) -> hls.Entry:
-    return hls.Entry(f"{DAY}/video.mp4?fragment={i}", 10.0, T10.timestamp() + 10 * i, i == 0,
-                     (1000, 848 + 1000 * i), INIT)
+def video(i: int) -> Piece:
+    """Fragment i of a compacted day: 10 s each from 10:00, after an 848-byte init section."""
+    return Piece(DAY, "video.mp4", T10.timestamp() + 10 * i, 10.0, False, 10.0 * i,
+                 (848 + 1000 * i, 1000), (0, 848), i)
 
 
-def segment(name: str) -> hls.Entry:
-    return hls.Entry(f"2026-11-21/{name}", 2.0, T10.timestamp() + 86400, False)
+def segment(name: str, discontinuity: bool = False) -> Piece:
+    return Piece("2026-11-21", name, T10.timestamp() + 86400, 2.0, discontinuity, 1.4)
 
 
 def test_a_playlist_of_one_container_is_left_alone():
-    fmp4 = [video(0), video(1)]
-    ts = [segment("10-00-00.ts")]
-    assert remux.single_format(fmp4) == fmp4 and remux.single_format(ts) == ts
+    fmp4 = playlists.entries([video(0), video(1)])
+    assert [(e.uri, e.byterange, e.init) for e in fmp4] == [
+        (f"{DAY}/video.mp4?fragment=0", (1000, 848), (f"{DAY}/video.mp4", 848, 0)),
+        (f"{DAY}/video.mp4?fragment=1", (1000, 1848), (f"{DAY}/video.mp4", 848, 0))]
+    ts = playlists.entries([segment("10-00-00.ts")])
+    assert [(e.uri, e.byterange, e.init) for e in ts] == [("2026-11-21/10-00-00.ts", None, None)]
 
 
 def test_where_videos_meet_segments_the_video_fragments_become_ts():
-    mixed = remux.single_format([video(0), video(1), segment("10-00-00.ts")])
+    mixed = playlists.entries([video(0), video(1), segment("10-00-00.ts", discontinuity=True)])
     assert [e.uri for e in mixed] == [
         f"{DAY}/video.mp4/848-1000.ts", f"{DAY}/video.mp4/1848-1000.ts", "2026-11-21/10-00-00.ts"]
     assert all(e.init is None and e.byterange is None for e in mixed)
     assert [e.start for e in mixed] == [video(0).start, video(1).start, segment("x").start]
-    assert [e.discontinuity for e in mixed] == [True, False, True]  # a new timeline each
-
-
-def test_only_a_real_fragment_of_the_video_can_be_asked_for():
-    entries = [video(0), video(1)]
-    assert remux.fragment(entries, DAY, "video.mp4", 1848, 1000) == ((0, 848), (1848, 1000))
-    assert remux.fragment(entries, DAY, "video.mp4", 1848, 999) is None
-    assert remux.fragment(entries, DAY, "video-1.mp4", 1848, 1000) is None
+    assert [e.discontinuity for e in mixed] == [False, False, True]  # the model's breaks, kept
 
 
 def decoded_frames(ffmpeg_bin: str, url: str) -> int:
@@ -72,6 +69,11 @@ def test_live_from_a_compacted_day_into_days_of_segments_plays_in_ffmpeg_and_hls
     assert [u.split("/")[1] for u in m.uris[:2]] == ["video.mp4", "video.mp4"]
     assert m.uris[2:] == [f"2026-11-21/10-00-{s:02d}.ts" for s in range(0, 10, 2)]
     assert m.discontinuities == [2] and m.dates[2] == T10 + dt.timedelta(days=1)
+    fragment = srv.get("/" + m.uris[0])
+    assert fragment.status_code == 200 and fragment.headers["content-type"] == "video/mp2t"
+    offset, length = map(int, m.uris[0].rsplit("/", 1)[1].removesuffix(".ts").split("-"))
+    for other in (f"{offset}-{length - 1}", f"{offset + 1}-{length}"):  # only what a playlist lists
+        assert srv.get(f"/{DAY}/video.mp4/{other}.ts").status_code == 404
     day_only = srv.get(f"/playlist.php?date={DAY}").text
     assert "#EXT-X-MAP" in day_only and "BYTERANGE" in day_only  # a video alone stays fMP4
     assert decoded_frames(ffmpeg_bin, url) == 30 * FPS

@@ -13,6 +13,10 @@ class Forbidden(CctvError):
     """Refused whatever the input: a path that leads outside the root."""
 
 
+class Unsupported(CctvError):
+    """A well-formed request that this server cannot carry out (yet): the reason says why."""
+
+
 class NotFound(CctvError):
     """There is nothing of that name or in that range."""
 

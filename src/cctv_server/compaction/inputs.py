@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import durable, layout
-from ..footage import timeline
+from ..footage.day import Piece
 from ..footage.videoindex import Span
 from ..media import decode
 
@@ -46,7 +46,7 @@ def tolerance(inputs: list[Input]) -> int:
 
 
 def make_input(name: str, st: os.stat_result, found: decode.Decoded,
-           placed: timeline.Placed | None, prev: Input | None) -> Input:
+           placed: Piece | None, prev: Input | None) -> Input:
     """An Input; its wall-clock start from the catalog's placement, else running on from prev."""
     if placed is not None:
         wall, disc = placed.start, placed.discontinuity

@@ -18,8 +18,9 @@ from pathlib import Path
 from .. import durable, layout
 from ..config import Settings
 from ..errors import CctvError, FFmpegError
-from ..footage import arrival, timeline
+from ..footage import arrival
 from ..footage.catalog import Catalog
+from ..footage.day import DayFiles, of_day
 from ..footage.videoindex import Span, build, dump
 from ..media import decode, mp4
 from . import chunks, encoding, quality, schedule
@@ -136,7 +137,8 @@ class Compactor:
     def _inputs(self, day: str, day_dir: Path, segments: dict) -> list[Input]:
         """Decode every segment in catalog order; quarantine those with no frames at all."""
         self.sync(day)
-        placed = {p.segment.name: p for p in timeline.place(self.catalog.segments(day))}
+        # The day's segments in the footage model's order and placement; videos are no input.
+        placed = {p.file: p for p in of_day(DayFiles(day, self.catalog.segments(day)))}
         inputs: list[Input] = []
         for name in sorted(segments, key=layout.natural_key):
             st = segments[name]

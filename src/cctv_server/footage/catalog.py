@@ -17,6 +17,7 @@ from .. import layout
 from ..errors import CorruptSegment
 from ..media import mpegts
 from . import arrival, timeline, videoindex
+from .day import DayFiles, of_day, spans
 from .timeline import Segment
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,12 @@ class Catalog:
         )
         return rows.fetchall()
 
+    def versions_of(self, days: list[str]) -> list[tuple[str, int | None]]:
+        """(day, version) of each of these days, None for a day the catalog does not know."""
+        marks = ",".join("?" * len(days))
+        found = dict(self._db().execute(f"SELECT day, version FROM day WHERE day IN ({marks})", days))
+        return [(d, found.get(d)) for d in days]
+
     def segments(self, day: str) -> list[Segment]:
         rows = self._db().execute(
             "SELECT day, name, size, mtime_ns, first_pts, duration, name_time, error "
@@ -194,10 +201,11 @@ class Catalog:
                 continue
             fresh.append(_probe(day, name, day_dir / name, st, tz))
         gone = [n for n in known if n not in on_disk or n in result.pending]
-        result.changed = self._apply(day, day_dir, fresh, gone, videos, now)
+        arrived = arrival.last_arrival(on_disk)
+        result.changed = self._apply(day, day_dir, fresh, gone, videos, arrived)
         return result
 
-    def _apply(self, day, day_dir, fresh, gone, videos, now) -> bool:
+    def _apply(self, day, day_dir, fresh, gone, videos, arrived: float | None) -> bool:
         with self._tx() as db:
             db.executemany("DELETE FROM segment WHERE day = ? AND name = ?", [(day, n) for n in gone])
             db.executemany(
@@ -208,22 +216,20 @@ class Catalog:
             row = db.execute("SELECT version FROM day WHERE day = ?", (day,)).fetchone()
             changed = bool(fresh or gone or videos_changed or row is None)
             if changed:
-                self._summarise(db, day, day_dir, row, now if fresh else None)
+                self._summarise(db, day, day_dir, row, arrived)
             else:
-                db.execute(
-                    "UPDATE day SET dir_mtime_ns = ? WHERE day = ?", (_dir_mtime(day_dir), day)
-                )
+                db.execute("UPDATE day SET dir_mtime_ns = ?, last_arrival = ? WHERE day = ?",
+                           (_dir_mtime(day_dir), arrived, day))
         return changed
 
-    def _summarise(self, db, day: str, day_dir: Path, row, arrival: float | None) -> None:
-        """Recompute a day's index row from its segments and videos, and bump its version."""
-        placed = list(timeline.place(self.segments_in(db, day)))
-        errors = db.execute(
-            "SELECT count(*) FROM segment WHERE day = ? AND error IS NOT NULL", (day,)
-        ).fetchone()[0]
+    def _summarise(self, db, day: str, day_dir: Path, row, arrived: float | None) -> None:
+        """Recompute a day's index row from the footage model, and bump its version."""
+        segments = self.segments_in(db, day)
         videos = db.execute("SELECT name, size FROM video WHERE day = ?", (day,)).fetchall()
-        spans = [(p.start, p.end) for p in placed] + _video_spans(day_dir, videos)
-        gaps = [[g.start, g.end] for g in timeline.gaps(spans)]
+        pieces = of_day(DayFiles(day, segments, _indexes(day_dir, videos)))
+        found = spans(pieces)
+        placed = [p.segment for p in pieces if p.segment is not None]
+        gaps = [[g.start, g.end] for g in timeline.gaps(found)]
         db.execute(
             "INSERT INTO day (day, version, dir_mtime_ns, segments, errors, duration, size, first,"
             " last, gaps, videos, video_size, last_arrival) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -232,13 +238,14 @@ class Catalog:
             " errors = excluded.errors, duration = excluded.duration, size = excluded.size,"
             " first = excluded.first, last = excluded.last, gaps = excluded.gaps,"
             " videos = excluded.videos, video_size = excluded.video_size,"
-            " last_arrival = coalesce(excluded.last_arrival, day.last_arrival)",
+            " last_arrival = excluded.last_arrival",
             (
-                day, (row[0] + 1) if row else 1, _dir_mtime(day_dir), len(placed), errors,
-                sum(end - start for start, end in spans), sum(p.segment.size for p in placed),
-                min(s for s, _ in spans) if spans else None,
-                max(e for _, e in spans) if spans else None,
-                json.dumps(gaps), len(videos), sum(size for _, size in videos), arrival,
+                day, (row[0] + 1) if row else 1, _dir_mtime(day_dir), len(placed),
+                sum(1 for s in segments if s.error is not None),
+                sum(end - start for start, end in found), sum(s.size for s in placed),
+                min(s for s, _ in found) if found else None,
+                max(e for _, e in found) if found else None,
+                json.dumps(gaps), len(videos), sum(size for _, size in videos), arrived,
             ),
         )
 
@@ -324,17 +331,15 @@ def _sync_videos(db: sqlite3.Connection, day: str, videos: dict[str, os.stat_res
     return True
 
 
-def _video_spans(day_dir: Path, videos: list[tuple[str, int]]) -> list[tuple[float, float]]:
-    """The wall-clock spans of footage in a day's compacted videos, from their indexes."""
-    spans = []
+def _indexes(day_dir: Path, videos: list[tuple[str, int]]) -> list[videoindex.VideoIndex]:
+    """The indexes of a day's compacted videos; an unreadable one is left out, never hiding the day."""
+    found = []
     for name, size in videos:
         try:
-            index = videoindex.read(day_dir, name, size)
-        except (OSError, ValueError) as err:  # an unreadable video must not hide the day
+            found.append(videoindex.read(day_dir, name, size))
+        except (OSError, ValueError) as err:
             log.warning("%s/%s: no index for the day's summary: %s", day_dir.name, name, err)
-            continue
-        spans += [(f.wall, f.wall + f.duration) for f in index.fragments]
-    return spans
+    return found
 
 
 def _dir_mtime(path: Path) -> int:

@@ -85,10 +85,6 @@ class Segment:
     def mtime(self) -> float:
         return self.mtime_ns / 1e9
 
-    @property
-    def uri(self) -> str:
-        return f"{self.day}/{self.name}"
-
 
 @dataclass(frozen=True)
 class Placed:

@@ -1,4 +1,4 @@
-"""A compacted video's playlist index: each fragment's bytes and wall-clock time, kept in a sidecar file.
+"""A compacted video's index: each fragment's bytes, own timestamp and wall-clock time, kept in a sidecar file.
 
 The sidecar `.video.mp4.json` sits beside the video (a dotfile, so the catalog ignores it) and is
 written before the video gets its final name. Should it be lost, the index is rebuilt from the
@@ -12,17 +12,16 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .. import layout
 from ..media import mp4
-from ..playback import hls
 from .timeline import WALL_TOLERANCE
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2 added each fragment's own start; a format-1 sidecar is completed from the video
 CACHE_SIZE = 256
 
 
@@ -38,11 +37,15 @@ class Span:
 
 @dataclass(frozen=True)
 class Fragment:
+    """One keyframe-started piece of the video: its bytes, its wall-clock start, and its own
+    decode time in the video (`start`, seconds), which export cuts are written in."""
+
     offset: int
     length: int
     duration: float
     wall: float
     discontinuity: bool
+    start: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def build(video: str, size: int, layout: mp4.Layout, spans: list[Span]) -> Video
         wall = wall_at(spans, f.start - origin)
         prev = fragments[-1] if fragments else None
         jump = prev is not None and abs(wall - (prev.wall + prev.duration)) > WALL_TOLERANCE
-        fragments.append(Fragment(f.offset, f.length, f.duration, wall, jump))
+        fragments.append(Fragment(f.offset, f.length, f.duration, wall, jump, f.start))
     return VideoIndex(video, size, layout.init_length, fragments)
 
 
@@ -81,71 +84,62 @@ def dump(index: VideoIndex, spans: list[Span], **extra) -> bytes:
     return json.dumps(body, indent=1).encode()
 
 
-def load(path: Path) -> VideoIndex:
-    data = json.loads(path.read_text())
-    if data.get("format") != FORMAT:
-        raise ValueError(f"{path.name}: unknown index format {data.get('format')!r}")
+def load(day_dir: Path, video: str) -> VideoIndex:
+    """The sidecar's index; a format-1 sidecar gets its fragments' starts from the video's boxes."""
+    data = json.loads((day_dir / layout.sidecar_name(video)).read_text())
+    if data.get("format") not in (1, FORMAT):
+        raise ValueError(f"{video}: unknown index format {data.get('format')!r}")
     fragments = [Fragment(**f) for f in data["fragments"]]
+    if data["format"] == 1:
+        starts = {f.offset: f.start for f in mp4.layout(day_dir / video).fragments}
+        fragments = [replace(f, start=starts[f.offset]) for f in fragments]
     return VideoIndex(data["video"], data["size"], data["init_length"], fragments)
 
 
 def read(day_dir: Path, video: str, size: int) -> VideoIndex:
     """The index of a video: its sidecar when it matches the file, else rebuilt from the file."""
     try:
-        found = load(day_dir / layout.sidecar_name(video))
+        found = load(day_dir, video)
         if found.size == size:
             return found
         log.warning("%s/%s: index is for another size; rebuilding it", day_dir.name, video)
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, mp4.NotFragmented) as err:
         log.warning("%s/%s: no usable index (%s); rebuilding it", day_dir.name, video, err)
     frags = mp4.layout(day_dir / video)
     start = frags.creation_time or 0.0
     return build(video, size, frags, [Span(video, 0.0, frags.duration, start)])
 
 
-def entries(day: str, index: VideoIndex) -> list[hls.Entry]:
-    """Playlist entries, one per fragment, each a byte range of the video.
+class Cache:
+    """Indexes read once per (day, video, size): a video is never rewritten under its name, so
+    its size is enough to tell a new file from the one read before."""
 
-    Each fragment's URI carries its number as a query the server ignores: ffmpeg's HLS client
-    (9.0) merges back-to-back byte ranges of one URI into one HTTP request and then decodes only
-    the first fragment; distinct URIs keep one request per fragment, as every player expects.
-    """
-    uri = f"{day}/{index.video}"
-    init = (uri, index.init_length, 0)
-    return [
-        hls.Entry(f"{uri}?fragment={i}", f.duration, f.wall, i == 0 or f.discontinuity,
-                  (f.length, f.offset), init)
-        for i, f in enumerate(index.fragments)
-    ]
-
-
-class VideoEntries:
-    """`Playlists`' video_entries: every video of a day as playlist entries, in wall-clock order."""
-
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, size: int = CACHE_SIZE):
         self.root = Path(root)
-        self._cache: OrderedDict[tuple, VideoIndex] = OrderedDict()
+        self.size = size
+        self._found: OrderedDict[tuple[str, str, int], VideoIndex] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __call__(self, day: str, catalog) -> list[hls.Entry]:
-        indexes = []
-        for name, size in catalog.videos(day).items():
+    def day(self, day: str, videos: dict[str, int]) -> list[VideoIndex]:
+        """The indexes of a day's videos (name -> size); one that cannot be read is logged and
+        left out, so that one bad video never hides the rest of the day."""
+        found = []
+        for name, size in videos.items():
             try:
-                indexes.append(self._index(day, name, size))
-            except (OSError, mp4.NotFragmented) as err:  # one bad video must not hide the day
+                found.append(self.get(day, name, size))
+            except (OSError, mp4.NotFragmented) as err:
                 log.warning("%s/%s cannot be indexed: %s", day, name, err)
-        indexes.sort(key=lambda ix: ix.start or 0.0)
-        return [e for ix in indexes for e in entries(day, ix)]
+        return found
 
-    def _index(self, day: str, name: str, size: int) -> VideoIndex:
+    def get(self, day: str, name: str, size: int) -> VideoIndex:
         key = (day, name, size)
         with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
+            if key in self._found:
+                self._found.move_to_end(key)
+                return self._found[key]
         found = read(self.root / day, name, size)
         with self._lock:
-            self._cache[key] = found
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            self._found[key] = found
+            while len(self._found) > self.size:
+                self._found.popitem(last=False)
         return found

@@ -63,6 +63,15 @@ def frame_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
+def codec_name(path: Path) -> str | None:
+    """The first video stream's codec as ffmpeg names it (h264, hevc, av1); None if unreadable."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            return container.streams.video[0].codec_context.name if container.streams.video else None
+    except (av.FFmpegError, OSError, ValueError):
+        return None
+
+
 def _summary(times: list[float], fps: float | None, audio: bool, error: str | None) -> Decoded:
     if not times:
         return Decoded(0, None, None, 0.0, fps, audio, error or "no video frames")

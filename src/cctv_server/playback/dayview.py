@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from .. import layout
 from ..footage import timeline
+from ..footage.day import Piece
 from ..footage.timeline import WALL_TOLERANCE
-from . import hls
 
 OFFSET_STEP = 900  # seconds: zone offsets change on a quarter hour at the finest
 
@@ -28,18 +28,18 @@ class Run:
     position: float
 
 
-def runs(entries: Sequence[hls.Entry], tolerance: float = WALL_TOLERANCE) -> list[Run]:
-    """The runs of a playlist's entries, in playlist order."""
+def runs(pieces: Sequence[Piece], tolerance: float = WALL_TOLERANCE) -> list[Run]:
+    """The runs of a day's pieces, in playlist order (a playlist lists the pieces in this order)."""
     found: list[Run] = []
     position = 0.0
-    for entry in entries:
-        end = entry.start + entry.duration
+    for piece in pieces:
+        end = piece.start + piece.duration
         last = found[-1] if found else None
-        if last and not entry.discontinuity and abs(entry.start - last.end) <= tolerance:
+        if last and not piece.discontinuity and abs(piece.start - last.end) <= tolerance:
             found[-1] = Run(last.start, end, last.position)
         else:
-            found.append(Run(entry.start, end, position))
-        position += entry.duration
+            found.append(Run(piece.start, end, position))
+        position += piece.duration
     return found
 
 
@@ -92,7 +92,7 @@ class Download:
     codec: str | None  # RFC 6381, e.g. `hvc1.1.6.L93.B0`; None when unreadable
 
 
-def day_view(day: str, tz: ZoneInfo, entries: Sequence[hls.Entry], days: Sequence[str],
+def day_view(day: str, tz: ZoneInfo, pieces: Sequence[Piece], days: Sequence[str],
              downloads: Sequence[Download], now: float) -> dict:
     """The JSON the player page starts from (and polls while the day is still being recorded)."""
     start, end = timeline.day_bounds(day, tz)
@@ -104,7 +104,7 @@ def day_view(day: str, tz: ZoneInfo, entries: Sequence[hls.Entry], days: Sequenc
         "end": end,
         "ended": now >= end,
         "offsets": offsets(day, tz),
-        "runs": [[r.start, r.end, r.position] for r in runs(entries)],
+        "runs": [[r.start, r.end, r.position] for r in runs(pieces)],
         "playlist": f"playlist.m3u8?date={day}",
         "prev": prev,
         "next": following,

@@ -1,4 +1,4 @@
-"""Making an export clip: footage from the catalog, keyframes from the files, the MP4 from ffmpeg."""
+"""Making an export clip: pieces from the footage model, keyframes from the files, the MP4 from ffmpeg."""
 
 from __future__ import annotations
 
@@ -12,62 +12,31 @@ from zoneinfo import ZoneInfo
 import av
 
 from ..config import Settings
-from ..footage import timeline, videoindex
 from ..footage.catalog import Catalog
-from ..footage.timeline import Placed
+from ..footage.day import Piece
+from ..footage.reader import Footage
 from ..layout import Root
-from ..media import ffmpeg, mp4
+from ..media import decode, ffmpeg
 from . import exportplan
 from .exportplan import Plan, Range, Source
 
-# (day) -> the sources of that day's compacted videos, in order; none until a day is compacted.
-VideoSources = Callable[[str], list[Source]]
 SCAN_WHOLE = 32 << 20  # bytes: a segment is read through; a bigger file (a video) is seeked in
 KEY_SEARCH = 120.0  # seconds past the cut to look for the next keyframe before giving up
 
 
-def sources(catalog: Catalog, root: Root, days: list[str],
-            videos: VideoSources | None = None) -> list[Source]:
-    """Every stretch of footage in these days, in playback order: videos, then segments."""
-    found: list[Source] = []
-    prev: Placed | None = None
-    for day in days:
-        day_videos = videos(day) if videos else []
-        found += day_videos
-        prev = None if day_videos else prev
-        placed = list(timeline.place(catalog.segments(day), prev))
-        found += [_segment_source(root, p) for p in placed]
-        prev = placed[-1] if placed else prev
+def sources(root: Root, pieces: list[Piece]) -> list[Source]:
+    """The pieces as the files ffmpeg will read. A fragment's own timestamp is its decode time;
+    plus the video's decoder delay (B-frames) it is the presentation time keyframes are found at."""
+    delays: dict[Path, float] = {}
+    found = []
+    for p in pieces:
+        path = root.resolve(p.day, p.file)  # refuses anything outside the root
+        if p.is_fragment and path not in delays:
+            delays[path] = _decoder_delay(str(path))
+        delay = delays.get(path, 0.0) if p.is_fragment else 0.0
+        found.append(Source(str(path), p.start, p.duration, p.media_start + delay, delay,
+                            p.is_fragment))
     return found
-
-
-def _segment_source(root: Root, p: Placed) -> Source:
-    path = root.resolve(p.segment.day, p.segment.name)  # refuses anything outside the root
-    media = p.segment.first_pts / timeline.CLOCK
-    return Source(str(path), p.start, p.segment.duration, media)
-
-
-class VideoFiles:
-    """A day's compacted videos as sources: each fragment's wall clock from the video's index,
-    and its own timestamp from its moof (plus the decoder delay, so it is a presentation time)."""
-
-    def __init__(self, root: Root, catalog: Catalog):
-        self.root = root
-        self.catalog = catalog
-
-    def __call__(self, day: str) -> list[Source]:
-        found: list[Source] = []
-        for name, size in self.catalog.videos(day).items():
-            path = self.root.resolve(day, name)  # refuses anything outside the root
-            found += _video_sources(path, videoindex.read(path.parent, name, size))
-        return sorted(found, key=lambda s: s.start)
-
-
-def _video_sources(path: Path, index: videoindex.VideoIndex) -> list[Source]:
-    media = {f.offset: f.start for f in mp4.layout(path).fragments}
-    delay = _decoder_delay(str(path))
-    return [Source(str(path), f.wall, f.duration, media[f.offset] + delay, delay)
-            for f in index.fragments if f.offset in media]
 
 
 def _decoder_delay(path: str) -> float:
@@ -99,13 +68,18 @@ def keyframes(path: str, media: float) -> list[float]:
         return sorted(keys)
 
 
-def make_plan(catalog: Catalog, root: Root, rng: Range, tz: ZoneInfo,
-              videos: VideoSources | None = None) -> Plan:
+def make_plan(footage: Footage, root: Root, rng: Range, tz: ZoneInfo) -> Plan:
     """Which footage, cut where: NotFound when the range holds none."""
-    chosen = exportplan.overlapping(sources(catalog, root, exportplan.days_touched(rng, tz), videos), rng)
+    pieces = footage.run(exportplan.days_touched(rng, tz))
+    chosen = sources(root, exportplan.overlapping(pieces, rng))
+    exportplan.one_codec(chosen, _codec)
     first, last = chosen[0], chosen[-1]
     return exportplan.plan(chosen, rng, keyframes(first.path, first.media(rng.start)),
-                       keyframes(last.path, last.media(rng.end)))
+                           keyframes(last.path, last.media(rng.end)))
+
+
+def _codec(path: str) -> str | None:
+    return decode.codec_name(Path(path))
 
 
 def stream(binary: str, plan: Plan,
@@ -124,8 +98,7 @@ def plan_from_disk(settings: Settings, start: str, end: str) -> Plan:
     for day in exportplan.days_touched(rng, tz):
         if (settings.root / day).is_dir():
             catalog.sync_day(settings.root, day, time.time(), settings.stable_seconds, tz)
-    root = Root(settings.root)
-    return make_plan(catalog, root, rng, tz, VideoFiles(root, catalog))
+    return make_plan(Footage(settings.root, catalog), Root(settings.root), rng, tz)
 
 
 def write(settings: Settings, plan: Plan, output: Path,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput, NotFound, Unsupported
 from ..media import ffmpeg
 
 # Date, `T` or space, hours and minutes; seconds, a fraction and an offset are optional.
@@ -17,6 +19,7 @@ _INSTANT = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
 )
 KEY_TOLERANCE = 0.001  # seconds: a keyframe this close to the requested time is at it
+P = TypeVar("P")  # anything with a wall-clock start and end: a piece, or a source
 
 
 @dataclass(frozen=True)
@@ -30,13 +33,15 @@ class Range:
 @dataclass(frozen=True)
 class Source:
     """A stretch of footage in one file: its clock start, its length, and the file's own
-    timestamp (seconds) of its first frame, which is what ffmpeg's cut points are written in."""
+    timestamp (seconds) of its first frame, which is what ffmpeg's cut points are written in.
+    A fragment is a stretch of a video; a segment is a file of its own."""
 
     path: str
     start: float
     duration: float
     media_start: float
     delay: float = 0.0  # presentation minus decode time of a frame: B-frames reorder
+    fragment: bool = False
 
     @property
     def end(self) -> float:
@@ -51,11 +56,17 @@ class Source:
 
 @dataclass(frozen=True)
 class Cut:
-    """One file of the concat list; `inpoint`/`outpoint` are in the file's own timestamps."""
+    """One file of the concat list; `inpoint`/`outpoint` are in the file's own timestamps.
+
+    A stretch of a video that other footage follows also says how long it plays (`duration`),
+    so that what follows starts where its last frame ends: with B-frames the outpoint is a decode
+    time, a frame or two before the presentation time ffmpeg would otherwise count to.
+    """
 
     path: str
     inpoint: float | None = None
     outpoint: float | None = None
+    duration: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,9 +118,9 @@ def days_touched(rng: Range, tz: ZoneInfo) -> list[str]:
     return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
-def overlapping(sources: Sequence[Source], rng: Range) -> list[Source]:
-    """The sources with footage inside the range, in order; NotFound when there are none."""
-    found = [s for s in sources if s.end > rng.start and s.start < rng.end]
+def overlapping(pieces: Sequence[P], rng: Range) -> list[P]:
+    """The pieces (or sources) with footage inside the range, in order; NotFound when none."""
+    found = [s for s in pieces if s.end > rng.start and s.start < rng.end]
     if not found:
         raise NotFound("no footage between the requested times")
     return found
@@ -124,15 +135,67 @@ def plan(sources: Sequence[Source], rng: Range, first_keys: Sequence[float],
     outpoint = _key_at_or_after(last_keys, last.media(rng.end))
     if len(sources) == 1 and outpoint is not None and inpoint is not None and outpoint <= inpoint:
         outpoint = None  # the range sits between two keyframes of one file: take it whole
-    cuts = [Cut(s.path) for s in sources]
-    cuts[0] = Cut(first.path, inpoint, None)
-    # ffmpeg stops at the first packet *decoded* at or after the outpoint: the keyframe's
-    # decode time, or the frames just before it (shown later, B-frames) would slip in.
-    cuts[-1] = Cut(last.path, cuts[-1].inpoint, None if outpoint is None else outpoint - last.delay)
+    runs = _runs(sources)
+    bounds = [_bounds(run) for run in runs]  # presentation times; None: the file's own start/end
+    if inpoint is not None:
+        bounds[0] = (inpoint, bounds[0][1])
+    if outpoint is not None:
+        bounds[-1] = (bounds[-1][0], outpoint)
+    cuts = [_cut(run, *b) for run, b in zip(runs, bounds)]
     start = first.clock(inpoint) if inpoint is not None else first.start
     end = last.clock(outpoint) if outpoint is not None else last.end
     footage = sum(s.duration for s in sources) - (start - first.start) - (last.end - end)
-    return Plan(_merge(cuts), start, end, footage)
+    return Plan(cuts, start, end, footage)
+
+
+def _runs(sources: Sequence[Source]) -> list[list[Source]]:
+    """Consecutive sources that ffmpeg reads as one stretch: back-to-back fragments of a video."""
+    found: list[list[Source]] = []
+    for s in sources:
+        prev = found[-1][-1] if found else None
+        if (prev is not None and s.fragment and prev.fragment and s.path == prev.path
+                and abs(prev.media_start + prev.duration - s.media_start) <= KEY_TOLERANCE):
+            found[-1].append(s)
+        else:
+            found.append([s])
+    return found
+
+
+def one_codec(sources: Sequence[Source], codec_of: Callable[[str], str | None]) -> None:
+    """Unsupported when the sources are in more than one codec: a stream copy cannot join them
+    into one track (an H.265 video and the H.264 segments that arrived after it, say). One file
+    of each run of the same kind is asked: a camera does not change codec between segments."""
+    found: dict[str, str] = {}
+    asked = None
+    for s in sources:
+        group = s.path if s.fragment else "segments"
+        if group == asked:
+            continue  # the same video, or more segments: asked already
+        asked = group
+        codec = codec_of(s.path)
+        if codec is not None:
+            found.setdefault(codec, Path(s.path).name)
+    if len(found) > 1:
+        names = " and ".join(f"{codec} ({name})" for codec, name in found.items())
+        raise Unsupported(f"the range holds footage in {names}, which one clip cannot join "
+                          "without re-encoding; export the parts on either side separately")
+
+
+def _bounds(run: list[Source]) -> tuple[float | None, float | None]:
+    """A segment is taken whole; a stretch of a video runs from its first fragment's keyframe to
+    the keyframe of the fragment after its last, so nothing else of the video slips in."""
+    if not run[0].fragment:
+        return None, None
+    return run[0].media_start, run[-1].media_start + run[-1].duration
+
+
+def _cut(run: list[Source], start: float | None, end: float | None) -> Cut:
+    # ffmpeg stops at the first packet *decoded* at or after the outpoint: the keyframe's decode
+    # time, or the frames just before it (shown later, B-frames) would slip in.
+    delay = run[-1].delay
+    outpoint = None if end is None else end - delay
+    duration = end - start if run[0].fragment and None not in (start, end) else None
+    return Cut(run[0].path, start, outpoint, duration)
 
 
 def _key_at_or_before(keys: Sequence[float], media: float) -> float | None:
@@ -145,22 +208,13 @@ def _key_at_or_after(keys: Sequence[float], media: float) -> float | None:
     return keys[i] if i < len(keys) else None  # none after: to the end of the file
 
 
-def _merge(cuts: list[Cut]) -> list[Cut]:
-    """Neighbouring cuts of the same file (fragments of one video) become one."""
-    merged: list[Cut] = []
-    for cut in cuts:
-        if merged and merged[-1].path == cut.path:
-            merged[-1] = Cut(cut.path, merged[-1].inpoint, cut.outpoint)
-        else:
-            merged.append(cut)
-    return merged
-
-
 def concat_list(cuts: Sequence[Cut]) -> str:
     """An ffconcat script; `file:` keeps paths from being read relative to the pipe it came on."""
     lines = ["ffconcat version 1.0"]
     for cut in cuts:
         lines.append("file " + ffmpeg.concat_quote("file:" + cut.path))
+        if cut.duration is not None:
+            lines.append(f"duration {cut.duration:.6f}")
         if cut.inpoint is not None:
             # Rounded up: a cut a microsecond before the keyframe would seek to the one before.
             lines.append(f"inpoint {_ceil_us(cut.inpoint)}")

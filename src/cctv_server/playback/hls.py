@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from ..footage.timeline import Placed
-
 MIME = "application/vnd.apple.mpegurl"
 
 
@@ -23,10 +21,6 @@ class Entry:
     discontinuity: bool
     byterange: tuple[int, int] | None = None  # (length, offset)
     init: tuple[str, int, int] | None = None  # (uri, length, offset) of the fMP4 init section
-
-
-def entries_from(placed: Sequence[Placed]) -> list[Entry]:
-    return [Entry(p.segment.uri, p.segment.duration, p.start, p.discontinuity) for p in placed]
 
 
 def target_duration(entries: Sequence[Entry]) -> int:

@@ -1,26 +1,22 @@
-"""The playlists a root offers (one day, live from a day on, the newest minutes), cached by day version."""
+"""The playlists a root offers (one day, live from a day on, the newest minutes): projections of the footage model."""
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from .. import layout
 from ..errors import NotFound
 from ..footage import timeline
-from ..footage.catalog import Catalog
-from ..footage.timeline import Placed
+from ..footage.day import Piece
+from ..footage.reader import Footage
 from . import hls, remux
 
 CACHE_SIZE = 64
-# A video's entries come from the compactor's index of it; until that exists a day's playlist
-# is its segments. Callables of (day, catalog) -> entries can be registered here.
-VideoEntries = Callable[[str, Catalog], list[hls.Entry]]
 
 
 @dataclass(frozen=True)
@@ -33,12 +29,13 @@ class Rendered:
 
 
 class Playlists:
-    def __init__(self, catalog: Catalog, tz: ZoneInfo, live_window: float,
-                 video_entries: VideoEntries | None = None):
-        self.catalog = catalog
+    """The playlists of one root, rendered from the footage model and cached by day version."""
+
+    def __init__(self, footage: Footage, tz: ZoneInfo, live_window: float):
+        self.footage = footage
+        self.catalog = footage.catalog
         self.tz = tz
         self.live_window = live_window
-        self.video_entries = video_entries or (lambda day, catalog: [])
         self._cache: OrderedDict[Hashable, Rendered] = OrderedDict()
         self._numbering = WindowNumbering()
 
@@ -72,21 +69,8 @@ class Playlists:
         return hls.render(self.entries(days), self.tz, playlist_type=playlist_type, ended=ended)
 
     def entries(self, days: list[str]) -> list[hls.Entry]:
-        """Every playable entry of these days in wall-clock order, in one container (remux.py)."""
-        return remux.single_format(self._entries(days))
-
-    def _entries(self, days: list[str]) -> list[hls.Entry]:
-        entries: list[hls.Entry] = []
-        prev: Placed | None = None
-        for day in days:
-            videos = self.video_entries(day, self.catalog)
-            if videos:
-                prev = None  # the segments after a video start a new timeline
-            placed = list(timeline.place(self.catalog.segments(day), prev))
-            entries += _by_wall_clock(videos, hls.entries_from(placed)) if videos else \
-                hls.entries_from(placed)
-            prev = placed[-1] if placed else prev
-        return entries
+        """Every piece of these days as a playlist entry, in the footage model's order."""
+        return entries(self.footage.run(days))
 
     def _render_newest(self, days: list[str]) -> str:
         everything = self.entries(days)
@@ -147,11 +131,28 @@ class WindowNumbering:
         return media, disc
 
 
-def _by_wall_clock(videos: list[hls.Entry], segments: list[hls.Entry]) -> list[hls.Entry]:
-    """Late segments among a compacted day's fragments by start time; a change of file is a break."""
-    merged = sorted(videos + segments, key=lambda e: e.start)  # stable: ties keep video first
-    out: list[hls.Entry] = []
-    for e in merged:
-        switched = bool(out) and out[-1].init != e.init  # another video, or video <-> segments
-        out.append(dataclasses.replace(e, discontinuity=e.discontinuity or switched))
-    return out
+def entries(pieces: Sequence[Piece]) -> list[hls.Entry]:
+    """Pure: the playlist entries of these pieces, in one container.
+
+    A playlist may not change container midway (an EXT-X-MAP holds for every later segment), so
+    where videos meet segments each fragment is served remuxed to MPEG-TS (remux.py); a playlist
+    of videos alone keeps the fragments as fMP4 byte ranges.
+    """
+    as_ts = any(p.is_fragment for p in pieces) and not all(p.is_fragment for p in pieces)
+    return [_entry(p, as_ts) for p in pieces]
+
+
+def _entry(p: Piece, as_ts: bool) -> hls.Entry:
+    if not p.is_fragment:
+        return hls.Entry(f"{p.day}/{p.file}", p.duration, p.start, p.discontinuity)
+    offset, length = p.byterange
+    if as_ts:
+        return hls.Entry(remux.uri(p.day, p.file, offset, length), p.duration, p.start,
+                         p.discontinuity)
+    # The fragment's number in its URI is a query the server ignores: ffmpeg's HLS client (9.0)
+    # merges back-to-back byte ranges of one URI into one request and then decodes only the first
+    # fragment; distinct URIs keep one request per fragment, as every player expects.
+    video = f"{p.day}/{p.file}"
+    init_offset, init_length = p.init
+    return hls.Entry(f"{video}?fragment={p.number}", p.duration, p.start, p.discontinuity,
+                     (length, offset), (video, init_length, init_offset))

@@ -13,10 +13,9 @@ from starlette.applications import Starlette
 from ..config import Settings
 from ..errors import CctvError
 from ..footage.catalog import Catalog
-from ..footage.videoindex import VideoEntries
+from ..footage.reader import Footage
 from ..footage.watcher import Watcher
 from ..layout import Root
-from ..playback.export import VideoFiles
 from ..playback.playlists import Playlists
 from . import routes
 
@@ -24,22 +23,21 @@ log = logging.getLogger(__name__)
 
 
 class State:
-    """What the handlers need: settings, root, catalog, playlists, templates."""
+    """What the handlers need: settings, root, catalog, the footage model, playlists, templates."""
 
     def __init__(self, settings: Settings):
         assert settings.root is not None
         self.settings = settings
         self.root = Root(Path(settings.root))
         self.catalog = Catalog(settings.catalog_path)
-        self.playlists = Playlists(self.catalog, settings.tz, settings.live_window,
-                                   VideoEntries(Path(settings.root)))
+        self.footage = Footage(self.root.path, self.catalog)  # the one model of the footage
+        self.playlists = Playlists(self.footage, settings.tz, settings.live_window)
         self.templates = Environment(
             loader=PackageLoader("cctv_server.web", "templates"),
             autoescape=select_autoescape(),
         )
         self.watcher = Watcher(settings, self.catalog)
         self.sections: dict[str, tuple] = {}  # day -> (key, html) of its index section
-        self.video_sources = VideoFiles(self.root, self.catalog)  # clip export from videos
 
 
 def create_app(settings: Settings, watch: bool = True) -> Starlette:

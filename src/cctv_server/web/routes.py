@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import format, layout
 from ..compaction import status
-from ..errors import CctvError, Forbidden, InvalidInput, NotFound
+from ..errors import CctvError, Forbidden, InvalidInput, NotFound, Unsupported
 from ..media import ffmpeg
 from ..media.mp4 import codec_of
 from ..playback import dayview, export, exportplan, hls, remux
@@ -38,7 +38,7 @@ VENDOR = {"hls.min.js"}  # copied in by scripts/vendor-js.sh; git-ignored
 
 
 # Where a domain error becomes an HTTP status: nowhere else knows them.
-STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404}
+STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, Unsupported: 422}
 
 
 async def error(request: Request, exc: Exception) -> PlainTextResponse:
@@ -137,7 +137,7 @@ async def export_clip(request: Request) -> StreamingResponse:
     query = request.query_params
     rng = exportplan.parse_range(query.get("from"), query.get("to"), settings.tz, settings.export_max)
     plan = await run_in_threadpool(
-        export.make_plan, state.catalog, state.root, rng, settings.tz, state.video_sources
+        export.make_plan, state.footage, state.root, rng, settings.tz
     )
     return StreamingResponse(
         export.stream(ffmpeg.locate(settings.ffmpeg), plan), media_type="video/mp4",
@@ -170,8 +170,8 @@ def _day_view(state, day: str) -> dict:
         raise NotFound(f"no recordings for {day}")
     downloads = [_download(state.root, day, name, size)
                  for name, size in state.catalog.videos(day).items()]
-    entries = state.playlists.entries([day])
-    return dayview.day_view(day, state.settings.tz, entries, days, downloads, time.time())
+    return dayview.day_view(day, state.settings.tz, state.footage.day(day), days, downloads,
+                            time.time())
 
 
 def _download(root: layout.Root, day: str, name: str, size: int) -> dayview.Download:
@@ -191,16 +191,16 @@ async def fragment_ts(request: Request) -> StreamingResponse:
     day, video = request.path_params["day"], request.path_params["video"]
     offset, length = request.path_params["offset"], request.path_params["length"]
     path = state.root.resolve(day, video)
-    ranges = remux.fragment(state.playlists.video_entries(day, state.catalog), day, video,
-                            offset, length)
-    if ranges is None:
+    piece = await run_in_threadpool(state.footage.fragment, day, video, offset, length)
+    if piece is None:
         raise NotFound(f"{day}/{video} has no fragment at bytes {offset}-{offset + length}")
+    ranges = [piece.init, piece.byterange]
     data = await run_in_threadpool(_read_ranges, path, ranges)
     binary = ffmpeg.locate(state.settings.ffmpeg)
     return StreamingResponse(ffmpeg.stream(remux.argv(binary), data), media_type="video/mp2t")
 
 
-def _read_ranges(path: Path, ranges) -> bytes:
+def _read_ranges(path: Path, ranges: list[tuple[int, int]]) -> bytes:
     with open(path, "rb") as f:
         return b"".join(os.pread(f.fileno(), length, offset) for offset, length in ranges)
 

@@ -1,0 +1,52 @@
+"""The footage model read from disk: the catalog's segments and the video indexes, through day.run."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from . import day, videoindex
+from .catalog import Catalog
+from .day import DayFiles, Piece
+
+RUNS_CACHED = 16  # a few days and live runs: the player, its playlist, fragment requests
+
+
+class Footage:
+    """One root's footage in wall-clock order, built once per version of the days it spans."""
+
+    def __init__(self, root: Path, catalog: Catalog):
+        self.root = Path(root)
+        self.catalog = catalog
+        self.indexes = videoindex.Cache(self.root)
+        self._runs: OrderedDict[tuple, list[Piece]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def files(self, name: str) -> DayFiles:
+        """What the catalog and the video indexes say a day folder holds."""
+        return DayFiles(name, self.catalog.segments(name),
+                        self.indexes.day(name, self.catalog.videos(name)))
+
+    def run(self, days: list[str]) -> list[Piece]:
+        """The pieces of these consecutive days, in wall-clock order (see day.run)."""
+        key = tuple(self.catalog.versions_of(days))
+        with self._lock:
+            if key in self._runs:
+                self._runs.move_to_end(key)
+                return self._runs[key]
+        pieces = day.run(self.files(d) for d in days)
+        with self._lock:
+            self._runs[key] = pieces
+            while len(self._runs) > RUNS_CACHED:
+                self._runs.popitem(last=False)
+        return pieces
+
+    def day(self, name: str) -> list[Piece]:
+        return self.run([name])
+
+    def fragment(self, name: str, video: str, offset: int, length: int) -> Piece | None:
+        """The fragment of a day's video at exactly these bytes, if the model lists one: a
+        request can only name a fragment that a playlist would."""
+        return next((p for p in self.day(name) if p.file == video and p.byterange == (offset, length)),
+                    None)
