@@ -37,3 +37,9 @@ def clock(seconds: float | None, tz: ZoneInfo, day: str | None = None) -> str:
     if day is not None and moment.date().isoformat() != day:  # "" always shows the date
         text = moment.strftime("%Y-%m-%d ") + text
     return text
+
+
+def iso(seconds: float, tz: ZoneInfo) -> str:
+    """`2026-11-20T14:32:05.000+00:00`: an instant in the root's zone, to the millisecond (the
+    form of EXT-X-PROGRAM-DATE-TIME and of export's X-Clip-* headers)."""
+    return dt.datetime.fromtimestamp(seconds, tz).isoformat(timespec="milliseconds")

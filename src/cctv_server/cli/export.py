@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
+from .. import format
 from ..errors import CctvError
-from ..playback import export, exportplan
+from ..playback import export
 from . import common
 
 
@@ -25,8 +26,8 @@ def export_command(ctx: click.Context, root: Path | None, start: str, end: str,
     settings = common.settings(ctx, root=root)
     try:
         plan = export.plan_from_disk(settings, start, end)
-        click.echo(f"Clip from {exportplan.iso(plan.start, settings.tz)} to "
-                   f"{exportplan.iso(plan.end, settings.tz)} (cut at keyframes)", err=True)
+        click.echo(f"Clip from {format.iso(plan.start, settings.tz)} to "
+                   f"{format.iso(plan.end, settings.tz)} (cut at keyframes)", err=True)
         with click.progressbar(length=max(1, round(plan.footage)), label="Exporting",
                                file=sys.stderr) as bar:
             export.write(settings, plan, output, lambda s: bar.update(round(s) - bar.pos))

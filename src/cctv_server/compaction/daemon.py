@@ -9,22 +9,20 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from asyncinotify import Inotify, Mask
+from asyncinotify import Inotify
 
 from .. import layout
 from ..config import Settings
 from ..footage import arrival
 from ..footage.catalog import Catalog
+from ..footage.inotify import RootWatch
 from ..media import ffmpeg
 from . import encoding, schedule
 from .job import Compactor, Outcome
 
 log = logging.getLogger(__name__)
 
-ROOT_EVENTS = Mask.CREATE | Mask.MOVED_TO | Mask.ONLYDIR
-DAY_EVENTS = Mask.CLOSE_WRITE | Mask.MOVED_TO | Mask.CREATE | Mask.DELETE | Mask.MOVED_FROM
 SETTLE_EVENTS = 5.0  # seconds: a burst of uploads is looked at once, not per file
 NICE = 19
 
@@ -100,12 +98,11 @@ class Daemon:
     def run(self, stop: threading.Event) -> None:
         recover(self.c)
         with Inotify() as inotify:
-            self._watch(inotify, self.c.root, ROOT_EVENTS)
-            for day in layout.list_days(self.c.root):
-                self._watch(inotify, self.c.root / day, DAY_EVENTS)
+            watch = RootWatch(inotify, self.c.root)
+            watch.start()
             while not stop.is_set():
                 wake = self._step(stop)
-                self._wait(inotify, stop, wake)
+                self._wait(inotify, watch, stop, wake)
 
     def _step(self, stop: threading.Event) -> float:
         """Compact the oldest due day, if any; return how long to sleep before looking again."""
@@ -121,25 +118,14 @@ class Daemon:
         interval = self.c.settings.rescan_interval
         return interval if wake is None else max(0.0, min(interval, wake - now))
 
-    def _wait(self, inotify: Inotify, stop: threading.Event, seconds: float) -> None:
-        """Sleep until `seconds` pass, stop is set, or the root changes (then a little longer)."""
+    def _wait(self, inotify: Inotify, watch: RootWatch, stop: threading.Event,
+              seconds: float) -> None:
+        """Sleep until `seconds` pass, stop is set, or a file settles in the root (then a little
+        longer, so that a burst of uploads is looked at once); writes in progress do not wake it."""
         deadline = time.monotonic() + seconds
         while not stop.is_set() and time.monotonic() < deadline:
             inotify.sync_timeout = min(1.0, max(0.0, deadline - time.monotonic()))
             event = inotify.sync_get()
-            if event is not None:
-                self._on_event(inotify, event)
+            change = watch.change(event) if event is not None else None
+            if change is not None and change.settled:
                 deadline = min(deadline, time.monotonic() + SETTLE_EVENTS)
-
-    def _on_event(self, inotify: Inotify, event) -> None:
-        if event.watch is None or event.name is None:
-            return
-        if Path(event.watch.path) == self.c.root and layout.is_day_name(str(event.name)):
-            self._watch(inotify, self.c.root / str(event.name), DAY_EVENTS)
-
-    @staticmethod
-    def _watch(inotify: Inotify, path: Path, mask: Mask) -> None:
-        try:
-            inotify.add_watch(path, mask)
-        except OSError as err:  # the watch limit, or the folder went: the rescan still sees it
-            log.warning("cannot watch %s (%s); relying on the periodic rescan", path, err)

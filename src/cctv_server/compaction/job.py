@@ -174,11 +174,11 @@ class Compactor:
             self.record(day, **stats)  # kept should we be killed before the end
             commit(day_dir, journal)
         except (FFmpegError, VerifyError, OSError, mp4.NotFragmented) as err:
-            _undo(day_dir)
+            _clean_up(day_dir)
             self.sync(day)
             return self._failed(day, _why(err))
         except BaseException:  # stopped (SIGTERM, Ctrl-C): leave the folder as it was
-            _undo(day_dir)
+            _clean_up(day_dir)
             raise
         self.sync(day)
         durable.checkpoint("catalog-synced")
@@ -288,8 +288,10 @@ class _Throttled:
             self.fn(done)
 
 
-def _undo(day_dir: Path) -> None:
-    """Roll back a failed job (or finish it, if its video already stands verified)."""
+def _clean_up(day_dir: Path) -> None:
+    """After a job failed or was stopped, what recovery would do at the next start, now: roll it
+    back, unless its video already stands verified (then finishing it keeps the hours of encoding,
+    and is as safe: the hash is checked again first)."""
     try:
         recover(day_dir)
     except (OSError, CctvError) as err:  # the journal stays: the next start tries again

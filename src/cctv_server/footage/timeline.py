@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-CLOCK = 90_000
-WRAP = 1 << 33
+from ..media.mpegts import CLOCK, WRAP
+
 PTS_TOLERANCE = 1.0  # seconds: a segment boundary is off by a frame, a lost segment by ~10 s
 WALL_TOLERANCE = 2.0  # seconds: names hold whole seconds, segments are cut at keyframes
 

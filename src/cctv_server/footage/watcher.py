@@ -8,18 +8,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from asyncinotify import Inotify, Mask
+from asyncinotify import Inotify
 
-from .. import layout
 from ..config import Settings
 from .catalog import Catalog
+from .inotify import RootWatch
 
 log = logging.getLogger(__name__)
 
-ROOT_EVENTS = Mask.CREATE | Mask.MOVED_TO | Mask.DELETE | Mask.MOVED_FROM | Mask.ONLYDIR
-DAY_EVENTS = (
-    Mask.CLOSE_WRITE | Mask.MOVED_TO | Mask.MOVED_FROM | Mask.DELETE | Mask.CREATE | Mask.MODIFY
-)
 DEBOUNCE = 0.2  # seconds: one sync for a burst of events (a backlog arriving)
 
 
@@ -51,34 +47,15 @@ class Watcher:
 
     async def _inotify_loop(self) -> None:
         with Inotify() as inotify:
-            self._watch(inotify, self.root, ROOT_EVENTS)
-            for day in layout.list_days(self.root):
-                self._watch(inotify, self.root / day, DAY_EVENTS)
+            watch = RootWatch(inotify, self.root)
+            watch.start()
             await self.rescan(full=True)
             self.ready.set()
             async for event in inotify:
-                self._on_event(inotify, event)
-
-    def _watch(self, inotify: Inotify, path: Path, mask: Mask) -> None:
-        try:
-            inotify.add_watch(path, mask)
-        except OSError as err:  # e.g. the watch limit: the periodic rescan still sees changes
-            log.warning("cannot watch %s (%s); relying on the periodic rescan", path, err)
-
-    def _on_event(self, inotify: Inotify, event) -> None:
-        if event.watch is None or event.name is None:
-            return
-        parent = Path(event.watch.path)
-        name = str(event.name)
-        if parent == self.root:
-            if layout.is_day_name(name):
-                if event.mask & (Mask.CREATE | Mask.MOVED_TO):
-                    self._watch(inotify, self.root / name, DAY_EVENTS)
-                self.mark(name)
-        elif layout.is_segment_name(name) or layout.is_video_name(name):
-            # A closed file is complete at once; a write in progress waits for stable_seconds.
-            closed = event.mask & (Mask.CLOSE_WRITE | Mask.MOVED_TO | Mask.DELETE | Mask.MOVED_FROM)
-            self.mark(parent.name, DEBOUNCE if closed else self.settings.stable_seconds)
+                change = watch.change(event)
+                if change is not None:
+                    # A settled file is complete at once; a write in progress waits for stable_seconds.
+                    self.mark(change.day, DEBOUNCE if change.settled else self.settings.stable_seconds)
 
     async def _sync_loop(self) -> None:
         while True:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from .. import format
 from ..errors import InvalidInput, NotFound, Unsupported
 from ..media import ffmpeg
 
@@ -252,11 +253,7 @@ def headers(camera: str, plan: Plan, tz: ZoneInfo) -> dict[str, str]:
     """The download name, and the keyframe-aligned range the clip really covers."""
     return {
         "Content-Disposition": f'attachment; filename="{filename(camera, plan, tz)}"',
-        "X-Clip-Start": iso(plan.start, tz),
-        "X-Clip-End": iso(plan.end, tz),
+        "X-Clip-Start": format.iso(plan.start, tz),
+        "X-Clip-End": format.iso(plan.end, tz),
         "X-Clip-Footage": f"{plan.footage:.3f}",
     }
-
-
-def iso(seconds: float, tz: ZoneInfo) -> str:
-    return dt.datetime.fromtimestamp(seconds, tz).isoformat(timespec="milliseconds")

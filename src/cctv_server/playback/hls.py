@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+from .. import format
 
 MIME = "application/vnd.apple.mpegurl"
 
@@ -63,7 +64,7 @@ def render(
         if i and entry.discontinuity:
             lines.append("#EXT-X-DISCONTINUITY")
         if i == 0 or entry.discontinuity:
-            lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_timestamp(entry.start, tz)}")
+            lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{format.iso(entry.start, tz)}")
         if entry.init and entry.init != current_init:
             uri, length, offset = entry.init
             lines.append(f'#EXT-X-MAP:URI="{uri}",BYTERANGE="{length}@{offset}"')
@@ -75,7 +76,3 @@ def render(
     if ended:
         lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"
-
-
-def _timestamp(seconds: float, tz: ZoneInfo) -> str:
-    return dt.datetime.fromtimestamp(seconds, tz).isoformat(timespec="milliseconds")
