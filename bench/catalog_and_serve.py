@@ -26,13 +26,10 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from cctv_server import (
-    demo,
-    layout,  # noqa: E402
-)
+from cctv_server import demo, layout  # noqa: E402
 from cctv_server.footage import timeline  # noqa: E402
 from cctv_server.footage.catalog import Catalog  # noqa: E402
-from cctv_server.media import ffmpeg
+from cctv_server.media import ffmpeg  # noqa: E402
 
 TZ = ZoneInfo("UTC")
 PER_DAY = 8640

@@ -11,6 +11,7 @@ from .catalog import Catalog
 from .day import DayFiles, Piece
 
 RUNS_CACHED = 16  # a few days and live runs: the player, its playlist, fragment requests
+CACHED_DAYS = 2  # a longer run (live=1 from long ago) is built when asked: its text is cached
 
 
 class Footage:
@@ -36,6 +37,8 @@ class Footage:
                 self._runs.move_to_end(key)
                 return self._runs[key]
         pieces = day.run(self.files(d) for d in days)
+        if len(days) > CACHED_DAYS:
+            return pieces
         with self._lock:
             self._runs[key] = pieces
             while len(self._runs) > RUNS_CACHED:
