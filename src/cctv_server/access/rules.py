@@ -1,0 +1,72 @@
+"""Pure: who may do what. Every handler asks `allows` with what it is about to show or change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .accounts import Account
+from .shares import Share
+from .tokens import Token
+
+WATCH, EXPORT, ADMIN, UPLOAD = "watch", "export", "admin", "upload"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: nobody (an open server), an account, a share link, or a camera's token."""
+
+    kind: str  # "open", "account", "share", "token", "anonymous"
+    account: Account | None = None
+    share: Share | None = None
+    token: Token | None = None
+
+    @property
+    def name(self) -> str:
+        if self.account:
+            return self.account.name
+        if self.share:
+            return f"share:{self.share.id}"
+        if self.token:
+            return f"token:{self.token.id}"
+        return self.kind
+
+
+OPEN = Principal("open")  # no account exists yet: the server is as open as it always was
+ANONYMOUS = Principal("anonymous")  # accounts exist, and this request carries no credential
+
+
+def allows(who: Principal, action: str, camera: str | None = None,
+           span: tuple[float, float] | None = None) -> str | None:
+    """None when `who` may do `action` (on `camera`, for footage in `span`); else why not."""
+    if who.kind == "open":
+        return None if action != UPLOAD else "uploading needs a camera token"
+    if who.kind == "token":
+        if action != UPLOAD:
+            return "a camera token can only upload"
+        return None if camera == who.token.camera else f"this token uploads to {who.token.camera} only"
+    if who.kind == "share":
+        return _share_allows(who.share, action, camera, span)
+    if who.account is None:
+        return "sign in first"
+    return _account_allows(who.account, action, camera)
+
+
+def _account_allows(account: Account, action: str, camera: str | None) -> str | None:
+    if account.is_admin:
+        return None
+    if action in (ADMIN, UPLOAD):
+        return f"{account.name} is a viewer; this needs an admin"
+    if camera is not None and not account.sees(camera):
+        return f"{account.name} may not see camera {camera}"
+    return None
+
+
+def _share_allows(share: Share, action: str, camera: str | None,
+                  span: tuple[float, float] | None) -> str | None:
+    if action not in (WATCH, EXPORT):
+        return "a share link only lets you watch"
+    if camera != share.camera:
+        return "the share link is for another camera"
+    if span is not None and not share.covers(*span):
+        return "that footage is outside the shared range"
+    return None

@@ -1,0 +1,71 @@
+"""Camera tokens: the credential a camera uploads with. Shown once when made; only a hash is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from ..errors import NotFound
+from .store import Store
+
+PREFIX = "cctv"
+
+
+@dataclass(frozen=True)
+class Token:
+    id: str
+    camera: str
+    name: str
+    created: float
+    last_used: float | None
+
+
+class Tokens:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def add(self, camera: str, name: str = "", now: float | None = None) -> tuple[Token, str]:
+        """A new token for the camera and its secret text, `cctv_<id>_<secret>`, never stored."""
+        token_id, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
+        now = time.time() if now is None else now
+        with self.store.tx() as db:
+            db.execute("INSERT INTO token VALUES (?, ?, ?, ?, ?, NULL)",
+                       (token_id, camera, name, _digest(secret), now))
+        return Token(token_id, camera, name, now, None), f"{PREFIX}_{token_id}_{secret}"
+
+    def all(self) -> list[Token]:
+        rows = self.store.db().execute(
+            "SELECT id, camera, name, created, last_used FROM token ORDER BY created")
+        return [Token(*r) for r in rows]
+
+    def revoke(self, token_id: str) -> Token:
+        with self.store.tx() as db:
+            row = db.execute("SELECT id, camera, name, created, last_used FROM token WHERE id = ?",
+                             (token_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no token {token_id!r}")
+            db.execute("DELETE FROM token WHERE id = ?", (token_id,))
+        return Token(*row)
+
+    def check(self, text: str, now: float | None = None) -> Token | None:
+        """The token this text is, if it is one (compared in constant time); notes its use."""
+        prefix, _, rest = (text or "").partition("_")
+        token_id, _, secret = rest.partition("_")
+        if prefix != PREFIX or not token_id or not secret:
+            return None
+        row = self.store.db().execute(
+            "SELECT id, camera, name, created, last_used, hash FROM token WHERE id = ?", (token_id,)
+        ).fetchone()
+        if row is None or not hmac.compare_digest(row[5], _digest(secret)):
+            return None
+        now = time.time() if now is None else now
+        self.store.db().execute("UPDATE token SET last_used = ? WHERE id = ?", (now, token_id))
+        return Token(*row[:4], now)
+
+
+def _digest(secret: str) -> str:
+    # The secret is 256 random bits, so a plain SHA-256 is as good as a slow hash for it.
+    return hashlib.sha256(secret.encode()).hexdigest()
