@@ -198,11 +198,15 @@ def load(
     return Settings(**{name: _parse(name, value) for name, value in raw.items()})
 
 
-def _parse(name: str, value: Any) -> Any:
+def _parse(name: str, value: Any, key: str | None = None) -> Any:
+    """The value of setting `name`; a ConfigError names `key` (default: the name) when it is bad."""
     try:
         return _BY_NAME[name].parse(value)
     except (ValueError, TypeError) as err:
-        raise ConfigError(f"setting {name!r}: {err}") from None
+        raise ConfigError(f"setting {key or name!r}: {err}") from None
+
+
+parse = _parse  # for the per-camera tables (cameras.py), which name their keys cameras.NAME.key
 
 
 def _from_file(path: Path) -> dict[str, Any]:
@@ -213,8 +217,8 @@ def _from_file(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path}: {err}") from None
     flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    for table in data.values():  # [server], [compactor] ... are just grouping
-        if isinstance(table, dict):
+    for name, table in data.items():  # [server], [compactor] ... are just grouping
+        if isinstance(table, dict) and name != "cameras":  # [cameras.NAME]: cameras.py
             flat.update(table)
     for key in flat:
         if key not in _BY_NAME:
