@@ -7,6 +7,7 @@ import logging
 import os
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -151,6 +152,16 @@ class Catalog:
             "SELECT max(day) FROM day WHERE segments > 0 OR videos > 0"
         ).fetchone()
         return row[0]
+
+    def usage(self) -> tuple[int, Counter]:
+        """Bytes of recordings on disk, and the days counted by where their compaction stands:
+        one query each, so an overview of many cameras with years of days stays fast."""
+        used = self._db().execute("SELECT coalesce(sum(size + video_size), 0) FROM day").fetchone()[0]
+        rows = self._db().execute(
+            "SELECT CASE WHEN d.segments + d.errors = 0 THEN 'compacted'"
+            " WHEN c.state IN ('failed', 'compacting') THEN c.state ELSE 'waiting' END AS s,"
+            " count(*) FROM day d LEFT JOIN compaction c ON c.day = d.day GROUP BY s")
+        return used, Counter(dict(rows.fetchall()))
 
     def versions(self, first_day: str = "") -> list[tuple[str, int]]:
         """(day, version) of every day from `first_day` on: a cache key for playlists."""

@@ -53,3 +53,9 @@ class Footage:
         request can only name a fragment that a playlist would."""
         return next((p for p in self.day(name) if p.file == video and p.byterange == (offset, length)),
                     None)
+
+    def newest(self) -> Piece | None:
+        """The newest piece of the latest day with footage (what "now" looks like), if any."""
+        latest = self.catalog.latest_day()
+        pieces = self.day(latest) if latest else []
+        return max(pieces, key=lambda p: p.start) if pieces else None

@@ -14,6 +14,11 @@ PTS_TOLERANCE = 1.0  # seconds: a segment boundary is off by a frame, a lost seg
 WALL_TOLERANCE = 2.0  # seconds: names hold whole seconds, segments are cut at keyframes
 
 
+def local_date(t: float, tz: ZoneInfo) -> str:
+    """The day (YYYY-MM-DD) that instant `t` falls on in the zone."""
+    return dt.datetime.fromtimestamp(t, tz).date().isoformat()
+
+
 def day_bounds(day: str, tz: ZoneInfo) -> tuple[float, float]:
     """Start and end (Unix seconds) of a local calendar day: 23 or 25 hours long at DST changes."""
     date = dt.date.fromisoformat(day)

@@ -66,9 +66,10 @@ def failure(code: int, stderr: bytes | str) -> FFmpegError:
     return FFmpegError(f"ffmpeg exited {code}: {text[-STDERR_TAIL:].strip() or 'no message'}")
 
 
-def run(argv: Sequence[str], timeout: float | None = None) -> subprocess.CompletedProcess:
+def run(argv: Sequence[str], timeout: float | None = None,
+        stdin: bytes | None = None) -> subprocess.CompletedProcess:
     """Run a short ffmpeg job (argv[0] is the binary) and capture its output; FFmpegError on failure."""
-    proc = subprocess.run(list(argv), capture_output=True, timeout=timeout)
+    proc = subprocess.run(list(argv), capture_output=True, timeout=timeout, input=stdin)
     if proc.returncode != 0:
         raise failure(proc.returncode, proc.stderr)
     return proc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -16,7 +17,9 @@ from ..footage.catalog import Catalog
 from ..footage.reader import Footage
 from ..footage.watcher import Watcher
 from ..layout import Root
+from ..media import ffmpeg
 from ..playback.playlists import Playlists
+from ..playback.stills import Stills
 from . import routes
 
 log = logging.getLogger(__name__)
@@ -25,9 +28,10 @@ log = logging.getLogger(__name__)
 class State:
     """What the handlers need: settings, root, catalog, the footage model, playlists, templates."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, cameras: Sequence[str] = ()):
         assert settings.root is not None
         self.settings = settings
+        self.cameras = list(cameras)  # every camera of the server, for the player's switcher
         self.root = Root(Path(settings.root))
         self.catalog = Catalog(settings.catalog_path)
         self.footage = Footage(self.root.path, self.catalog)  # the one model of the footage
@@ -37,11 +41,15 @@ class State:
             autoescape=select_autoescape(),
         )
         self.watcher = Watcher(settings, self.catalog)
+        # The overview's still: at most one ffmpeg per camera every tenth of the live window.
+        self.stills = Stills(self.footage, self.root, ffmpeg.locate(settings.ffmpeg),
+                             settings.live_window / 10)
         self.sections: dict[str, tuple] = {}  # day -> (key, html) of its index section
 
 
-def create_app(settings: Settings, watch: bool = True) -> Starlette:
-    state = State(settings)
+def create_app(settings: Settings, watch: bool = True, cameras: Sequence[str] = ()) -> Starlette:
+    """One camera's whole server: `web/server.py` mounts one per camera."""
+    state = State(settings, cameras)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

@@ -30,6 +30,7 @@ from ..media import ffmpeg
 from ..media.mp4 import codec_of
 from ..playback import dayview, export, exportplan, hls, remux
 from ..playback.playlists import Rendered
+from ..playback.stills import safe_newest
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
@@ -151,6 +152,7 @@ async def day_page(request: Request) -> HTMLResponse:
     view = await run_in_threadpool(_day_view, state, request.path_params["day"])
     page = state.templates.get_template("day.html").render(
         view=view, view_json=json.dumps(view).replace("<", "\\u003c"), size=format.size,
+        camera=state.settings.camera, cameras=state.cameras,
         vendor_ok=(STATIC / "vendor" / "hls.min.js").is_file(),
     )
     return HTMLResponse(page)
@@ -205,6 +207,16 @@ def _read_ranges(path: Path, ranges: list[tuple[int, int]]) -> bytes:
         return b"".join(os.pread(f.fileno(), length, offset) for offset, length in ranges)
 
 
+async def newest_still(request: Request) -> Response:
+    """`still.jpg`: the newest footage's keyframe, a small JPEG, refreshed at most every
+    tenth of the live window however many ask."""
+    found = await run_in_threadpool(safe_newest, _state(request).stills)
+    if found is None:
+        raise NotFound("no still: this camera has no footage yet")
+    return Response(found.jpeg, media_type="image/jpeg",
+                    headers={"Cache-Control": "no-cache", "X-Still-Time": f"{found.shows:.3f}"})
+
+
 async def vendor(request: Request) -> FileResponse:
     """Browser libraries from npm; a missing one is a 404 that says how to install it."""
     name = request.path_params["name"]
@@ -223,6 +235,7 @@ ROUTES = [
     Route("/playlist.php", playlist),
     Route("/live.m3u8", newest),
     Route("/healthz", health),
+    Route("/still.jpg", newest_still),
     Route("/export.mp4", export_clip),
     Route("/day/{day}", day_page),
     Route("/api/day/{day}", day_api),

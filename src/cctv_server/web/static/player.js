@@ -332,8 +332,10 @@
   drawSpans();
   drawHours();
   drawSelection();
-  const asked = parseClock(new URLSearchParams(location.search).get("t"));
-  start(asked !== null && positionOf(asked) ? positionOf(asked).position : 0);
+  const query = new URLSearchParams(location.search);
+  const asked = parseClock(query.get("t"));
+  if (query.get("live") === "1") toLive();
+  else start(asked !== null && positionOf(asked) ? positionOf(asked).position : 0);
   if (!view.ended) setTimeout(refresh, 30000);
   window.cctvPlayer = { parseClock, clockText, positionOf, clockAt, currentClock, view: () => view, hls: () => hls };
 })();

@@ -1,0 +1,108 @@
+"""The server: each camera's own app at /cam/NAME/ (and at / for a one-camera site), an overview, health.
+
+A camera's app is the whole one-root server, unchanged (web/app.py). Composing them here keeps
+the handlers ignorant of cameras: each reads its own camera's state from its own app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Sequence
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..cameras import Camera
+from ..errors import CctvError, InvalidInput, NotFound
+from ..footage import timeline
+from ..playback import overview
+from . import app, routes
+
+CAMERA_PREFIX = "/cam"
+
+
+def create_server(cameras: Sequence[Camera], watch: bool = True) -> Starlette:
+    names = [c.name for c in cameras]
+    apps = {c.name: app.create_app(c.settings, watch, cameras=names) for c in cameras}
+    served = [Route("/healthz", health)]
+    for name, camera_app in apps.items():
+        served += [Route(f"{CAMERA_PREFIX}/{name}", _to_slash),
+                   Mount(f"{CAMERA_PREFIX}/{name}", app=camera_app)]
+    served.append(Route(CAMERA_PREFIX + "/{name}/{path:path}", no_such_camera))
+    if len(apps) == 1:
+        served.append(Mount("", app=next(iter(apps.values()))))  # the seed's URLs stay put
+    else:
+        served += [Route("/", overview_page), Route("/index.php", overview_page),
+                   Route(f"{CAMERA_PREFIX}/", lambda r: RedirectResponse("/", 302)),
+                   Mount("/static", StaticFiles(directory=routes.STATIC), name="static"),
+                   Route("/{path:path}", which_camera, methods=["GET", "HEAD", "PUT", "POST"])]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server: Starlette):
+        async with contextlib.AsyncExitStack() as stack:
+            for camera_app in apps.values():  # a mounted app's own lifespan is not run for it
+                await stack.enter_async_context(camera_app.router.lifespan_context(camera_app))
+            yield
+
+    server = Starlette(routes=served, lifespan=lifespan,
+                       exception_handlers={CctvError: routes.error})
+    server.state.cameras = apps
+    return server
+
+
+async def _to_slash(request: Request) -> Response:
+    return RedirectResponse(request.url.path + "/", 302)  # so that its page's relative links work
+
+
+async def no_such_camera(request: Request) -> Response:
+    raise NotFound(f"no camera named {request.path_params['name']!r}")
+
+
+def _states(request: Request) -> dict:
+    return {name: a.state.cctv for name, a in request.app.state.cameras.items()}
+
+
+async def health(request: Request) -> Response:
+    """200 once every camera's first scan is catalogued, 503 before (naming the cameras)."""
+    waiting = [name for name, s in _states(request).items() if not s.watcher.ready.is_set()]
+    if waiting:
+        return PlainTextResponse(f"scanning: {', '.join(waiting)}\n", status_code=503)
+    return PlainTextResponse("ready\n")
+
+
+async def which_camera(request: Request) -> Response:
+    """A camera's URL without its camera, on a server of several: say where it is now."""
+    names = list(request.app.state.cameras)
+    example = f"{CAMERA_PREFIX}/{names[0]}{request.url.path}"
+    raise InvalidInput(f"this server has several cameras ({', '.join(names)}): ask for"
+                       f" {CAMERA_PREFIX}/NAME{request.url.path}, e.g. {example}")
+
+
+async def overview_page(request: Request) -> HTMLResponse:
+    """`/`: one tile per camera with its newest still, whether it records, today, disk, compaction."""
+    states = _states(request)
+    now = time.time()
+    tiles = [_tile(name, state, now) for name, state in states.items()]
+    any_state = next(iter(states.values()))
+    page = any_state.templates.get_template("overview.html").render(
+        tiles=tiles, now=now, size=routes.format.size, duration=routes.format.duration,
+        clock=lambda s: routes.format.clock(s, any_state.settings.tz, day=""),
+    )
+    return HTMLResponse(page)
+
+
+def _tile(name: str, state, now: float) -> dict:
+    """What the page shows of one camera: its tile, and the day its player opens on."""
+    tz = state.settings.tz
+    today = timeline.local_date(now, tz)
+    summary = state.catalog.day(today)
+    newest = state.footage.newest()
+    used, states = state.catalog.usage()
+    found = overview.tile(name, newest.end if newest else None,
+                          summary.duration if summary else 0.0, len(summary.gaps) if summary else 0,
+                          used, states, now, newest.duration if newest else 10.0)
+    return {"tile": found, "day": newest.day if newest else today, "has_footage": newest is not None}
