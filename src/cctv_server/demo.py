@@ -1,4 +1,4 @@
-"""A demo root made by ffmpeg: two days across midnight, a gap, a camera restart, and a live camera."""
+"""Demo cameras made by ffmpeg: days across midnight, a gap, a camera restart, and cameras that keep recording."""
 
 from __future__ import annotations
 
@@ -18,14 +18,16 @@ log = logging.getLogger(__name__)
 
 SEGMENT = 10  # seconds, as the cameras upload
 FPS = 15
+# Three cameras, each its own test pattern so that the overview tells them apart at a glance.
+CAMERAS = {"porch": "testsrc2", "garden": "smptehdbars", "drive": "testsrc"}
 
 
 def segment_argv(binary: str, seconds: float, out_pattern: str, size: str = "320x180",
                  fps: int = FPS, audio: bool = False, ts_offset: float = 0,
-                 segment: float = SEGMENT) -> list[str]:
+                 segment: float = SEGMENT, pattern: str = "testsrc2") -> list[str]:
     """ffmpeg arguments for `seconds` of test pattern cut into MPEG-TS segments, like a camera."""
     argv = [binary, "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}"]
+            "-f", "lavfi", "-i", f"{pattern}=size={size}:rate={fps}"]
     if audio:
         argv += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000"]
     argv += ["-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "main",
@@ -61,27 +63,49 @@ def _place(part: Path, root: Path, begins: dt.datetime, segment: float) -> Path:
     return target
 
 
-def make_demo(root: Path, binary: str, tz: ZoneInfo, now: dt.datetime | None = None) -> None:
-    """Three days ago a camera ran across midnight, stopped, and restarted; today's last minutes."""
+def make_demo(base: Path, binary: str, tz: ZoneInfo, now: dt.datetime | None = None) -> None:
+    """One folder per demo camera under `base`, each with a few days of its own story."""
     now = now or dt.datetime.now(tz)
-    root.mkdir(parents=True, exist_ok=True)
+    for name, pattern in CAMERAS.items():
+        STORIES[name](binary, base / name, tz, now, pattern)
+
+
+def _across_midnight_with_a_gap(binary: str, root: Path, tz: ZoneInfo, now: dt.datetime,
+                                pattern: str) -> None:
+    """Three days ago: across midnight, a gap, a restart at 00:06; and today's last minutes."""
     midnight = dt.datetime.combine(now.date() - dt.timedelta(days=2), dt.time(), tzinfo=tz)
-    record(binary, root, midnight - dt.timedelta(minutes=4), 8 * 60)  # 23:56 to 00:04
-    record(binary, root, midnight + dt.timedelta(minutes=6), 3 * 60)  # restarted at 00:06
-    recent = now.replace(microsecond=0) - dt.timedelta(minutes=2)
-    record(binary, root, recent, 2 * 60)
+    record(binary, root, midnight - dt.timedelta(minutes=4), 8 * 60, pattern=pattern)
+    record(binary, root, midnight + dt.timedelta(minutes=6), 3 * 60, pattern=pattern)
+    _recent(binary, root, now, pattern)
 
 
-def has_recordings(root: Path) -> bool:
-    return root.is_dir() and any(p.is_dir() and not p.name.startswith(".") for p in root.iterdir())
+def _restarted(binary: str, root: Path, tz: ZoneInfo, now: dt.datetime, pattern: str) -> None:
+    """Yesterday afternoon, a camera restart in the middle (its timestamps start over)."""
+    afternoon = dt.datetime.combine(now.date() - dt.timedelta(days=1), dt.time(15), tzinfo=tz)
+    record(binary, root, afternoon, 3 * 60, pattern=pattern)
+    record(binary, root, afternoon + dt.timedelta(minutes=3), 3 * 60, pattern=pattern)
+    _recent(binary, root, now, pattern)
+
+
+def _recent(binary: str, root: Path, now: dt.datetime, pattern: str) -> None:
+    record(binary, root, now.replace(microsecond=0) - dt.timedelta(minutes=2), 2 * 60,
+           pattern=pattern)
+
+
+STORIES = {"porch": _across_midnight_with_a_gap, "garden": _restarted, "drive": _recent}
+
+
+def has_recordings(base: Path) -> bool:
+    """Whether every demo camera's folder is there already (kept between runs)."""
+    return all((base / name).is_dir() for name in CAMERAS)
 
 
 class LiveCamera(threading.Thread):
     """Drops a fresh 10-s segment into today's folder every 10 s, as an uploading camera does."""
 
-    def __init__(self, root: Path, binary: str, tz: ZoneInfo):
-        super().__init__(daemon=True, name="demo-camera")
-        self.root, self.binary, self.tz = root, binary, tz
+    def __init__(self, root: Path, binary: str, tz: ZoneInfo, pattern: str = "testsrc2"):
+        super().__init__(daemon=True, name=f"demo-camera-{root.name}")
+        self.root, self.binary, self.tz, self.pattern = root, binary, tz, pattern
         self.stop = threading.Event()
         self.uploaded = 0
 
@@ -101,7 +125,8 @@ class LiveCamera(threading.Thread):
     def _upload(self, begins: dt.datetime) -> None:
         with tempfile.TemporaryDirectory(dir=self.root, prefix=".demo-") as tmp:
             # Timestamps run on from the previous upload, as one long camera run's would.
-            argv = segment_argv(self.binary, SEGMENT, f"{tmp}/%05d.ts", ts_offset=self.uploaded * SEGMENT)
+            argv = segment_argv(self.binary, SEGMENT, f"{tmp}/%05d.ts", pattern=self.pattern,
+                                ts_offset=self.uploaded * SEGMENT)
             ffmpeg.run(argv, timeout=60)
             part = next(Path(tmp).iterdir())
             day_dir = self.root / begins.date().isoformat()
