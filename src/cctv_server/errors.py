@@ -17,6 +17,22 @@ class Unsupported(CctvError):
     """A well-formed request that this server cannot carry out (yet): the reason says why."""
 
 
+class TooLarge(CctvError):
+    """An upload bigger than the limit."""
+
+
+class Conflict(CctvError):
+    """Something of that name exists already, with other contents; it stays as it was."""
+
+
+class Unprocessable(CctvError):
+    """Well-formed, but not what it must be: bytes that are no segment, a date out of range."""
+
+
+class NoSpace(CctvError):
+    """The disk is full: nothing was kept."""
+
+
 class NotFound(CctvError):
     """There is nothing of that name or in that range."""
 
