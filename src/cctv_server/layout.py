@@ -21,6 +21,8 @@ VIDEO_NAME = "video.mp4"
 CHECKSUM_SUFFIX = ".sha512sum"
 QUARANTINE = "quarantine"
 JOURNAL = ".compaction.json"
+HOLD = ".hold.json"  # a hold on the day (retention keeps it): beside the footage, not in the catalog
+DELETING = ".deleting-"  # + the day: a day folder being deleted, renamed out of sight first
 _DIGITS = re.compile(r"(\d+)")
 _ignored_once: set[str] = set()
 

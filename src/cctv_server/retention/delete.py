@@ -1,0 +1,60 @@
+"""Deleting a whole day so that a crash at any moment leaves the whole day or nothing of it.
+
+The day folder is first renamed to `.deleting-DAY` (a dotfile: nothing lists it from then on) and
+the root fsynced; only then do its files go. A start that finds a `.deleting-*` folder finishes
+it. The day's compaction lock is held throughout, so a compaction and a deletion never meet.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from .. import durable, layout
+from ..compaction.journal import day_lock
+
+log = logging.getLogger(__name__)
+
+
+def delete_day(root: Path, day: str) -> bool:
+    """Delete ROOT/DAY whole; False when a compaction holds it (try again later)."""
+    layout.parse_day(day)
+    folder = root / day
+    if not folder.is_dir():
+        return True
+    with day_lock(folder) as locked:
+        if not locked:
+            return False
+        durable.checkpoint("delete-locked")
+        going = root / f"{layout.DELETING}{day}"
+        os.rename(folder, going)
+        durable.checkpoint("delete-renamed")
+        durable.fsync_dir(root)
+        durable.checkpoint("delete-renamed-synced")
+    _remove(going)
+    durable.fsync_dir(root)
+    durable.checkpoint("delete-done")
+    return True
+
+
+def finish(root: Path) -> list[str]:
+    """Finish the deletions a crash interrupted; the days they were."""
+    done = []
+    for entry in os.scandir(root):
+        if entry.name.startswith(layout.DELETING) and entry.is_dir(follow_symlinks=False):
+            _remove(Path(entry.path))
+            done.append(entry.name.removeprefix(layout.DELETING))
+    if done:
+        durable.fsync_dir(root)
+        log.warning("finished deleting %s, interrupted before", ", ".join(done))
+    return done
+
+
+def _remove(folder: Path) -> None:
+    """Files first (a checkpoint after each, for the crash tests), then the folders."""
+    for n, path in enumerate(sorted(p for p in folder.rglob("*") if not p.is_dir()), 1):
+        path.unlink(missing_ok=True)
+        durable.checkpoint(f"delete-file-{n}")
+    shutil.rmtree(folder, ignore_errors=True)

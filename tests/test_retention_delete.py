@@ -1,0 +1,59 @@
+"""Deleting a day, SIGKILLed at every step and finished at the next start: the whole day or none of it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cctv_server.compaction.journal import day_lock
+from cctv_server.retention import delete
+
+DAY = "2026-11-20"
+FILES = ["10-00-00.ts", "10-00-10.ts", "video.mp4", "video.mp4.sha512sum", ".video.mp4.json",
+         "quarantine/x.ts"]
+MOMENTS = ["delete-locked", "delete-renamed", "delete-renamed-synced",
+           *[f"delete-file-{n}" for n in range(1, len(FILES) + 1)], "delete-done"]
+
+
+def make_day(root) -> None:
+    for name in FILES:
+        path = root / DAY / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(name.encode() * 100)
+    (root / "2026-11-21").mkdir()
+    (root / "2026-11-21" / "keep.ts").write_bytes(b"other day")
+
+
+def listing(root) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_a_day_goes_whole_and_nothing_else_does(tmp_path):
+    make_day(tmp_path)
+    assert delete.delete_day(tmp_path, DAY)
+    assert listing(tmp_path) == ["2026-11-21", "2026-11-21/keep.ts"]
+
+
+def test_a_day_being_compacted_is_not_deleted_now(tmp_path):
+    make_day(tmp_path)
+    with day_lock(tmp_path / DAY) as locked:
+        assert locked and not delete.delete_day(tmp_path, DAY)
+    assert (tmp_path / DAY / "video.mp4").exists()
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_a_deletion_killed_at_any_step_leaves_the_whole_day_or_none_of_it(tmp_path, moment):
+    make_day(tmp_path)
+    before = listing(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; "
+         "from cctv_server.retention.delete import delete_day; delete_day(Path(sys.argv[1]), sys.argv[2])",
+         str(tmp_path), DAY],
+        env=os.environ | {"CCTVTEST_CRASH_AT": moment}, capture_output=True, timeout=30)
+    assert proc.returncode == -9, proc.stderr.decode()  # it died where we asked
+    delete.finish(tmp_path)  # as the next start does
+    renamed = moment != "delete-locked"  # from the rename on, the day is gone for good
+    assert listing(tmp_path) == (["2026-11-21", "2026-11-21/keep.ts"] if renamed else before)
