@@ -1,0 +1,35 @@
+"""Holds on real day folders: kept beside the footage, survive anything short of a release."""
+
+import pytest
+
+from cctv_server.errors import InvalidInput, NotFound
+from cctv_server.retention import holds
+
+DAY = "2026-11-20"
+
+
+def test_a_hold_is_kept_in_the_day_folder_and_released(tmp_path):
+    (tmp_path / DAY).mkdir()
+    found = holds.hold(tmp_path, DAY, " break-in at the gate ", "alice", now=100.0)
+    assert (found.reason, found.by, found.allow_compaction) == ("break-in at the gate", "alice", False)
+    assert holds.get(tmp_path, DAY) == found and holds.all_held(tmp_path) == [found]
+    assert holds.release(tmp_path, DAY) == found
+    assert holds.get(tmp_path, DAY) is None and list((tmp_path / DAY).iterdir()) == []
+    with pytest.raises(NotFound):
+        holds.release(tmp_path, DAY)
+
+
+def test_a_hold_needs_a_day_that_exists_and_a_reason(tmp_path):
+    with pytest.raises(NotFound):
+        holds.hold(tmp_path, DAY, "why", "alice")
+    (tmp_path / DAY).mkdir()
+    with pytest.raises(InvalidInput):
+        holds.hold(tmp_path, DAY, "  ", "alice")
+    with pytest.raises(InvalidInput):
+        holds.hold(tmp_path, "2026-02-30", "why", "alice")
+
+
+def test_an_unreadable_hold_file_still_holds_the_day(tmp_path):
+    (tmp_path / DAY).mkdir()
+    (tmp_path / DAY / ".hold.json").write_text("{not json")
+    assert "unreadable" in holds.get(tmp_path, DAY).reason
