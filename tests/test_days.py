@@ -74,14 +74,20 @@ def test_days_at_the_calendars_edges_are_ignored_once_and_break_nothing(tmp_path
     log = srv.log.read_text()
     for day in EDGES:
         assert log.count(f"ignoring {root / day}: outside the days") == 1, day
-    compact = subprocess.run(
+    named = compact(root, "--date", "9999-12-31")
+    assert named.returncode == 2 and "outside the days this server keeps" in named.stderr
+    everything = compact(root)
+    assert everything.returncode == 0 and "Traceback" not in everything.stderr, everything.stderr
+    assert f"{DAY}: compacted - video.mp4 from 2 segments" in everything.stdout.splitlines()
+    assert all((root / day / source.name).exists() for day in EDGES)
+
+
+def compact(root, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "-m", "cctv_server.cli", "compact", "--root", str(root), "--settle", "0",
-         "--quiet", "0"], capture_output=True, text=True, timeout=120,
+         "--quiet", "0", *args], capture_output=True, text=True, timeout=120,
         env=os.environ | {"CCTV_TIMEZONE": "UTC", "CCTV_STABLE_SECONDS": "0", "CCTV_CODEC": "copy",
                           "CCTV_MIN_FREE": "0", "CCTV_QUALITY_SAMPLE": "false"})
-    assert compact.returncode == 0 and "Traceback" not in compact.stderr, compact.stderr
-    assert f"{DAY}: compacted - video.mp4 from 2 segments" in compact.stdout.splitlines()
-    assert all((root / day / source.name).exists() for day in EDGES)
 
 
 def test_a_day_ahead_of_the_clock_is_listed_but_never_the_latest_or_live(tmp_path, record, server):
