@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -53,7 +54,13 @@ def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 # --- pure ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", [os.fsdecode(n) for n in BAD] + ["a\rb.ts", "\x85.ts", "a\x7f.ts"])
+def test_the_unservable_characters_are_exactly_the_control_separator_and_surrogate_categories():
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    assert set(layout.UNSERVABLE.findall(every)) == {
+        ch for ch in every if unicodedata.category(ch) in {"Cc", "Cs", "Zl", "Zp"}}
+
+
+@pytest.mark.parametrize("name", [os.fsdecode(n) for n in BAD] + ["a\rb.ts", "\x85.ts", "a\x7f.ts", "\ud800.ts"])
 def test_a_name_no_uri_or_playlist_line_can_carry_is_named_as_such(name):
     assert layout.name_problem(name)
     shown = layout.printable(name)

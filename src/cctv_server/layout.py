@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 import os
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +32,11 @@ _ignored_once: set[str] = set()
 FIRST_DAY = dt.date(1970, 1, 1)
 AHEAD = dt.timedelta(days=366)
 FUTURE = dt.timedelta(days=1)
-# Unicode categories no URI or playlist line may carry raw: control characters (newline, tab, C1),
-# lone surrogates (how Python spells bytes that are not UTF-8), line and paragraph separators.
-_UNSERVABLE = {"Cc", "Cs", "Zl", "Zp"}
+# What no URI or playlist line may carry raw: the Unicode categories Cc (control characters:
+# newline, tab, DEL, C1), Zl and Zp (line and paragraph separators), and Cs (lone surrogates,
+# how Python spells bytes that are not UTF-8), as one character class (a test checks it).
+UNSERVABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def day_date(text: str) -> dt.date | None:
@@ -84,20 +85,21 @@ def latest_possible(today: dt.date) -> str:
 def name_problem(name: str) -> str | None:
     """Pure: why a file or folder name cannot be served or written into a playlist line as it is
     (any other name is served, percent-encoded in URIs); None for a servable name."""
-    kinds = {unicodedata.category(ch) for ch in name} & _UNSERVABLE
-    if "Cs" in kinds:
+    if not UNSERVABLE.search(name):
+        return None
+    if _SURROGATE.search(name):
         return "the name is not valid UTF-8"
-    if kinds:
-        return "the name holds a control character or a line break"
-    return None
+    return "the name holds a control character or a line break"
 
 
 def printable(name: str) -> str:
     """A name as safe text for a log line or a terminal: bytes that are not UTF-8 and control
     characters escaped (`\\xff`, `\\n`), so that a name can neither break a line nor an encoder."""
-    text = os.fsencode(name).decode("utf-8", "backslashreplace")
-    return "".join(ascii(ch)[1:-1] if unicodedata.category(ch) in _UNSERVABLE else ch
-                   for ch in text)
+    try:
+        text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name holds (from a request): escaped below
+        text = name
+    return UNSERVABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 def is_day_name(name: str) -> bool:
