@@ -92,7 +92,7 @@ def _fetch_every_uri(srv: Server, root: Path, query: str) -> list[str]:
     return uris
 
 
-@settings(max_examples=6, deadline=None, database=None, derandomize=True,
+@settings(max_examples=5, deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(files=st.lists(NAMES, min_size=1, max_size=3, unique=True), folder=FOLDERS)
 @example(files=[b"bad\xff.ts", b"two\nlines.ts", b"a#b?c%d e.ts"], folder=b"9999-12-31")
