@@ -20,6 +20,7 @@ from .conftest import FPS, SEGMENT, SIZE, UTC, frame_crcs
 LONDON = ZoneInfo("Europe/London")
 T10 = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 GOP = 2.0  # seconds: the test camera's keyframe interval (conftest/demo: -g fps*2)
+TODAY = dt.date(2026, 11, 22)  # the root's local date the pure tests are run at
 
 
 def at(seconds: float) -> float:
@@ -30,28 +31,28 @@ def at(seconds: float) -> float:
 
 def test_a_naive_time_is_read_in_the_roots_zone_and_an_offset_is_honoured():
     summer = dt.datetime(2026, 7, 1, 14, 32, tzinfo=LONDON).timestamp()
-    assert exportplan.parse_instant("2026-07-01T14:32", "from", LONDON) == summer
-    assert exportplan.parse_instant("2026-07-01 14:32:00.000", "from", LONDON) == summer
-    assert exportplan.parse_instant("2026-07-01T13:32:00Z", "from", LONDON) == summer
-    assert exportplan.parse_instant("2026-07-01T15:32:00+02:00", "from", LONDON) == summer
+    assert exportplan.parse_instant("2026-07-01T14:32", "from", LONDON, TODAY) == summer
+    assert exportplan.parse_instant("2026-07-01 14:32:00.000", "from", LONDON, TODAY) == summer
+    assert exportplan.parse_instant("2026-07-01T13:32:00Z", "from", LONDON, TODAY) == summer
+    assert exportplan.parse_instant("2026-07-01T15:32:00+02:00", "from", LONDON, TODAY) == summer
 
 
 @pytest.mark.parametrize("text", ["", "2026-07-01", "14:32", "2026-07-01T14", "yesterday",
                                   "2026-02-30T10:00", "2026-07-01T25:00", "2026-07-01T14:32+2"])
 def test_anything_but_a_full_iso_date_and_time_is_a_bad_request(text):
     with pytest.raises(InvalidInput) as err:
-        exportplan.parse_instant(text, "from", UTC)
+        exportplan.parse_instant(text, "from", UTC, TODAY)
     assert "\n" not in str(err.value) and "from" in str(err.value)
 
 
 def test_a_range_that_runs_backwards_is_empty_or_is_too_long_is_refused():
     with pytest.raises(InvalidInput, match="must be after"):
-        exportplan.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:05", UTC, 86400)
+        exportplan.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:05", UTC, 86400, TODAY)
     with pytest.raises(InvalidInput, match="must be after"):
-        exportplan.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:10", UTC, 86400)
+        exportplan.parse_range("2026-11-20T10:00:10", "2026-11-20T10:00:10", UTC, 86400, TODAY)
     with pytest.raises(InvalidInput, match="longer than the export limit of 1 h"):
-        exportplan.parse_range("2026-11-20T10:00", "2026-11-20T11:00:01", UTC, 3600)
-    assert exportplan.parse_range("2026-11-20T10:00", "2026-11-20T11:00", UTC, 3600) == Range(at(0), at(3600))
+        exportplan.parse_range("2026-11-20T10:00", "2026-11-20T11:00:01", UTC, 3600, TODAY)
+    assert exportplan.parse_range("2026-11-20T10:00", "2026-11-20T11:00", UTC, 3600, TODAY) == Range(at(0), at(3600))
 
 
 def test_the_days_touched_include_the_day_before_for_a_segment_running_over_midnight():

@@ -1,6 +1,9 @@
 """Segment probing from the MPEG-TS packets, checked against what ffmpeg recorded and PyAV reads."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import av
 import pytest
@@ -53,3 +56,41 @@ def test_a_truncated_segment_probes_as_shorter(tmp_path, record):
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     assert 0 < mpegts.probe(path).duration < whole
+
+
+def test_a_one_frame_per_second_segment_lasts_its_frames_not_one_less(tmp_path, record):
+    paths = record(tmp_path, dt.datetime(2026, 1, 1, tzinfo=UTC), 20, fps=1, segment=10)
+    assert len(paths) == 2
+    for path in paths:
+        found = mpegts.probe(path)
+        assert _pyav_video_span(path)[1] == 10
+        assert found.frame_duration == pytest.approx(1.0)
+        assert found.duration == pytest.approx(10.0)
+
+
+# Probes a file in a process whose address space is capped at 1 GB (so that a probe reading
+# the whole file fails at once instead of filling the machine), and prints its peak allocation.
+PEAK_PROBE = """
+import resource, sys, tracemalloc
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from pathlib import Path
+from cctv_server.errors import CorruptSegment
+from cctv_server.media import mpegts
+tracemalloc.start()
+try:
+    print("duration", mpegts.probe(Path(sys.argv[1])).duration)
+except CorruptSegment as err:
+    print("corrupt", err)
+print("peak", tracemalloc.get_traced_memory()[1])
+"""
+
+
+def test_a_huge_sparse_segment_is_probed_in_a_few_megabytes(tmp_path, record):
+    path = record(tmp_path, dt.datetime(2026, 1, 1, tzinfo=UTC), 2)[0]
+    os.truncate(path, 1_500_000_000)  # a valid head, then zeros: a preallocated upload that stopped
+    proc = subprocess.run([sys.executable, "-c", PEAK_PROBE, str(path)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    outcome, peak = proc.stdout.splitlines()
+    assert outcome.startswith("corrupt ") and "no video timestamps in its last 4 MB" in outcome
+    assert int(peak.split()[1]) < 16 << 20

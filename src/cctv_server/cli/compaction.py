@@ -44,8 +44,8 @@ def compact(ctx: click.Context, root: Path | None, day: str | None, settle: str 
             quiet: str | None, dry_run: bool) -> None:
     """Compact each eligible day of ROOT (or the given day) into one verified video, oldest first."""
     settings = common.settings(ctx, root=root, settle=settle, quiet=quiet)
-    if day is not None and not layout.is_day_name(day):
-        raise click.BadParameter(f"{day!r} is not a YYYY-MM-DD date", param_hint="--date")
+    if day is not None:
+        _check_day(day, settings)
     bar = _ProgressBar()
     c = _compactor(settings, bar.update)
     for done_day, what in daemon.recover(c).items():
@@ -63,6 +63,14 @@ def compact(ctx: click.Context, root: Path | None, day: str | None, settle: str 
         click.echo(f"{o.day}: {o.status}" + (f" - {o.message}" if o.message else ""))
     if any(o.status == "failed" for o in outcomes):
         sys.exit(1)
+
+
+def _check_day(day: str, settings: config.Settings) -> None:
+    """A YYYY-MM-DD date among the days the server looks at (layout.out_of_range), or exit 2."""
+    try:
+        layout.parse_day(day, dt.datetime.now(settings.tz).date())
+    except CctvError as err:
+        raise click.BadParameter(str(err), param_hint="--date") from None
 
 
 def _report_waiting(cands, settings: config.Settings, day: str | None) -> None:

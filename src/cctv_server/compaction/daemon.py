@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import shutil
@@ -35,11 +36,16 @@ def make_compactor(settings: Settings, on_progress=None) -> Compactor:
 
 def candidates(c: Compactor, settle: float, now: float,
                respect_backoff: bool = True) -> list[schedule.Candidate]:
-    """Every day with segments and when it may be compacted; each eligibility is recorded."""
+    """Every day with segments and when it may be compacted; each eligibility is recorded.
+    Only the days the server looks at (layout.out_of_range) are candidates."""
     found = []
     rows = c.catalog.compactions()
-    for day in layout.list_days(c.root):
-        arrived = arrival.last_arrival(layout.list_day(c.root / day)[0])
+    for day in layout.list_days(c.root, dt.datetime.fromtimestamp(now, c.settings.tz).date()):
+        try:
+            arrived = arrival.last_arrival(layout.list_day(c.root / day)[0])
+        except OSError as err:  # an unreadable day folder must not stop the other days
+            log.error("%s: cannot list the day folder (%s); skipped", day, err)
+            continue
         if arrived is None:
             continue
         row = rows.get(day) or {}

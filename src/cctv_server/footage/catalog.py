@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -147,9 +148,11 @@ class Catalog:
         row = self._db().execute(f"SELECT {_DAY_COLUMNS} FROM day WHERE day = ?", (day,)).fetchone()
         return _summary(row) if row else None
 
-    def latest_day(self) -> str | None:
+    def latest_day(self, last_day: str = "9999-12-31") -> str | None:
+        """The newest day with footage, up to `last_day` (a later one is a wrong clock's)."""
         row = self._db().execute(
-            "SELECT max(day) FROM day WHERE segments > 0 OR videos > 0"
+            "SELECT max(day) FROM day WHERE day <= ? AND (segments > 0 OR videos > 0)",
+            (last_day,),
         ).fetchone()
         return row[0]
 
@@ -163,11 +166,12 @@ class Catalog:
             " count(*) FROM day d LEFT JOIN compaction c ON c.day = d.day GROUP BY s")
         return used, Counter(dict(rows.fetchall()))
 
-    def versions(self, first_day: str = "") -> list[tuple[str, int]]:
-        """(day, version) of every day from `first_day` on: a cache key for playlists."""
+    def versions(self, first_day: str = "", last_day: str = "9999-12-31") -> list[tuple[str, int]]:
+        """(day, version) of every day from `first_day` to `last_day`: a cache key for playlists."""
         rows = self._db().execute(
-            "SELECT day, version FROM day WHERE day >= ? AND (segments > 0 OR videos > 0) ORDER BY day",
-            (first_day,),
+            "SELECT day, version FROM day WHERE day >= ? AND day <= ?"
+            " AND (segments > 0 OR videos > 0) ORDER BY day",
+            (first_day, last_day),
         )
         return rows.fetchall()
 
@@ -194,7 +198,13 @@ class Catalog:
     def sync_day(
         self, root: Path, day: str, now: float, stable_seconds: float, tz: ZoneInfo
     ) -> SyncResult:
-        """Make the catalog's view of one day folder equal the disk's."""
+        """Make the catalog's view of one day folder equal the disk's; a day outside the days
+        the server looks at (an inotify event can name one) is forgotten instead."""
+        date = layout.day_date(day)
+        if date is None or layout.out_of_range(date, _today(now, tz)):
+            if self.day(day) is not None:
+                self.forget_day(day)
+            return SyncResult()
         day_dir = root / day
         on_disk, videos = layout.list_day(day_dir)
         result = SyncResult()
@@ -302,8 +312,9 @@ class Catalog:
     def rescan(
         self, root: Path, now: float, stable_seconds: float, tz: ZoneInfo, full: bool = False
     ) -> dict[str, SyncResult]:
-        """Sync every day whose folder changed (or all, with `full`); drop days gone from disk."""
-        on_disk = layout.list_days(root)
+        """Sync every day whose folder changed (or all, with `full`); drop days gone from disk.
+        A day that cannot be read is logged and left as it was: the other days go on."""
+        on_disk = layout.list_days(root, _today(now, tz))
         known = dict(self._db().execute("SELECT day, dir_mtime_ns FROM day").fetchall())
         for day in set(known) - set(on_disk):
             self.forget_day(day)
@@ -311,8 +322,16 @@ class Catalog:
         results = {}
         for day in on_disk:
             if full or day in recent or known.get(day) != _dir_mtime(root / day):
-                results[day] = self.sync_day(root, day, now, stable_seconds, tz)
+                try:
+                    results[day] = self.sync_day(root, day, now, stable_seconds, tz)
+                except (OSError, ValueError) as err:
+                    log.error("cannot catalogue %s (%s); the other days go on", day, err)
         return results
+
+
+def _today(now: float, tz: ZoneInfo) -> dt.date:
+    """The root's local date at `now`: what the range of days is counted from."""
+    return dt.datetime.fromtimestamp(now, tz).date()
 
 
 def _probe(day: str, name: str, path: Path, st: os.stat_result, tz: ZoneInfo) -> Segment:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
+from .. import layout
 from . import day, videoindex
 from .catalog import Catalog
 from .day import DayFiles, Piece
@@ -54,8 +56,9 @@ class Footage:
         return next((p for p in self.day(name) if p.file == video and p.byterange == (offset, length)),
                     None)
 
-    def newest(self) -> Piece | None:
-        """The newest piece of the latest day with footage (what "now" looks like), if any."""
-        latest = self.catalog.latest_day()
+    def newest(self, today: dt.date) -> Piece | None:
+        """The newest piece of the latest day with footage (what "now" looks like), if any; a
+        day dated ahead of the clock (a camera with a wrong clock) is never "now"."""
+        latest = self.catalog.latest_day(layout.latest_possible(today))
         pieces = self.day(latest) if latest else []
         return max(pieces, key=lambda p: p.start) if pieces else None

@@ -12,6 +12,9 @@ from ..media.mpegts import CLOCK, WRAP
 
 PTS_TOLERANCE = 1.0  # seconds: a segment boundary is off by a frame, a lost segment by ~10 s
 WALL_TOLERANCE = 2.0  # seconds: names hold whole seconds, segments are cut at keyframes
+# How far a time read from a name may lie outside its folder's day: a segment begun before
+# midnight, a camera a zone away. Further off, the name is not a time (or a wrong one).
+NAME_SLACK = 86400.0
 
 
 def local_date(t: float, tz: ZoneInfo) -> str:
@@ -35,13 +38,22 @@ _NAME_EPOCH = re.compile(r"(?<!\d)(\d{10}|\d{13})(?!\d)")
 
 
 def time_from_name(name: str, day: str, tz: ZoneInfo) -> float | None:
-    """Wall-clock start (Unix seconds) held in a segment's name, if it holds one."""
+    """Wall-clock start (Unix seconds) held in a segment's name, if it holds one within a day
+    of its folder's day (`day` must be a day the server looks at: layout.out_of_range)."""
     stem = name.rsplit(".", 1)[0]
+    start, end = day_bounds(day, tz)
     for parse in (_datetime_in, _epoch_in, _time_in):
         found = parse(stem, day, tz)
-        if found is not None:
+        if found is not None and start - NAME_SLACK <= found <= end + NAME_SLACK:
             return found
     return None
+
+
+def dated_time_from_name(name: str, tz: ZoneInfo) -> float | None:
+    """The instant a name holds with its own date (`2026-11-22_14-32-05`, an epoch), if any: what
+    an uploader files a segment under when its folder does not say the day."""
+    stem = name.rsplit(".", 1)[0]
+    return _datetime_in(stem, "", tz) or _epoch_in(stem, "", tz)
 
 
 def _datetime_in(stem: str, day: str, tz: ZoneInfo) -> float | None:
@@ -50,7 +62,7 @@ def _datetime_in(stem: str, day: str, tz: ZoneInfo) -> float | None:
         return None
     try:
         return dt.datetime(*map(int, match.groups()), tzinfo=tz).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError):  # not a date; or year 1 in a zone east of UTC
         return None
 
 

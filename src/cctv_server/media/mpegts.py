@@ -2,6 +2,7 @@
 
 Only the head and the tail of the file are read, so cataloguing a day of 8,640 segments costs
 well under a second of parsing; opening each one with a full demuxer costs several times more.
+Whatever a file's size, at most HEAD_BYTES + TAIL_MAX bytes of it are read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ WRAP = 1 << 33
 VIDEO_STREAM_TYPES = {0x01, 0x02, 0x10, 0x1B, 0x24, 0x42}
 HEAD_BYTES = 32 * 1024
 TAIL_BYTES = 32 * 1024
+TAIL_MAX = 4 << 20  # the tail window's limit: a preallocated upload that stopped is GBs of zeros
 TAIL_VALUES = 3  # enough timestamps to find the largest and one frame's length
+# The longest gap between frames counted as one frame's length: a 1 fps camera's frames are a
+# second apart, a time-lapse's several. A longer gap is footage missing inside the segment.
+MAX_FRAME_GAP = 10 * CLOCK
 
 
 @dataclass(frozen=True)
@@ -43,35 +48,40 @@ def probe(path: Path) -> Probe:
         if not head_pts:
             raise CorruptSegment(f"{path.name}: no video timestamps in the first packets")
         tail_pts = head_pts if size <= HEAD_BYTES else _tail_pts(f, size, start, pid)
-    return _timing(head_pts, tail_pts or head_pts)
+    if not tail_pts:
+        raise CorruptSegment(f"{path.name}: no video timestamps in its last "
+                             f"{TAIL_MAX >> 20} MB of {size} bytes (padded, or cut short?)")
+    return _timing(head_pts, tail_pts)
 
 
 def _tail_pts(f, size: int, start: int, pid: int) -> list[int]:
-    """PTS values near the end; the window doubles until it holds a few (big final frames)."""
+    """PTS values near the end; the window grows until it holds a few (big final frames), up
+    to TAIL_MAX bytes."""
     window = TAIL_BYTES
     while True:
         offset = max(start, size - window)
         offset -= (offset - start) % PACKET
         f.seek(offset)
         found = _pts_values(f.read(size - offset), 0, pid)
-        if len(found) >= TAIL_VALUES or offset == start:
+        if len(found) >= TAIL_VALUES or offset == start or window >= TAIL_MAX:
             return found
-        window *= 4
+        window = min(window * 4, TAIL_MAX)
 
 
 def _timing(head_pts: list[int], tail_pts: list[int]) -> Probe:
     first = min(head_pts[:8])  # with B-frames the smallest PTS is among the first few
     last = max(tail_pts)
-    frame = _frame_ticks(tail_pts) or _frame_ticks(head_pts) or 0
+    frame = _frame_ticks(head_pts + tail_pts) or 0
     span = (last - first) % WRAP + frame
     return Probe(first_pts=first, duration=span / CLOCK, frame_duration=frame / CLOCK)
 
 
 def _frame_ticks(values: list[int]) -> int | None:
-    """The commonest gap between neighbouring timestamps: one frame's duration."""
+    """The commonest gap between neighbouring timestamps, the smaller on a tie: one frame's
+    duration. The jump between the head's values and the tail's is one gap among many."""
     ordered = sorted(set(values))
-    gaps = Counter(b - a for a, b in zip(ordered, ordered[1:]) if 0 < b - a < CLOCK)
-    return gaps.most_common(1)[0][0] if gaps else None
+    gaps = Counter(b - a for a, b in zip(ordered, ordered[1:]) if 0 < b - a <= MAX_FRAME_GAP)
+    return min(gaps, key=lambda gap: (-gaps[gap], gap)) if gaps else None
 
 
 def _first_sync(data: bytes) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import time
 from collections.abc import AsyncIterator, Callable
@@ -93,7 +94,7 @@ def plan_from_disk(settings: Settings, start: str, end: str) -> Plan:
     """The CLI's way in: bring the catalog up to date for the days touched, then plan."""
     assert settings.root is not None
     tz = settings.tz
-    rng = exportplan.parse_range(start, end, tz, settings.export_max)
+    rng = exportplan.parse_range(start, end, tz, settings.export_max, dt.datetime.now(tz).date())
     catalog = Catalog(settings.catalog_path)
     for day in exportplan.days_touched(rng, tz):
         if (settings.root / day).is_dir():

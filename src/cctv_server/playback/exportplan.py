@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from .. import format
+from .. import format, layout
 from ..errors import InvalidInput, NotFound, Unsupported
 from ..media import ffmpeg
 
@@ -80,8 +80,9 @@ class Plan:
     footage: float  # seconds of video in the clip (less than end - start when it spans gaps)
 
 
-def parse_instant(text: str | None, name: str, tz: ZoneInfo) -> float:
-    """ISO 8601 date and time, with an offset or else in the root's zone; InvalidInput if not."""
+def parse_instant(text: str | None, name: str, tz: ZoneInfo, today: dt.date) -> float:
+    """ISO 8601 date and time, with an offset or else in the root's zone, on a day the server
+    keeps (layout.out_of_range: the calendar's edges are far outside); InvalidInput if not."""
     if not text:
         raise InvalidInput(f"{name!r} is required, e.g. {name}=2024-05-01T14:32:00")
     if not _INSTANT.fullmatch(text):
@@ -90,14 +91,19 @@ def parse_instant(text: str | None, name: str, tz: ZoneInfo) -> float:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(f"{name}={text!r} is not a real date and time") from None
+    why = layout.out_of_range(moment.date(), today)
+    if why:
+        raise InvalidInput(f"{name}={text!r} is {why}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.timestamp()
 
 
-def parse_range(start: str | None, end: str | None, tz: ZoneInfo, limit: float) -> Range:
-    """The range `from`..`to`; InvalidInput when it runs backwards, is empty or is too long."""
-    rng = Range(parse_instant(start, "from", tz), parse_instant(end, "to", tz))
+def parse_range(start: str | None, end: str | None, tz: ZoneInfo, limit: float,
+                today: dt.date) -> Range:
+    """The range `from`..`to` (`today`: the root's local date); InvalidInput when it runs
+    backwards, is empty, is too long or lies outside the days the server keeps."""
+    rng = Range(parse_instant(start, "from", tz, today), parse_instant(end, "to", tz, today))
     if rng.end <= rng.start:
         raise InvalidInput(f"'to' ({end}) must be after 'from' ({start})")
     if rng.end - rng.start > limit:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from .. import layout
@@ -39,28 +41,37 @@ class Playlists:
         self._cache: OrderedDict[Hashable, Rendered] = OrderedDict()
         self._numbering = WindowNumbering()
 
-    def latest_day(self) -> str:
-        day = self.catalog.latest_day()
+    def latest_day(self, now: float) -> str:
+        """The newest day with footage that is not ahead of the clock (layout.is_future)."""
+        day = self.catalog.latest_day(layout.latest_possible(self._today(now)))
         if day is None:
             raise NotFound("there are no recordings yet")
         return day
 
+    def _today(self, now: float) -> dt.date:
+        return dt.datetime.fromtimestamp(now, self.tz).date()
+
     def for_day(self, day: str, live: bool, now: float) -> Rendered:
-        """`playlist.php?date=DAY` (that day only) or with `live=1` (that day and every later one)."""
+        """`playlist.php?date=DAY` (that day only) or with `live=1` (that day and every later one
+        not ahead of the clock: footage dated in the future would sit after today's forever)."""
         layout.parse_day(day)
         versions = self.catalog.versions(day)
         if not versions or versions[0][0] != day:
             raise NotFound(f"no recordings for {day}")
         if live:
+            today = self._today(now)
+            versions = [v for v in versions if v[0] == day or not layout.is_future(v[0], today)]
             return self._cached(("live", tuple(versions)), lambda: self._render_days(
                 [d for d, _ in versions], playlist_type="EVENT", ended=False))
         ended = now >= timeline.day_bounds(day, self.tz)[1]
         return self._cached(("day", versions[0], ended), lambda: self._render_days(
             [day], playlist_type="VOD" if ended else "EVENT", ended=ended))
 
-    def newest(self) -> Rendered:
-        """`/live.m3u8`: a sliding window over the newest minutes, for watching now."""
-        versions = tuple(self.catalog.versions()[-2:])
+    def newest(self, now: float) -> Rendered:
+        """`/live.m3u8`: a sliding window over the newest minutes, for watching now; a day
+        ahead of the clock is never "now"."""
+        last = layout.latest_possible(self._today(now))
+        versions = tuple(self.catalog.versions(last_day=last)[-2:])
         if not versions:
             raise NotFound("there are no recordings yet")
         return self._cached(("newest", versions), lambda: self._render_newest([d for d, _ in versions]))
@@ -144,7 +155,10 @@ def entries(pieces: Sequence[Piece]) -> list[hls.Entry]:
 
 def _entry(p: Piece, as_ts: bool) -> hls.Entry:
     if not p.is_fragment:
-        return hls.Entry(f"{p.day}/{p.file}", p.duration, p.start, p.discontinuity)
+        # Percent-encoded: `#`, `?`, `%` or a space in a camera's file name would otherwise end
+        # or change the URI a player asks for (names no URI can carry are not listed: layout).
+        return hls.Entry(f"{p.day}/{quote(p.file, safe='')}", p.duration, p.start,
+                         p.discontinuity)
     offset, length = p.byterange
     if as_ts:
         return hls.Entry(remux.uri(p.day, p.file, offset, length), p.duration, p.start,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 import time
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from ..errors import CctvError
 from ..footage.day import Piece
@@ -24,8 +26,9 @@ class Still:
 class Stills:
     """One camera's newest still, cached: many viewers of the overview cost one ffmpeg at a time."""
 
-    def __init__(self, footage: Footage, root: Root, binary: str, interval: float):
+    def __init__(self, footage: Footage, root: Root, binary: str, interval: float, tz: ZoneInfo):
         self.footage = footage
+        self.tz = tz
         self.root = root
         self.binary = binary
         self.interval = interval
@@ -37,7 +40,7 @@ class Stills:
         with self._lock:  # one maker at a time; the others wait and take its result
             if self._newest and time.monotonic() - self._newest.made < self.interval:
                 return self._newest
-            piece = self.footage.newest()
+            piece = self.footage.newest(dt.datetime.now(self.tz).date())
             if piece is None:
                 return None
             if self._newest and self._newest.shows == piece.start:

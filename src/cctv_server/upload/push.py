@@ -56,8 +56,7 @@ def day_of(path: Path, tz: ZoneInfo) -> str:
     else the date its name holds, else the date of its mtime (when it was recorded)."""
     if layout.is_day_name(path.parent.name):
         return path.parent.name
-    today = timeline.local_date(path.stat().st_mtime, tz)
-    when = timeline.time_from_name(path.name, today, tz)
+    when = timeline.dated_time_from_name(path.name, tz)
     return timeline.local_date(path.stat().st_mtime if when is None else when, tz)
 
 

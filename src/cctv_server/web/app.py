@@ -43,7 +43,7 @@ class State:
         self.watcher = Watcher(settings, self.catalog)
         # The overview's still: at most one ffmpeg per camera every tenth of the live window.
         self.stills = Stills(self.footage, self.root, ffmpeg.locate(settings.ffmpeg),
-                             settings.live_window / 10)
+                             settings.live_window / 10, settings.tz)
         self.sections: dict[str, tuple] = {}  # day -> (key, html) of its index section
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -53,6 +54,17 @@ def _state(request: Request):
     return request.app.state.cctv
 
 
+def _today(state) -> dt.date:
+    """The root's local date: the days a request may name are counted from it (layout)."""
+    return dt.datetime.now(state.settings.tz).date()
+
+
+def _day(state, text: str) -> str:
+    """A day a request names, checked: InvalidInput (400) unless a date the server keeps."""
+    layout.parse_day(text, _today(state))
+    return text
+
+
 async def index(request: Request) -> HTMLResponse:
     state = _state(request)
     tz = state.settings.tz
@@ -97,9 +109,9 @@ async def playlist(request: Request) -> Response:
     live = query.get("live", "").lower() in TRUE
     date = query.get("date")
     if not date:
-        params = dict(query) | {"date": state.playlists.latest_day()}
+        params = dict(query) | {"date": state.playlists.latest_day(time.time())}
         return RedirectResponse(f"{request.url.path}?{urlencode(params)}", status_code=302)
-    return _playlist(request, state.playlists.for_day(date, live, time.time()))
+    return _playlist(request, state.playlists.for_day(_day(state, date), live, time.time()))
 
 
 async def health(request: Request) -> Response:
@@ -110,7 +122,7 @@ async def health(request: Request) -> Response:
 
 
 async def newest(request: Request) -> Response:
-    return _playlist(request, _state(request).playlists.newest())
+    return _playlist(request, _state(request).playlists.newest(time.time()))
 
 
 def _playlist(request: Request, rendered: Rendered) -> Response:
@@ -126,7 +138,8 @@ def _playlist(request: Request, rendered: Rendered) -> Response:
 
 async def recording(request: Request) -> FileResponse:
     """A segment, video or checksum under ROOT/DAY/, with byte ranges; nothing outside ROOT."""
-    path = _state(request).root.resolve(request.path_params["day"], request.path_params["name"])
+    state = _state(request)
+    path = state.root.resolve(_day(state, request.path_params["day"]), request.path_params["name"])
     media_type = next((t for ext, t in MEDIA_TYPES.items() if path.name.endswith(ext)), None)
     return FileResponse(path, media_type=media_type)
 
@@ -136,7 +149,8 @@ async def export_clip(request: Request) -> StreamingResponse:
     state = _state(request)
     settings = state.settings
     query = request.query_params
-    rng = exportplan.parse_range(query.get("from"), query.get("to"), settings.tz, settings.export_max)
+    rng = exportplan.parse_range(query.get("from"), query.get("to"), settings.tz,
+                                 settings.export_max, _today(state))
     plan = await run_in_threadpool(
         export.make_plan, state.footage, state.root, rng, settings.tz
     )
@@ -166,7 +180,7 @@ async def day_api(request: Request) -> JSONResponse:
 
 
 def _day_view(state, day: str) -> dict:
-    layout.parse_day(day)
+    _day(state, day)
     days = [d for d, _ in state.catalog.versions()]
     if day not in days:
         raise NotFound(f"no recordings for {day}")
@@ -190,7 +204,7 @@ async def fragment_ts(request: Request) -> StreamingResponse:
     """`DAY/video.mp4/OFFSET-LENGTH.ts`: one video fragment as MPEG-TS, for playlists that
     also hold segments (see remux.py)."""
     state = _state(request)
-    day, video = request.path_params["day"], request.path_params["video"]
+    day, video = _day(state, request.path_params["day"]), request.path_params["video"]
     offset, length = request.path_params["offset"], request.path_params["length"]
     path = state.root.resolve(day, video)
     piece = await run_in_threadpool(state.footage.fragment, day, video, offset, length)

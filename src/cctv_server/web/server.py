@@ -7,6 +7,7 @@ the handlers ignorant of cameras: each reads its own camera's state from its own
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import time
 from collections.abc import Sequence
 
@@ -100,7 +101,7 @@ def _tile(name: str, state, now: float) -> dict:
     tz = state.settings.tz
     today = timeline.local_date(now, tz)
     summary = state.catalog.day(today)
-    newest = state.footage.newest()
+    newest = state.footage.newest(dt.date.fromisoformat(today))
     used, states = state.catalog.usage()
     found = overview.tile(name, newest.end if newest else None,
                           summary.duration if summary else 0.0, len(summary.gaps) if summary else 0,
