@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 
 from ..config import Settings
 from ..errors import CctvError
@@ -38,6 +42,13 @@ class State:
         )
         self.watcher = Watcher(settings, self.catalog)
         self.sections: dict[str, tuple] = {}  # day -> (key, html) of its index section
+        self.checks: list[Callable[[], str | None]] = []  # more to report, e.g. the compactor's
+
+    def problems(self) -> list[str]:
+        """What keeps the server from full service while it still serves: /healthz and the index."""
+        found = [self.catalog.problem, "catalog being rebuilt from the recordings"
+                 if self.watcher.rebuilding else None]
+        return [p for p in found + [check() for check in self.checks] if p]
 
 
 def create_app(settings: Settings, watch: bool = True) -> Starlette:
@@ -57,7 +68,18 @@ def create_app(settings: Settings, watch: bool = True) -> Starlette:
     app = Starlette(
         routes=routes.ROUTES,
         lifespan=lifespan,
-        exception_handlers={CctvError: routes.error},
+        exception_handlers={CctvError: routes.error, sqlite3.Error: _catalog_error},
     )
     app.state.cctv = state
     return app
+
+
+async def _catalog_error(request: Request, exc: Exception) -> PlainTextResponse:
+    """A query the catalog could not answer (its file deleted or damaged under us): a 503 while
+    the watcher rebuilds it, never a 500 until a restart."""
+    state = request.app.state.cctv
+    state.catalog.suspect(exc)
+    state.watcher.check_soon()
+    log.warning("%s: catalog query failed: %s", request.url.path, exc)
+    return PlainTextResponse(f"the catalog cannot answer now ({exc}); try again shortly\n",
+                             status_code=503, headers={"Retry-After": "2"})
