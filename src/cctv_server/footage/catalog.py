@@ -118,10 +118,16 @@ class Catalog:
     The database is the file at `path`, or, while the file cannot be written (a full disk), a
     copy in memory (`problem` says so). `check()` moves every thread to a new database when the
     file was deleted, replaced or damaged, or is writable again; `generation` counts the moves.
+
+    A file that cannot be written at open is always kept in memory, or nothing could start. A
+    write refused later moves it there only with `memory_when_full`: the server's choice, which
+    must go on listing new footage; the compactor's writes are records for others to read, and
+    must reach the file once the space it took is freed, so they fail (and are logged) instead.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, memory_when_full: bool = False):
         self.path = Path(path)
+        self.memory_when_full = memory_when_full
         self._local = threading.local()
         self._lock = threading.Lock()
         self.generation = 0
@@ -214,7 +220,7 @@ class Catalog:
     def _after_write_error(self, current: catalogdb.Store, err: sqlite3.Error) -> None:
         """A write the file refused (the disk filled up): keep going in memory; the caller's
         retry lands there. A file deleted or replaced is check()'s to rebuild instead."""
-        if current.memory or not catalogdb.unwritable(err):
+        if current.memory or not self.memory_when_full or not catalogdb.unwritable(err):
             return
         if catalogdb.trouble(self.path, current) is None:
             self._switch(current, self._in_memory(err))

@@ -33,7 +33,7 @@ class State:
         assert settings.root is not None
         self.settings = settings
         self.root = Root(Path(settings.root))
-        self.catalog = Catalog(settings.catalog_path)
+        self.catalog = Catalog(settings.catalog_path, memory_when_full=True)
         self.footage = Footage(self.root.path, self.catalog)  # the one model of the footage
         self.playlists = Playlists(self.footage, settings.tz, settings.live_window)
         self.templates = Environment(
