@@ -34,9 +34,14 @@ class Watcher:
         self._wake = asyncio.Event()
         self._check_now = asyncio.Event()
         self.ready = asyncio.Event()  # set once the first full scan is done
-        self.rebuilding = False  # the catalog moved to a new database and is being filled again
         self._scanned = catalog.generation  # the catalog database the last rescan filled
         self._last_error = ""
+
+    @property
+    def rebuilding(self) -> bool:
+        """The catalog moved to another database that no rescan has filled yet: until one has,
+        a day it does not list may well be on disk."""
+        return self.ready.is_set() and self.catalog.generation != self._scanned
 
     def mark(self, day: str, delay: float = DEBOUNCE) -> None:
         due = time.monotonic() + delay
@@ -111,7 +116,8 @@ class Watcher:
             except Exception as err:
                 if self.catalog.generation == generation:
                     self._failed("catalog rescan", err)
-                results = {}
+                    return  # the next rescan, or check, tries again
+                continue
             for day, result in results.items():
                 self._after_sync(day, result)
             if self.catalog.generation == generation:
@@ -144,16 +150,9 @@ class Watcher:
                 log.exception("catalog check failed")
                 continue
             if moved or self.catalog.generation != self._scanned:
-                await self._refill()
-
-    async def _refill(self) -> None:
-        """Fill the catalog's new database from the root, as the first scan of a start does."""
-        self.rebuilding = True
-        try:
-            await self.rescan()  # every day the new database does not know, or knows older
-        finally:
-            self.rebuilding = False
-        self._last_error = ""
+                # Every day the new database does not know, or knows older, as a start would.
+                await self.rescan()
+                self._last_error = ""
 
     async def _rescan_loop(self) -> None:
         while True:

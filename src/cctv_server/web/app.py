@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 from ..config import Settings
-from ..errors import CctvError
+from ..errors import CctvError, NotFound
 from ..footage.catalog import Catalog
 from ..footage.reader import Footage
 from ..footage.watcher import Watcher
@@ -68,10 +68,19 @@ def create_app(settings: Settings, watch: bool = True) -> Starlette:
     app = Starlette(
         routes=routes.ROUTES,
         lifespan=lifespan,
-        exception_handlers={CctvError: routes.error, sqlite3.Error: _catalog_error},
+        exception_handlers={CctvError: _domain_error, sqlite3.Error: _catalog_error},
     )
     app.state.cctv = state
     return app
+
+
+async def _domain_error(request: Request, exc: Exception) -> PlainTextResponse:
+    """As routes.error; but "no recordings" while the catalog is being refilled is not known yet:
+    a 503 to retry, not a 404 that a player would give up on."""
+    if isinstance(exc, NotFound) and request.app.state.cctv.watcher.rebuilding:
+        return PlainTextResponse(f"the catalog is being rebuilt ({exc}); try again shortly\n",
+                                 status_code=503, headers={"Retry-After": "2"})
+    return await routes.error(request, exc)
 
 
 async def _catalog_error(request: Request, exc: Exception) -> PlainTextResponse:
