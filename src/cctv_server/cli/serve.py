@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -14,6 +18,8 @@ from .. import config, demo
 from ..errors import CctvError
 from ..media import ffmpeg
 from . import common
+
+log = logging.getLogger(__name__)
 
 
 def serve_options(fn):
@@ -48,6 +54,7 @@ def _run_server(settings: config.Settings, config_file: Path | None = None) -> N
     background = BackgroundCompactor(settings, config_file)
     if settings.compactor:
         background.start()
+        app.state.cctv.checks.append(background.problem)
     click.echo(f"Serving {settings.root} on http://{settings.host}:{settings.port}/", err=True)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
@@ -81,28 +88,102 @@ def demo_command(ctx: click.Context, directory: Path, camera: bool, host: str | 
     _run_server(settings)
 
 
+FIRST_DELAY = 1.0  # seconds before restarting a compactor that exited ...
+MAX_DELAY = 300.0  # ... doubling at each exit up to this ...
+RESET_AFTER = 600.0  # ... and from FIRST_DELAY again once one has run this long
+
+
+def restart_delay(previous: float, ran_for: float) -> float:
+    """Pure: how long to wait before restarting a compactor that ran `ran_for` s and exited,
+    when the wait before it was `previous` (0 for none): 1, 2, 4 ... 300 s; 1 s after a long run."""
+    if previous <= 0 or ran_for >= RESET_AFTER:
+        return FIRST_DELAY
+    return min(MAX_DELAY, previous * 2)
+
+
 class BackgroundCompactor:
-    """serve's compactor: `cctv-server compactor` in a child process that dies with the server."""
+    """serve's compactor: `cctv-server compactor` in a child process that dies with the server,
+    restarted with backoff when it exits (a crash, a kill), and reported by `problem()`."""
 
     def __init__(self, settings: config.Settings, config_file: Path | None):
         self.settings = settings
         self.config_file = config_file
         self.proc: subprocess.Popen | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # no child is started once stop() has begun
+        self._thread: threading.Thread | None = None
+        self._delay = 0.0
+        self._exit: str | None = None  # how the last child ended, while that is news
+        self._restart_at: float | None = None  # monotonic, while waiting to restart
+        self._started = 0.0  # monotonic start of the current child
 
     def start(self) -> None:
+        # The thread that starts the children must outlive them: their parent-death signal
+        # follows the thread, not the process.
+        self._thread = threading.Thread(target=self._supervise, name="compactor", daemon=True)
+        self._thread.start()
+
+    def _supervise(self) -> None:
+        while True:
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                self._started, self._restart_at = time.monotonic(), None
+                try:
+                    self.proc = self._spawn()
+                except OSError as err:
+                    self.proc, code = None, f"could not start ({err})"
+            if self.proc is not None:
+                code = _exit_text(self.proc.wait())  # reaped here: no zombie
+            if self._stop.is_set():
+                return
+            ran = time.monotonic() - self._started
+            self._delay = restart_delay(self._delay, ran)
+            self._exit = code
+            self._restart_at = time.monotonic() + self._delay
+            log.warning("the background compactor %s after %.0f s; restarting it in %.0f s",
+                        code, ran, self._delay)
+            self._stop.wait(self._delay)
+
+    def _spawn(self) -> subprocess.Popen:
         argv = [sys.executable, "-m", "cctv_server.cli"]
         argv += ["--config", str(self.config_file)] if self.config_file else []
         argv += ["compactor", "--root", str(self.settings.root),
                  "--settle", f"{self.settings.settle}s", "--quiet", f"{self.settings.quiet}s"]
-        self.proc = subprocess.Popen(argv, preexec_fn=_term_with_parent)
+        return subprocess.Popen(argv, preexec_fn=_term_with_parent)
+
+    def problem(self) -> str | None:
+        """For /healthz and the index page: down and waiting to restart, or restarted less than
+        RESET_AFTER ago (it may be crashing again and again); None while all is well."""
+        if self._exit is None:
+            return None
+        restart_at = self._restart_at
+        if restart_at is not None:
+            return (f"compactor {self._exit}; restarting in "
+                    f"{max(0.0, restart_at - time.monotonic()):.0f} s")
+        if time.monotonic() - self._started < RESET_AFTER:
+            return f"compactor restarted after it {self._exit}"
+        return None
 
     def stop(self) -> None:
+        with self._lock:
+            self._stop.set()
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()  # it rolls back an encode in progress, then exits
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+def _exit_text(code: int) -> str:
+    """`exited with code 1`, or `exited with code -9 (SIGKILL)` for a signal."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"exited with code {code} ({signal.Signals(-code).name})"
+    return f"exited with code {code}"
 
 
 def _term_with_parent() -> None:

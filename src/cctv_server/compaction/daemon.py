@@ -112,6 +112,7 @@ class Daemon:
 
     def _step(self, stop: threading.Event) -> float:
         """Compact the oldest due day, if any; return how long to sleep before looking again."""
+        self.c.catalog.check()  # back to the catalog file once a full disk has room again
         now = self.clock()
         cands = candidates(self.c, self.settle, now)
         ready = [d for d in schedule.due(cands, now) if self._not_before.get(d, 0) <= now]

@@ -8,9 +8,10 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 from .. import layout
 from ..errors import CorruptSegment
 from ..media import mpegts
-from . import arrival, timeline, videoindex
+from . import arrival, catalogdb, timeline, videoindex
 from .day import DayFiles, of_day, spans
 from .timeline import Segment
 
@@ -76,6 +77,10 @@ CREATE TABLE IF NOT EXISTS compaction (
     seconds REAL,
     ssim REAL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
 """
 # What the compactor process writes and the web process reads: the one shared state is here.
 COMPACTION_FIELDS = (
@@ -110,33 +115,134 @@ class SyncResult:
 
 
 class Catalog:
-    """One database file; a connection per thread, so the web loop and the watcher can share it."""
+    """One database; a connection per thread, so the web loop and the watcher can share it.
 
-    def __init__(self, path: Path):
+    The database is the file at `path`, or, while the file cannot be written (a full disk), a
+    copy in memory (`problem` says so). `check()` moves every thread to a new database when the
+    file was deleted, replaced or damaged, or is writable again; `generation` counts the moves.
+
+    A file that cannot be written at open is always kept in memory, or nothing could start. A
+    write refused later moves it there only with `memory_when_full`: the server's choice, which
+    must go on listing new footage; the compactor's writes are records for others to read, and
+    must reach the file once the space it took is freed, so they fail (and are logged) instead.
+    """
+
+    def __init__(self, path: Path, memory_when_full: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.memory_when_full = memory_when_full
         self._local = threading.local()
-        self._db().executescript(SCHEMA)
+        self._lock = threading.Lock()
+        self.generation = 0
+        self.problem: str | None = None  # why the catalog is not kept in its file, for /healthz
+        self._suspect = False  # a query met a damaged database: check() rebuilds it
+        self._memories = 0
+        self._store = self._open()
+
+    def _open(self) -> catalogdb.Store:
+        try:
+            found = catalogdb.open_file(self.path, SCHEMA, verify=self._suspect)
+        except (sqlite3.Error, OSError) as err:
+            return self._in_memory(err)
+        self.problem = None
+        return found
+
+    def _in_memory(self, err: BaseException) -> catalogdb.Store:
+        why = catalogdb.reason(self.path, err)
+        if self.problem is None:  # said once, not at every failed write or retry
+            log.warning("catalog %s cannot be written (%s): kept in memory, and written again "
+                        "once it can be", self.path, why)
+        self.problem = f"catalog read-only ({why}): kept in memory"
+        self._memories += 1
+        return catalogdb.open_memory(self.path, SCHEMA, f"{id(self):x}-{self._memories}")
+
+    def check(self) -> bool:
+        """Move every thread to a new database when the file was deleted, replaced or damaged
+        (a fresh one, rebuilt by the next scan), or when a file kept in memory can be written
+        again. True when it moved: the caller rescans the root, as at a start."""
+        current = self._store
+        if current.memory:
+            if not catalogdb.has_room(self.path):
+                return False
+            try:
+                found = catalogdb.open_file(self.path, SCHEMA)
+            except (sqlite3.Error, OSError):
+                return False  # still full: quietly, the next check tries again
+            log.warning("catalog %s can be written again: back to the file", self.path)
+            self.problem = None
+            return self._switch(current, found)
+        why = "damaged" if self._suspect else catalogdb.trouble(self.path, current)
+        if why is None:
+            return False
+        log.warning("catalog %s was %s while in use: starting a new one, which the next scan "
+                    "fills from the recordings", self.path, why)
+        new = self._open()
+        self._suspect = False
+        return self._switch(current, new)
+
+    def suspect(self, err: BaseException) -> None:
+        """A query failed with `err`: if it says the database is damaged, the next check rebuilds it."""
+        if catalogdb.damaged(err):
+            self._suspect = True
+
+    def _switch(self, old: catalogdb.Store, new: catalogdb.Store) -> bool:
+        with self._lock:
+            if self._store is not old:  # another thread moved first
+                new.close()
+                return True
+            self._store = new
+            self.generation += 1
+        old.close()
+        return True
 
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
+        local, current = self._local, self._store
+        if getattr(local, "store", None) is not current:
+            with suppress(AttributeError, sqlite3.Error):
+                local.db.close()
+            local.db, local.store = current.connect(), current
+        return local.db
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        current = self._store
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
         try:
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # a full disk may have rolled it back already
+                    db.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as err:
+            self._after_write_error(current, err)
             raise
+
+    def _after_write_error(self, current: catalogdb.Store, err: sqlite3.Error) -> None:
+        """A write the file refused (the disk filled up): keep going in memory; the caller's
+        retry lands there. A file deleted or replaced is check()'s to rebuild instead."""
+        if current.memory or not self.memory_when_full or not catalogdb.unwritable(err):
+            return
+        if catalogdb.trouble(self.path, current) is None:
+            self._switch(current, self._in_memory(err))
+
+    def note(self, key: str) -> str | None:
+        """A value the server keeps between runs (see `set_note`)."""
+        row = self._db().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_note(self, key: str, value: str, wait: float = 30.0) -> None:
+        """Keep a small value between runs (unlike the rest, it cannot be re-read from disk);
+        sqlite3.OperationalError when another writer holds the catalog longer than `wait` s."""
+        db = self._db()
+        db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            with self._tx() as db:
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        finally:
+            with suppress(sqlite3.Error):
+                db.execute("PRAGMA busy_timeout = 30000")
 
     # --- reading -------------------------------------------------------------------------
 
@@ -261,7 +367,7 @@ class Catalog:
             " videos = excluded.videos, video_size = excluded.video_size,"
             " last_arrival = excluded.last_arrival",
             (
-                day, (row[0] + 1) if row else 1, _dir_mtime(day_dir), len(placed),
+                day, _next_version(row), _dir_mtime(day_dir), len(placed),
                 sum(1 for s in segments if s.error is not None),
                 sum(end - start for start, end in found), sum(s.size for s in placed),
                 min(s for s, _ in found) if found else None,
@@ -370,6 +476,12 @@ def _indexes(day_dir: Path, videos: list[tuple[str, int]]) -> list[videoindex.Vi
         except (OSError, ValueError) as err:
             log.warning("%s/%s: no index for the day's summary: %s", day_dir.name, name, err)
     return found
+
+
+def _next_version(row: tuple | None) -> int:
+    """The microsecond of the change, and at least one more than before: a catalog rebuilt, or
+    kept in memory for a while, never gives a day a number that a cache has seen for other rows."""
+    return max(row[0] + 1 if row else 1, time.time_ns() // 1000)
 
 
 def _dir_mtime(path: Path) -> int:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +19,7 @@ from .inotify import RootWatch
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.2  # seconds: one sync for a burst of events (a backlog arriving)
+CHECK_INTERVAL = 2.0  # seconds between looks at the catalog file (deleted, damaged, writable again)
 
 
 class Watcher:
@@ -29,7 +32,16 @@ class Watcher:
         self.on_change = on_change or (lambda day: None)
         self._dirty: dict[str, float] = {}  # day -> not before (monotonic seconds)
         self._wake = asyncio.Event()
+        self._check_now = asyncio.Event()
         self.ready = asyncio.Event()  # set once the first full scan is done
+        self._scanned = catalog.generation  # the catalog database the last rescan filled
+        self._last_error = ""
+
+    @property
+    def rebuilding(self) -> bool:
+        """The catalog moved to another database that no rescan has filled yet: until one has,
+        a day it does not list may well be on disk."""
+        return self.ready.is_set() and self.catalog.generation != self._scanned
 
     def mark(self, day: str, delay: float = DEBOUNCE) -> None:
         due = time.monotonic() + delay
@@ -38,7 +50,8 @@ class Watcher:
 
     async def run(self) -> None:
         """Watch until cancelled."""
-        tasks = [asyncio.create_task(self._sync_loop()), asyncio.create_task(self._rescan_loop())]
+        tasks = [asyncio.create_task(loop()) for loop in
+                 (self._sync_loop, self._rescan_loop, self._check_loop)]
         try:
             await self._inotify_loop()
         finally:
@@ -71,13 +84,17 @@ class Watcher:
                 asyncio.get_running_loop().call_later(max(0.01, wait), self._wake.set)
 
     async def sync(self, day: str) -> None:
+        generation = self.catalog.generation
         try:
             result = await asyncio.to_thread(
                 self.catalog.sync_day, self.root, day, time.time(),
                 self.settings.stable_seconds, self.settings.tz,
             )
-        except Exception:  # a sync must never stop the watcher; the next event or scan retries
-            log.exception("catalog sync of %s failed", day)
+        except Exception as err:  # a sync must never stop the watcher; the next event or scan retries
+            if self.catalog.generation != generation:  # it failed the catalog's old database
+                self.mark(day)
+                return
+            self._failed(f"catalog sync of {day}", err)
             self.mark(day, self.settings.stable_seconds)
             return
         self._after_sync(day, result)
@@ -89,16 +106,53 @@ class Watcher:
             self.on_change(day)
 
     async def rescan(self, full: bool = False) -> None:
-        try:
-            results = await asyncio.to_thread(
-                self.catalog.rescan, self.root, time.time(), self.settings.stable_seconds,
-                self.settings.tz, full,
-            )
-        except Exception:
-            log.exception("catalog rescan failed")
-            return
-        for day, result in results.items():
-            self._after_sync(day, result)
+        for _ in range(3):  # again when the catalog moved to another database meanwhile
+            generation = self.catalog.generation
+            try:
+                results = await asyncio.to_thread(
+                    self.catalog.rescan, self.root, time.time(), self.settings.stable_seconds,
+                    self.settings.tz, full,
+                )
+            except Exception as err:
+                if self.catalog.generation == generation:
+                    self._failed("catalog rescan", err)
+                    return  # the next rescan, or check, tries again
+                continue
+            for day, result in results.items():
+                self._after_sync(day, result)
+            if self.catalog.generation == generation:
+                self._scanned = generation
+                return
+
+    def _failed(self, what: str, err: Exception) -> None:
+        """Log a failure once, not every few seconds while it lasts; a damaged catalog is rebuilt."""
+        self.catalog.suspect(err)
+        if isinstance(err, sqlite3.Error):
+            if str(err) != self._last_error:
+                log.warning("%s failed: %s", what, err)
+            self._last_error = str(err)
+            self.check_soon()
+        else:
+            log.exception("%s failed", what)
+
+    def check_soon(self) -> None:
+        """Look at the catalog file now (a query failed), not at the next interval."""
+        self._check_now.set()
+
+    async def _check_loop(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._check_now.wait(), CHECK_INTERVAL)
+            self._check_now.clear()
+            try:
+                moved = await asyncio.to_thread(self.catalog.check)
+            except Exception:  # the next look tries again
+                log.exception("catalog check failed")
+                continue
+            if moved or self.catalog.generation != self._scanned:
+                # Every day the new database does not know, or knows older, as a start would.
+                await self.rescan()
+                self._last_error = ""
 
     async def _rescan_loop(self) -> None:
         while True:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import json
+import logging
+import sqlite3
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -14,9 +18,12 @@ from zoneinfo import ZoneInfo
 from .. import layout
 from ..errors import NotFound
 from ..footage import timeline
+from ..footage.catalog import Catalog
 from ..footage.day import Piece
 from ..footage.reader import Footage
 from . import hls, remux
+
+log = logging.getLogger(__name__)
 
 CACHE_SIZE = 64
 
@@ -39,7 +46,7 @@ class Playlists:
         self.tz = tz
         self.live_window = live_window
         self._cache: OrderedDict[Hashable, Rendered] = OrderedDict()
-        self._numbering = WindowNumbering()
+        self._numbering = WindowNumbering(self.catalog)
 
     def latest_day(self, now: float) -> str:
         """The newest day with footage that is not ahead of the clock (layout.is_future)."""
@@ -113,18 +120,33 @@ class WindowNumbering:
     """Sequence numbers for a sliding window that stay with their entries as it slides.
 
     RFC 8216 wants a segment's media and discontinuity sequence numbers never to change while it
-    is in the playlist. Each render finds the first entry it numbered before and counts on from
-    it; numbers stay small (hls.js walks arrays indexed by them), and start again from 0 only
-    when the server restarts, which a player survives as a reload.
+    is in the playlist, and neither sequence ever to go back. Each render finds the first entry
+    it numbered before and counts on from it; numbers stay small (hls.js walks arrays indexed by
+    them). The last window's numbers are kept in the catalog (a note), so that after a restart
+    the count goes on where it was; only a catalog deleted while the server is stopped starts
+    it again from 0, which a player survives as a reload.
     """
 
-    def __init__(self) -> None:
+    NOTE = "live_numbering"
+    SAVE_WAIT = 0.2  # seconds: a busy catalog skips a save (the next render saves) sooner than
+    # it holds up the request
+
+    def __init__(self, catalog: Catalog | None = None) -> None:
+        self._catalog = catalog
         self._known: dict[str, tuple[int, int]] = {}
         self._first = (0, 0)
         self._last = (-1, -1)
+        self._saved: str | None = None
+        self._loaded = catalog is None
+        self._lock = threading.Lock()
 
     def assign(self, window: list[hls.Entry]) -> tuple[int, int]:
         """(EXT-X-MEDIA-SEQUENCE, EXT-X-DISCONTINUITY-SEQUENCE) for this window."""
+        with self._lock:  # renders may run in worker threads
+            return self._assign(window)
+
+    def _assign(self, window: list[hls.Entry]) -> tuple[int, int]:
+        self._load()
         tags = [0]  # discontinuity tags before each entry (the first entry's is not written)
         for entry in window[1:]:
             tags.append(tags[-1] + entry.discontinuity)
@@ -139,7 +161,41 @@ class WindowNumbering:
         self._known = {e.uri: (media + i, disc + tags[i]) for i, e in enumerate(window)}
         self._first = (media, disc)
         self._last = (media + len(window) - 1, disc + tags[-1])
+        self._save()
         return media, disc
+
+    def _load(self) -> None:
+        """The last run's numbering. A catalog that cannot answer fails the request (a 503)
+        rather than let numbers go back; a note that makes no sense is dropped."""
+        if self._loaded:
+            return
+        text = self._catalog.note(self.NOTE)
+        self._loaded = True
+        if text is None:
+            return
+        try:
+            self._known, self._first, self._last = _numbering_from(text)
+            self._saved = text
+        except (ValueError, KeyError, TypeError, IndexError) as err:
+            log.warning("live numbering in the catalog is unreadable (%s): counting from 0", err)
+
+    def _save(self) -> None:
+        text = json.dumps({"known": [[u, m, d] for u, (m, d) in self._known.items()],
+                           "first": self._first, "last": self._last})
+        if self._catalog is None or text == self._saved:
+            return
+        try:
+            self._catalog.set_note(self.NOTE, text, wait=self.SAVE_WAIT)
+            self._saved = text
+        except sqlite3.Error as err:  # kept in memory meanwhile; the next render saves again
+            log.debug("live numbering not saved: %s", err)
+
+
+def _numbering_from(text: str) -> tuple[dict[str, tuple[int, int]], tuple[int, int], tuple[int, int]]:
+    data = json.loads(text)
+    known = {str(u): (int(m), int(d)) for u, m, d in data["known"]}
+    first, last = data["first"], data["last"]
+    return known, (int(first[0]), int(first[1])), (int(last[0]), int(last[1]))
 
 
 def entries(pieces: Sequence[Piece]) -> list[hls.Entry]:

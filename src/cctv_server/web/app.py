@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 
 from ..config import Settings
-from ..errors import CctvError
+from ..errors import CctvError, NotFound
 from ..footage.catalog import Catalog
 from ..footage.reader import Footage
 from ..footage.watcher import Watcher
@@ -33,7 +36,7 @@ class State:
         self.settings = settings
         self.cameras = list(cameras)  # every camera of the server, for the player's switcher
         self.root = Root(Path(settings.root))
-        self.catalog = Catalog(settings.catalog_path)
+        self.catalog = Catalog(settings.catalog_path, memory_when_full=True)
         self.footage = Footage(self.root.path, self.catalog)  # the one model of the footage
         self.playlists = Playlists(self.footage, settings.tz, settings.live_window)
         self.templates = Environment(
@@ -45,6 +48,13 @@ class State:
         self.stills = Stills(self.footage, self.root, ffmpeg.locate(settings.ffmpeg),
                              settings.live_window / 10, settings.tz)
         self.sections: dict[str, tuple] = {}  # day -> (key, html) of its index section
+        self.checks: list[Callable[[], str | None]] = []  # more to report, e.g. the compactor's
+
+    def problems(self) -> list[str]:
+        """What keeps the server from full service while it still serves: /healthz and the index."""
+        found = [self.catalog.problem, "catalog being rebuilt from the recordings"
+                 if self.watcher.rebuilding else None]
+        return [p for p in found + [check() for check in self.checks] if p]
 
 
 def create_app(settings: Settings, watch: bool = True, cameras: Sequence[str] = ()) -> Starlette:
@@ -65,7 +75,27 @@ def create_app(settings: Settings, watch: bool = True, cameras: Sequence[str] = 
     app = Starlette(
         routes=routes.ROUTES,
         lifespan=lifespan,
-        exception_handlers={CctvError: routes.error},
+        exception_handlers={CctvError: _domain_error, sqlite3.Error: _catalog_error},
     )
     app.state.cctv = state
     return app
+
+
+async def _domain_error(request: Request, exc: Exception) -> PlainTextResponse:
+    """As routes.error; but "no recordings" while the catalog is being refilled is not known yet:
+    a 503 to retry, not a 404 that a player would give up on."""
+    if isinstance(exc, NotFound) and request.app.state.cctv.watcher.rebuilding:
+        return PlainTextResponse(f"the catalog is being rebuilt ({exc}); try again shortly\n",
+                                 status_code=503, headers={"Retry-After": "2"})
+    return await routes.error(request, exc)
+
+
+async def _catalog_error(request: Request, exc: Exception) -> PlainTextResponse:
+    """A query the catalog could not answer (its file deleted or damaged under us): a 503 while
+    the watcher rebuilds it, never a 500 until a restart."""
+    state = request.app.state.cctv
+    state.catalog.suspect(exc)
+    state.watcher.check_soon()
+    log.warning("%s: catalog query failed: %s", request.url.path, exc)
+    return PlainTextResponse(f"the catalog cannot answer now ({exc}); try again shortly\n",
+                             status_code=503, headers={"Retry-After": "2"})

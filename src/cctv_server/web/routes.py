@@ -73,7 +73,7 @@ async def index(request: Request) -> HTMLResponse:
                            lambda s: format.clock(s, tz, day=""), format.size, days)  # with date
     page = state.templates.get_template("index.html").render(
         sections=[_day_section(state, d, states.get(d.day)) for d in days],
-        timezone=state.settings.timezone,
+        timezone=state.settings.timezone, problems=state.problems(),
     )
     return HTMLResponse(page)
 
@@ -115,9 +115,17 @@ async def playlist(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    """200 once the first full scan of the root is catalogued, 503 before."""
-    ready = _state(request).watcher.ready.is_set()
-    return Response("ready\n" if ready else "scanning\n", status_code=200 if ready else 503,
+    """503 until the first full scan of the root is catalogued; then 200 `ready`, or 200
+    `degraded: ...` while footage is served but something is wrong (a load balancer keeps
+    sending traffic); with `?strict=1` degraded is a 503."""
+    state = _state(request)
+    if not state.watcher.ready.is_set():
+        return Response("scanning\n", status_code=503, media_type="text/plain")
+    problems = state.problems()
+    if not problems:
+        return Response("ready\n", media_type="text/plain")
+    strict = request.query_params.get("strict", "").lower() in TRUE
+    return Response("degraded: " + "; ".join(problems) + "\n", status_code=503 if strict else 200,
                     media_type="text/plain")
 
 
