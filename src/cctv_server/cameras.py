@@ -40,10 +40,12 @@ class Camera:
         return self.settings.root
 
 
-def load(settings: Settings, config_file: Path | None = None,
-         flags: Sequence[str] = ()) -> list[Camera]:
+def load(settings: Settings, config_file: Path | None = None, flags: Sequence[str] = (),
+         explicit: Sequence[str] = ()) -> list[Camera]:
     """The cameras of the config file's tables and the `--camera NAME=ROOT` flags (a flag's root
-    wins over the file's), or the one camera `root` names; ConfigError naming the bad key."""
+    wins over the file's), or the one camera `root` names; ConfigError naming the bad key.
+    `explicit` names the settings given by environment or flag: they outrank every table, as
+    they outrank the file."""
     tables = _tables(config_file) if config_file else {}
     for spec in flags:
         name, root = _flag(spec)
@@ -53,7 +55,7 @@ def load(settings: Settings, config_file: Path | None = None,
     if settings.root is not None:
         raise ConfigError("setting 'root' and [cameras.*] (or --camera) both name recordings:"
                           " use one or the other")
-    found = [_camera(name, values, settings, several=len(tables) > 1)
+    found = [_camera(name, values, settings, several=len(tables) > 1, explicit=explicit)
              for name, values in sorted(tables.items())]
     _distinct_roots(found)
     return found
@@ -98,7 +100,8 @@ def _name(name: str) -> str:
     return name
 
 
-def _camera(name: str, values: dict[str, Any], settings: Settings, several: bool) -> Camera:
+def _camera(name: str, values: dict[str, Any], settings: Settings, several: bool,
+            explicit: Sequence[str] = ()) -> Camera:
     _name(name)
     for key in values:
         if key not in OVERRIDES:
@@ -106,7 +109,8 @@ def _camera(name: str, values: dict[str, Any], settings: Settings, several: bool
                               f" (those are: {', '.join(sorted(OVERRIDES))})")
     if "root" not in values:
         raise ConfigError(f"setting 'cameras.{name}.root' is missing: where are its recordings?")
-    parsed = {k: config.parse(k, v, f"cameras.{name}.{k}") for k, v in values.items()}
+    parsed = {k: config.parse(k, v, f"cameras.{name}.{k}") for k, v in values.items()
+              if k == "root" or k not in explicit}
     if several and "state_dir" not in parsed and settings.state_dir is not None:
         parsed["state_dir"] = settings.state_dir / name  # several catalogs cannot share one file
     return Camera(name, dataclasses.replace(settings, camera=name, **parsed))

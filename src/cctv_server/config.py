@@ -236,3 +236,11 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
             raise ConfigError(f"environment variable {key}: unknown setting {name!r}")
         found[name] = value
     return found
+
+
+def explicit(env: Mapping[str, str] | None = None, flags: Mapping[str, Any] | None = None) -> set[str]:
+    """The settings the environment or the flags give: they outrank the file, and so every
+    camera's table in it (cameras.py)."""
+    env = os.environ if env is None else env
+    named = {k[5:].lower() for k in env if k.startswith("CCTV_")}
+    return (named | {k for k, v in (flags or {}).items() if v is not None}) & set(_BY_NAME)

@@ -8,10 +8,14 @@ from typing import Any
 import click
 
 from .. import config
+from ..cameras import Camera
+from ..cameras import load as load_cameras
 from ..compaction import encoding
 from ..errors import CctvError
 
 ROOT = click.option("--root", type=click.Path(path_type=Path), help="The recordings folder.")
+CAMERA = click.option("--camera", "camera_specs", multiple=True, metavar="NAME[=ROOT]",
+                      help="A camera: NAME=ROOT adds one, NAME picks one of the config's (repeatable).")
 
 
 def settings(ctx: click.Context, need_root: bool = True, **flags: Any) -> config.Settings:
@@ -24,6 +28,30 @@ def settings(ctx: click.Context, need_root: bool = True, **flags: Any) -> config
         raise click.ClickException(str(err)) from None
     if need_root:
         root_folder(found)
+    return found
+
+
+def cameras(ctx: click.Context, specs: tuple[str, ...] = (), **flags: Any) -> list[Camera]:
+    """The cameras a command works on: every configured one (or `--root`'s), or those picked
+    by `--camera NAME`; each root must be a folder. Settings are checked as `settings` does."""
+    server = settings(ctx, need_root=False, **flags)
+    picked = [s for s in specs if "=" not in s]
+    try:
+        found = load_cameras(server, ctx.obj.get("config"), [s for s in specs if "=" in s],
+                             config.explicit(flags=flags))
+        for camera in found:
+            encoding.profile_for(camera.settings)  # a camera's own codec settings, checked too
+    except CctvError as err:
+        raise click.ClickException(str(err)) from None
+    unknown = [name for name in picked if name not in {c.name for c in found}]
+    if unknown:
+        raise click.BadParameter(f"no camera named {unknown[0]!r}", param_hint="--camera")
+    found = [c for c in found if not picked or c.name in picked]
+    if not found:
+        raise click.UsageError("no recordings: pass --root or --camera NAME=ROOT, or set root"
+                               " or [cameras.NAME] in the config file")
+    for camera in found:
+        root_folder(camera.settings)
     return found
 
 

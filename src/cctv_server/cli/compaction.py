@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -13,11 +14,12 @@ import click
 
 from .. import config, format, layout
 from ..compaction import daemon, status, verify
-from ..compaction.job import Compactor
+from ..compaction.job import Compactor, Outcome
 from ..errors import CctvError
 from . import common
 
 ROOT = common.ROOT
+CAMERA = common.CAMERA
 SETTLE = click.option("--settle", help="Wait after a day ends before compacting it (0, 90m, 2d) [default: 48h].")
 QUIET = click.option("--quiet", help="No segment may have arrived this long before [default: 1h].")
 
@@ -35,34 +37,60 @@ def _clock(settings: config.Settings):
 
 @click.command()
 @ROOT
+@CAMERA
 @click.option("--date", "day", help="Only this day (YYYY-MM-DD).")
 @SETTLE
 @QUIET
 @click.option("--dry-run", is_flag=True, help="Print what would be done, and do nothing.")
 @click.pass_context
-def compact(ctx: click.Context, root: Path | None, day: str | None, settle: str | None,
-            quiet: str | None, dry_run: bool) -> None:
-    """Compact each eligible day of ROOT (or the given day) into one verified video, oldest first."""
-    settings = common.settings(ctx, root=root, settle=settle, quiet=quiet)
+def compact(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...], day: str | None,
+            settle: str | None, quiet: str | None, dry_run: bool) -> None:
+    """Compact each eligible day (or the given day) into one verified video, oldest first, over
+    every camera (or those of --camera); a failed day never stops the others."""
+    cams = common.cameras(ctx, camera_specs, root=root, settle=settle, quiet=quiet)
     if day is not None:
-        _check_day(day, settings)
+        _check_day(day, cams[0].settings)
     bar = _ProgressBar()
-    c = _compactor(settings, bar.update)
-    for done_day, what in daemon.recover(c).items():
-        click.echo(f"{done_day}: interrupted compaction {what}")
-    cands = daemon.candidates(c, settings.settle, time.time(), respect_backoff=False)
-    if day is not None:
-        cands = [x for x in cands if x.day == day]
+    label = _labeller(cams)
+    compactors = {c.name: _compactor(c.settings, _progress(bar, label, c.name)) for c in cams}
+    plans = {}
+    for name, c in compactors.items():
+        for done_day, what in daemon.recover(c).items():
+            click.echo(f"{label(name, done_day)}: interrupted compaction {what}")
+        cands = daemon.candidates(c, c.settings.settle, time.time(), respect_backoff=False)
+        plans[name] = [x for x in cands if day is None or x.day == day]
     if dry_run:
-        _dry_run(c, cands, settings)
+        for name, cands in plans.items():
+            _dry_run(compactors[name], cands, label)
         return
-    _report_waiting(cands, settings, day)
+    for name, cands in plans.items():
+        _report_waiting(cands, compactors[name].settings, day, lambda d, n=name: label(n, d))
+    due = sorted((x.day, name) for name, cands in plans.items() for x in cands
+                 if x.ready_at <= time.time())
     with bar:
-        outcomes = daemon.run_pass(c, [x.day for x in cands if x.ready_at <= time.time()])
-    for o in outcomes:
-        click.echo(f"{o.day}: {o.status}" + (f" - {o.message}" if o.message else ""))
-    if any(o.status == "failed" for o in outcomes):
+        outcomes = [(name, _compact_one(compactors[name], d)) for d, name in due]
+    for name, o in outcomes:
+        click.echo(f"{label(name, o.day)}: {o.status}" + (f" - {o.message}" if o.message else ""))
+    if any(o.status == "failed" for _, o in outcomes):
         sys.exit(1)
+
+
+def _compact_one(c: Compactor, day: str):
+    """One day; trouble with one camera's disk is its failure, never the end of the pass."""
+    try:
+        return daemon.run_pass(c, [day])[0]
+    except (OSError, sqlite3.Error) as err:
+        return Outcome(day, "failed", str(err))
+
+
+def _labeller(cams):
+    """`DAY` for one camera, `CAMERA DAY` for several."""
+    several = len(cams) > 1
+    return lambda name, day: f"{name} {day}" if several else day
+
+
+def _progress(bar, label, name):
+    return lambda day, done, total: bar.update(label(name, day), done, total)
 
 
 def _check_day(day: str, settings: config.Settings) -> None:
@@ -73,27 +101,27 @@ def _check_day(day: str, settings: config.Settings) -> None:
         raise click.BadParameter(str(err), param_hint="--date") from None
 
 
-def _report_waiting(cands, settings: config.Settings, day: str | None) -> None:
+def _report_waiting(cands, settings: config.Settings, day: str | None, label) -> None:
     now = time.time()
     for x in cands:
         if x.ready_at > now:
-            click.echo(f"{x.day}: waiting, eligible at {_clock(settings)(x.ready_at)}")
+            click.echo(f"{label(x.day)}: waiting, eligible at {_clock(settings)(x.ready_at)}")
     if day is not None and not cands:
-        click.echo(f"{day}: no segments to compact")
+        click.echo(f"{label(day)}: no segments to compact")
 
 
-def _dry_run(c: Compactor, cands, settings: config.Settings) -> None:
-    now, p = time.time(), c.profile
+def _dry_run(c: Compactor, cands, label) -> None:
+    now, p, name = time.time(), c.profile, c.settings.camera
     how = f"{p.codec}" + (f" preset {p.preset} crf {p.crf} keyint {p.keyint}s" if p.codec != "copy" else "")
     for x in cands:
         segments, _ = layout.list_day(c.root / x.day)
         size = format.size(sum(st.st_size for st in segments.values()))
         if x.ready_at <= now:
-            click.echo(f"would compact {x.day}: {len(segments)} segments, {size}, with {how}")
+            click.echo(f"would compact {label(name, x.day)}: {len(segments)} segments, {size}, with {how}")
         else:
-            click.echo(f"{x.day}: waiting, eligible at {_clock(settings)(x.ready_at)}")
+            click.echo(f"{label(name, x.day)}: waiting, eligible at {_clock(c.settings)(x.ready_at)}")
     if not cands:
-        click.echo("nothing to compact")
+        click.echo(label(name, "nothing to compact"))
 
 
 class _ProgressBar:
@@ -133,15 +161,16 @@ class _ProgressBar:
 
 @click.command("compactor")
 @ROOT
+@CAMERA
 @SETTLE
 @QUIET
 @click.pass_context
-def compactor_command(ctx: click.Context, root: Path | None, settle: str | None,
-                      quiet: str | None) -> None:
-    """Run until stopped: compact each day of ROOT as it becomes eligible, at low priority."""
-    settings = common.settings(ctx, root=root, settle=settle, quiet=quiet)
+def compactor_command(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...],
+                      settle: str | None, quiet: str | None) -> None:
+    """Run until stopped: compact each day of every camera as it becomes eligible, at low priority."""
+    cams = common.cameras(ctx, camera_specs, root=root, settle=settle, quiet=quiet)
     daemon.lower_priority()
-    c = _compactor(settings)
+    compactors = [_compactor(c.settings) for c in cams]
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -149,47 +178,58 @@ def compactor_command(ctx: click.Context, root: Path | None, settle: str | None,
         raise SystemExit(0)  # interrupts an encode: it is rolled back, the segments stay
 
     signal.signal(signal.SIGTERM, on_signal)
-    click.echo(f"Compacting {settings.root} (settle {settings.settle:.0f} s)", err=True)
+    for c in cams:
+        click.echo(f"Compacting {c.name}: {c.root} (settle {c.settings.settle:.0f} s)", err=True)
     try:
-        daemon.Daemon(c, settings.settle).run(stop)
+        daemon.Daemon(compactors).run(stop)
     except KeyboardInterrupt:
         pass
 
 
 @click.command("status")
 @ROOT
+@CAMERA
 @click.pass_context
-def status_command(ctx: click.Context, root: Path | None) -> None:
-    """Print each day's compaction state, as the index page shows it."""
-    settings = common.settings(ctx, root=root)
+def status_command(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...]) -> None:
+    """Print each day's compaction state, as the index page shows it, for every camera."""
+    cams = common.cameras(ctx, camera_specs, root=root)
+    for camera in cams:
+        if len(cams) > 1:
+            click.echo(f"{camera.name} ({camera.root})")
+        _status(camera.settings, "  " if len(cams) > 1 else "")
+
+
+def _status(settings: config.Settings, indent: str) -> None:
     c = _compactor(settings)
     now = time.time()
     c.catalog.rescan(c.root, now, settings.stable_seconds, settings.tz)
     daemon.candidates(c, settings.settle, now)
     found = status.states(c.catalog, settings, now, _clock(settings), format.size)
     for day in sorted(found):
-        click.echo(f"{day}  {found[day].text}")
+        click.echo(f"{indent}{day}  {found[day].text}")
     if not found:
-        click.echo("no days")
+        click.echo(f"{indent}no days")
 
 
 @click.command("verify")
 @ROOT
+@CAMERA
 @click.option("--date", "day", help="Only this day (YYYY-MM-DD).")
 @click.pass_context
-def verify_command(ctx: click.Context, root: Path | None, day: str | None) -> None:
+def verify_command(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...],
+                   day: str | None) -> None:
     """Re-hash compacted videos against their .sha512sum files; exit 1 naming a mismatch."""
-    settings = common.settings(ctx, root=root)
+    cams = common.cameras(ctx, camera_specs, root=root)
     if day is not None and not layout.is_day_name(day):
         raise click.BadParameter(f"{day!r} is not a YYYY-MM-DD date", param_hint="--date")
-    days = [day] if day else layout.list_days(settings.root)
     checked, bad = 0, []
-    for d in days:
-        n, problems = verify.check_day(settings.root / d)
-        checked += n
-        bad += problems
-    for p in bad:
-        click.echo(f"FAILED {p}", err=True)
+    for camera in cams:
+        for d in [day] if day else layout.list_days(camera.root):
+            n, problems = verify.check_day(camera.root / d)
+            checked += n
+            bad += [(camera.name, p) for p in problems]
+    for name, p in bad:
+        click.echo(f"FAILED {name + ' ' if len(cams) > 1 else ''}{p}", err=True)
     click.echo(f"{checked} videos checked, {len(bad)} failed")
     if bad:
         sys.exit(1)

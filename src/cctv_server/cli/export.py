@@ -15,15 +15,20 @@ from . import common
 
 @click.command("export")
 @common.ROOT
+@common.CAMERA
 @click.option("--from", "start", required=True, help="ISO 8601 start, e.g. 2024-05-01T14:32:00.")
 @click.option("--to", "end", required=True, help="ISO 8601 end (naive times are in the root's zone).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The MP4 file to write.")
 @click.pass_context
-def export_command(ctx: click.Context, root: Path | None, start: str, end: str,
-                   output: Path) -> None:
+def export_command(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...],
+                   start: str, end: str, output: Path) -> None:
     """Write the footage between two times as an MP4, by stream copy (cut at keyframes)."""
-    settings = common.settings(ctx, root=root)
+    cams = common.cameras(ctx, camera_specs, root=root)
+    if len(cams) > 1:
+        raise click.UsageError(f"several cameras ({', '.join(c.name for c in cams)}):"
+                               " pick one with --camera NAME")
+    settings = cams[0].settings
     try:
         plan = export.plan_from_disk(settings, start, end)
         click.echo(f"Clip from {format.iso(plan.start, settings.tz)} to "
@@ -34,8 +39,6 @@ def export_command(ctx: click.Context, root: Path | None, start: str, end: str,
     except CctvError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"Wrote {output}", err=True)
-
-
 
 
 COMMANDS = [export_command]

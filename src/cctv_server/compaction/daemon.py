@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import os
 import shutil
+import sqlite3
 import subprocess
 import threading
 import time
@@ -93,46 +94,63 @@ def lower_priority() -> None:
 
 
 class Daemon:
-    """The standalone compactor: recover, then compact each day as it becomes eligible."""
+    """The standalone compactor of every camera: recover, then compact each day as it becomes
+    eligible, the oldest first whichever camera it is, one at a time (the encoders are shared:
+    one day already keeps every core busy)."""
 
-    def __init__(self, c: Compactor, settle: float, clock: Callable[[], float] = time.time):
-        self.c = c
-        self.settle = settle
+    def __init__(self, compactors: list[Compactor], clock: Callable[[], float] = time.time):
+        self.compactors = {c.settings.camera: c for c in compactors}
         self.clock = clock
-        self._not_before: dict[str, float] = {}  # skipped days (busy, low disk) wait a rescan
+        self._not_before: dict[tuple[str, str], float] = {}  # skipped (busy, low disk): wait
 
     def run(self, stop: threading.Event) -> None:
-        recover(self.c)
+        for c in self.compactors.values():
+            recover(c)
         with Inotify() as inotify:
-            watch = RootWatch(inotify, self.c.root)
-            watch.start()
+            watches = [RootWatch(inotify, c.root) for c in self.compactors.values()]
+            for watch in watches:
+                watch.start()
             while not stop.is_set():
                 wake = self._step(stop)
-                self._wait(inotify, watch, stop, wake)
+                self._wait(inotify, watches, stop, wake)
 
     def _step(self, stop: threading.Event) -> float:
-        """Compact the oldest due day, if any; return how long to sleep before looking again."""
-        self.c.catalog.check()  # back to the catalog file once a full disk has room again
+        """Compact the oldest due day of any camera; return how long to sleep before looking again."""
         now = self.clock()
-        cands = candidates(self.c, self.settle, now)
-        ready = [d for d in schedule.due(cands, now) if self._not_before.get(d, 0) <= now]
-        if ready:
-            for outcome in run_pass(self.c, ready[:1], stop):
-                if outcome.status == "skipped":
-                    self._not_before[outcome.day] = now + self.c.settings.rescan_interval
+        due, wakes = [], []
+        for name, c in self.compactors.items():
+            c.catalog.check()  # back to the catalog file once a full disk has room again
+            cands = candidates(c, c.settings.settle, now)
+            due += [(day, name) for day in schedule.due(cands, now)
+                    if self._not_before.get((name, day), 0) <= now]
+            wakes.append(schedule.next_wakeup(cands, now))
+        if due:
+            self._compact(*min(due), now, stop)
             return 0.0
-        wake = schedule.next_wakeup(cands, now)
-        interval = self.c.settings.rescan_interval
+        interval = min(c.settings.rescan_interval for c in self.compactors.values())
+        wake = min((w for w in wakes if w is not None), default=None)
         return interval if wake is None else max(0.0, min(interval, wake - now))
 
-    def _wait(self, inotify: Inotify, watch: RootWatch, stop: threading.Event,
+    def _compact(self, day: str, name: str, now: float, stop: threading.Event) -> None:
+        c = self.compactors[name]
+        try:
+            outcomes = run_pass(c, [day], stop)
+        except (OSError, sqlite3.Error) as err:  # one camera's trouble never stops another's
+            log.error("%s %s: compaction stopped by %s; other cameras go on", name, day, err)
+            outcomes = [Outcome(day, "skipped", str(err))]
+        for outcome in outcomes:
+            if outcome.status == "skipped":
+                self._not_before[(name, day)] = now + c.settings.rescan_interval
+
+    def _wait(self, inotify: Inotify, watches: list[RootWatch], stop: threading.Event,
               seconds: float) -> None:
-        """Sleep until `seconds` pass, stop is set, or a file settles in the root (then a little
+        """Sleep until `seconds` pass, stop is set, or a file settles in a root (then a little
         longer, so that a burst of uploads is looked at once); writes in progress do not wake it."""
         deadline = time.monotonic() + seconds
         while not stop.is_set() and time.monotonic() < deadline:
             inotify.sync_timeout = min(1.0, max(0.0, deadline - time.monotonic()))
             event = inotify.sync_get()
-            change = watch.change(event) if event is not None else None
+            owner = next((w for w in watches if event is not None and w.owns(event)), None)
+            change = owner.change(event) if owner is not None else None
             if change is not None and change.settled:
                 deadline = min(deadline, time.monotonic() + SETTLE_EVENTS)

@@ -44,6 +44,14 @@ class RootWatch:
         for day in layout.list_days(self.root):
             self._watch(self.root / day, DAY_EVENTS)
 
+    def owns(self, event) -> bool:
+        """Whether the event is about this root or one of its day folders (one inotify may
+        watch several roots: the compactor watches every camera's)."""
+        if event.watch is None:
+            return False
+        path = Path(event.watch.path)
+        return path == self.root or path.parent == self.root
+
     def change(self, event) -> Change | None:
         """The change an event stands for; None for anything that is not a day or a recording."""
         if event.watch is None or event.name is None:
