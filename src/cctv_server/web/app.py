@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from ..config import Settings
 from ..errors import CctvError
@@ -18,6 +19,8 @@ from ..footage.watcher import Watcher
 from ..layout import Root
 from ..playback.playlists import Playlists
 from . import routes
+from .clips import Slots
+from .hosts import HostCheck, own_names
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,9 @@ class State:
         self.root = Root(Path(settings.root))
         self.catalog = Catalog(settings.catalog_path)
         self.footage = Footage(self.root.path, self.catalog)  # the one model of the footage
-        self.playlists = Playlists(self.footage, settings.tz, settings.live_window)
+        self.playlists = Playlists(self.footage, settings.tz, settings.live_window,
+                                   settings.live_max_days)
+        self.exports = Slots(settings.export_jobs)  # exports being made
         self.templates = Environment(
             loader=PackageLoader("cctv_server.web", "templates"),
             autoescape=select_autoescape(),
@@ -58,6 +63,8 @@ def create_app(settings: Settings, watch: bool = True) -> Starlette:
         routes=routes.ROUTES,
         lifespan=lifespan,
         exception_handlers={CctvError: routes.error},
+        # No accounts yet, so always: see hosts.py.
+        middleware=[Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts))],
     )
     app.state.cctv = state
     return app
