@@ -8,6 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from .. import layout
@@ -61,6 +62,11 @@ class Playlists:
 
     def for_day(self, day: str, live: bool, now: float) -> Rendered:
         """`playlist.php?date=DAY` (that day only) or with `live=1` (that day and every later one)."""
+        return _made(self.prepare_day(day, live, now))
+
+    def prepare_day(self, day: str, live: bool, now: float) -> Rendered | Callable[[], Rendered]:
+        """for_day's playlist if it is cached, else the function that makes it: for a caller
+        that renders in a worker thread and wants no thread for a cached one."""
         layout.parse_day(day)
         versions = self.catalog.versions(day)
         if not versions or versions[0][0] != day:
@@ -74,6 +80,10 @@ class Playlists:
 
     def newest(self) -> Rendered:
         """`/live.m3u8`: a sliding window over the newest minutes, for watching now."""
+        return _made(self.prepare_newest())
+
+    def prepare_newest(self) -> Rendered | Callable[[], Rendered]:
+        """newest's playlist if it is cached, else the function that makes it."""
         versions = tuple(self.catalog.versions()[-2:])
         if not versions:
             raise NotFound("there are no recordings yet")
@@ -150,10 +160,12 @@ class Playlists:
         return hls.render(window, self.tz, playlist_type=None, ended=False,
                           media_sequence=media, discontinuity_sequence=discontinuity)
 
-    def _cached(self, key: tuple, make: Callable[[], str | bytes]) -> Rendered:
+    def _cached(self, key: tuple,
+                make: Callable[[], str | bytes]) -> Rendered | Callable[[], Rendered]:
         found = self._cache.get(key)
-        if found is not None:
-            return found
+        return found if found is not None else partial(self._render, key, make)
+
+    def _render(self, key: tuple, make: Callable[[], str | bytes]) -> Rendered:
         with self._rendering[key[0]]:
             found = self._cache.get(key)  # made while this thread waited for the lock
             if found is None:
@@ -163,6 +175,10 @@ class Playlists:
                                  '"' + hashlib.sha1(text).hexdigest() + '"')
                 self._cache.put(key, found, found.size)
         return found
+
+
+def _made(found: Rendered | Callable[[], Rendered]) -> Rendered:
+    return found if isinstance(found, Rendered) else found()
 
 
 class SizedCache:

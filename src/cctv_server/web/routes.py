@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -100,10 +101,7 @@ async def playlist(request: Request) -> Response:
     if not date:
         params = dict(query) | {"date": state.playlists.latest_day()}
         return RedirectResponse(f"{request.url.path}?{urlencode(params)}", status_code=302)
-    # In a worker thread: a long live run takes a while to read and render the first time,
-    # and the event loop must go on answering everyone else meanwhile.
-    rendered = await run_in_threadpool(state.playlists.for_day, date, live, time.time())
-    return _playlist(request, rendered)
+    return _playlist(request, await _made(state.playlists.prepare_day(date, live, time.time())))
 
 
 async def health(request: Request) -> Response:
@@ -114,7 +112,13 @@ async def health(request: Request) -> Response:
 
 
 async def newest(request: Request) -> Response:
-    return _playlist(request, await run_in_threadpool(_state(request).playlists.newest))
+    return _playlist(request, await _made(_state(request).playlists.prepare_newest()))
+
+
+async def _made(found: Rendered | Callable[[], Rendered]) -> Rendered:
+    """A cached playlist as it is; one to render in a worker thread: a long live run takes a
+    while to read and render the first time, and the event loop must answer everyone else."""
+    return found if isinstance(found, Rendered) else await run_in_threadpool(found)
 
 
 def _playlist(request: Request, rendered: Rendered) -> Response:
