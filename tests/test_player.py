@@ -352,7 +352,8 @@ def test_a_missing_hlsjs_is_a_404_that_says_how_to_install_it(tmp_path, record, 
     settings = config.load(env={"CCTV_TIMEZONE": "UTC", "CCTV_ROOT": str(tmp_path / "root")})
     Catalog(settings.catalog_path).rescan(settings.root, time.time(), 0, UTC, full=True)
     monkeypatch.setattr(routes, "STATIC", tmp_path / "static-without-vendor")
-    with TestClient(app.create_app(settings, watch=False)) as client:
+    # base_url: the server answers only to its own names (TestClient's default is "testserver")
+    with TestClient(app.create_app(settings, watch=False), base_url="http://127.0.0.1") as client:
         missing = client.get("/static/vendor/hls.min.js")
         assert missing.status_code == 404 and "npm ci && scripts/vendor-js.sh" in missing.text
         page = client.get(f"/day/{DAY}")

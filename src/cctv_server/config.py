@@ -89,6 +89,37 @@ def _positive_int(value: Any) -> int:
     return number
 
 
+def _host(value: Any) -> str:
+    host = str(value).strip()
+    if not host or any(c.isspace() or c in "/?#@" for c in host):
+        raise ValueError(f"{value!r} is not an address or host name")
+    return host
+
+
+def _at_least_zero(value: Any) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
+def _positive_duration(value: Any) -> float:
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError("must be longer than 0")
+    return seconds
+
+
+def _hosts(value: Any) -> tuple[str, ...]:
+    """Host names a browser may use for this server: a list, or a comma-separated string."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = tuple(str(item).strip().lower().rstrip(".") for item in items if str(item).strip())
+    for name in names:
+        if name != "*" and not re.fullmatch(r"[a-z0-9_.:\[\]-]+", name):
+            raise ValueError(f"{name!r} is not a host name or address (no scheme, path or port)")
+    return names
+
+
 def _optional_path(value: Any) -> Path | None:
     return Path(value).expanduser() if value not in (None, "") else None
 
@@ -121,14 +152,14 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("root", None, _optional_path, "the recordings folder (one YYYY-MM-DD folder a day)"),
     Setting("state_dir", None, _optional_path, "where the catalog lives (default ROOT/.cctv)"),
-    Setting("host", "127.0.0.1", str, "address to listen on (loopback unless told otherwise)"),
+    Setting("host", "127.0.0.1", _host, "address to listen on (loopback unless told otherwise)"),
     Setting("port", 8080, _port, "TCP port to listen on"),
     Setting("timezone", "", _timezone, "IANA zone of the day folders (default: the machine's)"),
     Setting("ffmpeg", None, _optional_str, "ffmpeg binary (default: PATH, else imageio-ffmpeg's)"),
     Setting("camera", "camera", str, "camera name used in export file names"),
-    Setting("rescan_interval", "60s", parse_duration, "how often the catalog re-reads the root"),
+    Setting("rescan_interval", "60s", _positive_duration, "how often the catalog re-reads the root"),
     Setting("stable_seconds", "3s", parse_duration, "a segment unchanged this long, and not open for writing, is complete"),
-    Setting("live_window", "3m", parse_duration, "how much footage /live.m3u8 keeps"),
+    Setting("live_window", "3m", _positive_duration, "how much footage /live.m3u8 keeps"),
     Setting("settle", "48h", parse_duration, "wait after a day ends before it may be compacted"),
     Setting("quiet", "1h", parse_duration, "no segment may have arrived in a day this long before compaction"),
     Setting("compactor", True, _bool, "serve also runs the compactor in a background process"),
@@ -137,10 +168,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crf", None, lambda v: None if v in (None, "") else int(v), "encoder quality (default: the codec profile's)"),
     Setting("keyint", None, lambda v: None if v in (None, "") else parse_duration(v), "keyframe interval (default: the codec profile's)"),
     Setting("denoise", None, _optional_str, "denoise filter before encoding (e.g. hqdn3d), default none"),
-    Setting("jobs", 0, int, "encoders run at once, each on a chunk of the day (0 = one per core)"),
+    Setting("jobs", 0, _at_least_zero, "encoders run at once, each on a chunk of the day (0 = one per core)"),
     Setting("quality_sample", True, _bool, "after each compaction, the SSIM of a few seconds of the video against its segments"),
     Setting("min_free", "1GB", parse_size, "free disk to keep beyond a compaction's estimated output"),
-    Setting("export_max", "24h", parse_duration, "longest clip /export.mp4 will make"),
+    Setting("export_max", "24h", _positive_duration, "longest clip /export.mp4 will make"),
+    Setting("export_jobs", 2, _positive_int, "exports made at once; more get 503 with Retry-After"),
+    Setting("live_max_days", 31, _positive_int, "most days of recordings one playlist.php?live=1 may span"),
+    Setting("header_timeout", "10s", _positive_duration, "a request's head must arrive within this, or the connection is closed"),
+    Setting("send_timeout", "60s", _positive_duration, "a client that reads nothing of a response for this long is disconnected"),
+    Setting("max_connections", 1000, _positive_int, "open connections at most (lowered to fit the open-file limit)"),
+    Setting("allowed_hosts", (), _hosts, "more Host names the server answers to, besides its own"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -171,6 +208,12 @@ class Settings:
     quality_sample: bool
     min_free: int
     export_max: float
+    export_jobs: int
+    live_max_days: int
+    header_timeout: float
+    send_timeout: float
+    max_connections: int
+    allowed_hosts: tuple[str, ...]
 
     @property
     def tz(self) -> ZoneInfo:

@@ -17,7 +17,7 @@ import click
 from .. import config, demo
 from ..errors import CctvError
 from ..media import ffmpeg
-from . import common
+from . import common, preflight
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +45,35 @@ def serve(ctx: click.Context, root: Path | None, host: str | None, port: int | N
 def _run_server(settings: config.Settings, config_file: Path | None = None) -> None:
     import uvicorn
 
+    from ..web import connections
     from ..web.app import create_app
 
     try:
+        preflight.state_dir(settings)
+        sock = preflight.listen(settings.host, settings.port)
         app = create_app(settings)
     except CctvError as err:
         raise click.ClickException(str(err)) from None
+    guard = connections.Guard(settings.header_timeout, settings.send_timeout,
+                              connections.fit_file_limit(settings.max_connections))
+    server = uvicorn.Server(uvicorn.Config(
+        app, log_level="warning", http=connections.protocol(guard), ws="none",
+    ))
     background = BackgroundCompactor(settings, config_file)
     if settings.compactor:
         background.start()
         app.state.cctv.checks.append(background.problem)
-    click.echo(f"Serving {settings.root} on http://{settings.host}:{settings.port}/", err=True)
+    host, port = sock.getsockname()[:2]
+    click.echo(f"Serving {settings.root} on http://{_authority(host)}:{port}/", err=True)
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        server.run(sockets=[sock])
     finally:
         background.stop()
+        sock.close()
+
+
+def _authority(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 @click.command("demo")

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from functools import lru_cache
 
 from ..errors import ConfigError, FFmpegError
@@ -28,6 +28,7 @@ from ..errors import ConfigError, FFmpegError
 MOVFLAGS = "+frag_keyframe+empty_moov+default_base_moof"
 STDERR_TAIL = 2000
 STALL_SECONDS = 600.0  # no progress line for this long: ffmpeg is stuck, not slow
+STREAM_STALL = 120.0  # a stream copy that writes nothing for this long is stuck
 PR_SET_PDEATHSIG = 1
 _PROGRESS_LINE = re.compile(r"[a-z0-9_]+=\S*")  # `-progress` output: key=value, one a line
 
@@ -77,24 +78,27 @@ def run(argv: Sequence[str], timeout: float | None = None,
 
 async def stream(
     argv: Sequence[str], stdin: bytes, on_progress: Callable[[float], None] | None = None,
-    chunk: int = 1 << 16,
-) -> AsyncIterator[bytes]:
+    chunk: int = 1 << 16, stall: float = STREAM_STALL,
+    on_frames: Callable[[int], None] | None = None,
+) -> AsyncGenerator[bytes, None]:
     """Run ffmpeg with `stdin` as its input and yield its stdout as it comes.
 
-    `-progress pipe:2` lines on stderr feed `on_progress` (seconds of output written); the rest
-    of stderr is kept for the error. Stopping early (a client hung up) kills ffmpeg.
+    `-progress pipe:2` lines on stderr feed `on_progress` (seconds of output written) and
+    `on_frames` (frames written); the rest of stderr is kept for the error. Stopping early (a
+    client hung up) kills ffmpeg, and so does an ffmpeg that writes nothing for `stall` seconds
+    while it is being read (a hung disk or mount): FFmpegError.
     """
     proc = await asyncio.create_subprocess_exec(
         *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     errors: list[str] = []
-    reader = asyncio.create_task(_read_stderr(proc.stderr, errors, on_progress))
+    reader = asyncio.create_task(_read_stderr(proc.stderr, errors, on_progress, on_frames))
     # Fed alongside the reading: ffmpeg writes output before it has read all of its input, and
     # with both pipes full a writer that waited for the whole input to go in would never read.
     writer = asyncio.create_task(_feed(proc.stdin, stdin))
     try:
-        while data := await proc.stdout.read(chunk):
+        while data := await _read(proc.stdout, chunk, stall):
             yield data
         code = await proc.wait()
         await reader
@@ -108,6 +112,13 @@ async def stream(
         writer.cancel()
 
 
+async def _read(pipe, chunk: int, stall: float) -> bytes:
+    try:
+        return await asyncio.wait_for(pipe.read(chunk), stall)
+    except asyncio.TimeoutError:
+        raise FFmpegError(f"ffmpeg wrote nothing for {stall:.0f} s") from None
+
+
 async def _feed(pipe, data: bytes) -> None:
     try:
         pipe.write(data)
@@ -118,14 +129,16 @@ async def _feed(pipe, data: bytes) -> None:
         pipe.close()
 
 
-async def _read_stderr(pipe, errors: list[str],
-                       on_progress: Callable[[float], None] | None) -> None:
+async def _read_stderr(pipe, errors: list[str], on_progress: Callable[[float], None] | None,
+                       on_frames: Callable[[int], None] | None) -> None:
     while raw := await pipe.readline():
         line = raw.decode(errors="replace").strip()
         if not _PROGRESS_LINE.fullmatch(line):
             errors.append(line)
         elif (seconds := progress_seconds(line)) is not None and on_progress:
             on_progress(seconds)
+        elif line.startswith("frame=") and line[6:].isdigit() and on_frames:
+            on_frames(int(line[6:]))
 
 
 # --- long jobs ------------------------------------------------------------------------------

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import av
 
 from ..config import Settings
+from ..errors import FFmpegError
 from ..footage.catalog import Catalog
 from ..footage.day import Piece
 from ..footage.reader import Footage
@@ -23,6 +25,8 @@ from .exportplan import Plan, Range, Source
 
 SCAN_WHOLE = 32 << 20  # bytes: a segment is read through; a bigger file (a video) is seeked in
 KEY_SEARCH = 120.0  # seconds past the cut to look for the next keyframe before giving up
+SHORT_TOLERANCE = 0.5  # seconds a whole clip may come out shorter than planned (frame rounding)
+SHORT_FRAMES = 3  # ... or this many frames, when that is longer
 
 
 def sources(root: Root, pieces: list[Piece]) -> list[Source]:
@@ -84,10 +88,53 @@ def _codec(path: str) -> str | None:
 
 
 def stream(binary: str, plan: Plan,
-           on_progress: Callable[[float], None] | None = None) -> AsyncIterator[bytes]:
-    """The clip's fragmented MP4 bytes, made by stream copy as they are read."""
+           on_progress: Callable[[float], None] | None = None) -> AsyncGenerator[bytes, None]:
+    """The clip's fragmented MP4 bytes, made by stream copy as they are read.
+
+    FFmpegError, after the last bytes, when the clip came out shorter than planned: a source
+    vanished or shrank while ffmpeg read it (compaction deletes segments; a camera may rewrite
+    one), and a short clip must not pass for the range its headers name.
+    """
     script = exportplan.concat_list(plan.cuts).encode()
-    return ffmpeg.stream(exportplan.argv(binary), script, on_progress)
+    written = _Written(on_progress)
+    chunks = ffmpeg.stream(exportplan.argv(binary), script, written.seconds_at,
+                           on_frames=written.frames_at)
+    return _checked(chunks, plan, written)
+
+
+class _Written:
+    """How much of the clip ffmpeg reports written, passing the seconds on to on_progress."""
+
+    def __init__(self, on_progress: Callable[[float], None] | None):
+        self.on_progress = on_progress
+        self.seconds = 0.0
+        self.frames = 0
+
+    def seconds_at(self, seconds: float) -> None:
+        self.seconds = seconds
+        if self.on_progress:
+            self.on_progress(seconds)
+
+    def frames_at(self, frames: int) -> None:
+        self.frames = frames
+
+
+async def _checked(chunks: AsyncGenerator[bytes, None], plan: Plan,
+                   written: _Written) -> AsyncGenerator[bytes, None]:
+    async with contextlib.aclosing(chunks):  # closed with us: ffmpeg is killed at once
+        async for data in chunks:
+            yield data
+    if short(plan, written.seconds, written.frames):
+        raise FFmpegError(f"the clip holds {written.seconds:.1f} s of the {plan.footage:.1f} s "
+                          f"planned: a source changed or vanished while it was read")
+
+
+def short(plan: Plan, seconds: float, frames: int) -> bool:
+    """Pure: does a clip of `seconds` (and `frames`) lack planned footage? A cut may lose a
+    frame or two at its ends (B-frames), so a few frames' worth is allowed: at least
+    SHORT_TOLERANCE, more for a camera of few frames per second."""
+    frame = seconds / frames if frames else 0.0
+    return plan.footage - seconds > max(SHORT_TOLERANCE, SHORT_FRAMES * frame)
 
 
 def plan_from_disk(settings: Settings, start: str, end: str) -> Plan:

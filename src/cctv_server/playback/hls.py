@@ -48,10 +48,22 @@ def render(
     min_target: int = 1,
 ) -> str:
     """The playlist text. `playlist_type` is "VOD", "EVENT" or None (a sliding window)."""
+    lines = header(version(entries), max(min_target, target_duration(entries)),
+                   playlist_type=playlist_type, media_sequence=media_sequence,
+                   discontinuity_sequence=discontinuity_sequence)
+    lines += body(entries, tz)
+    if ended:
+        lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+def header(version: int, target: int, *, playlist_type: str | None, media_sequence: int = 0,
+           discontinuity_sequence: int = 0) -> list[str]:
+    """The lines before the first entry."""
     lines = [
         "#EXTM3U",
-        f"#EXT-X-VERSION:{version(entries)}",
-        f"#EXT-X-TARGETDURATION:{max(min_target, target_duration(entries))}",
+        f"#EXT-X-VERSION:{version}",
+        f"#EXT-X-TARGETDURATION:{target}",
         f"#EXT-X-MEDIA-SEQUENCE:{media_sequence}",
     ]
     if discontinuity_sequence:
@@ -59,11 +71,19 @@ def render(
     if playlist_type:
         lines.append(f"#EXT-X-PLAYLIST-TYPE:{playlist_type}")
     lines.append("#EXT-X-INDEPENDENT-SEGMENTS")
+    return lines
+
+
+def body(entries: Sequence[Entry], tz: ZoneInfo, continues: bool = False) -> list[str]:
+    """The lines of these entries. With `continues`, other entries come before them (a live
+    run is rendered a day at a time): the first one is no longer the playlist's first."""
+    lines: list[str] = []
     current_init = None
     for i, entry in enumerate(entries):
-        if i and entry.discontinuity:
+        first = i == 0 and not continues
+        if not first and entry.discontinuity:
             lines.append("#EXT-X-DISCONTINUITY")
-        if i == 0 or entry.discontinuity:
+        if first or entry.discontinuity:
             lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{format.iso(entry.start, tz)}")
         if entry.init and entry.init != current_init:
             uri, length, offset = entry.init
@@ -73,6 +93,4 @@ def render(
         if entry.byterange:
             lines.append(f"#EXT-X-BYTERANGE:{entry.byterange[0]}@{entry.byterange[1]}")
         lines.append(entry.uri)
-    if ended:
-        lines.append("#EXT-X-ENDLIST")
-    return "\n".join(lines) + "\n"
+    return lines

@@ -12,11 +12,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from .. import layout
-from ..errors import NotFound
+from ..errors import InvalidInput, NotFound
 from ..footage import timeline
 from ..footage.catalog import Catalog
 from ..footage.day import Piece
@@ -25,7 +26,9 @@ from . import hls, remux
 
 log = logging.getLogger(__name__)
 
-CACHE_SIZE = 64
+CACHE_BYTES = 64 << 20  # rendered playlists kept: a 31-day live run is about 11 MB
+PARTS_BYTES = 64 << 20  # rendered days of live runs kept
+CHUNK_DAYS = 4  # days of a live run read from the footage model at once (memory: pieces)
 
 
 @dataclass(frozen=True)
@@ -36,17 +39,28 @@ class Rendered:
     gzipped: bytes
     etag: str
 
+    @property
+    def size(self) -> int:
+        return len(self.text) + len(self.gzipped)
+
 
 class Playlists:
     """The playlists of one root, rendered from the footage model and cached by day version."""
 
-    def __init__(self, footage: Footage, tz: ZoneInfo, live_window: float):
+    def __init__(self, footage: Footage, tz: ZoneInfo, live_window: float,
+                 live_max_days: int = 31):
         self.footage = footage
         self.catalog = footage.catalog
         self.tz = tz
         self.live_window = live_window
-        self._cache: OrderedDict[Hashable, Rendered] = OrderedDict()
+        self.live_max_days = live_max_days
+        self._cache = SizedCache(CACHE_BYTES)  # of Rendered, by kind and day versions
+        self._parts = SizedCache(PARTS_BYTES)  # of DayPart: the days of live runs
         self._numbering = WindowNumbering(self.catalog)
+        # Called from worker threads. One render of each kind at a time: players asking for the
+        # same new version wait for it instead of rendering it again, and a long live run being
+        # rendered does not hold up /live.m3u8.
+        self._rendering = {kind: threading.Lock() for kind in ("day", "live", "newest")}
 
     def latest_day(self, now: float) -> str:
         """The newest day with footage that is not ahead of the clock (layout.is_future)."""
@@ -61,6 +75,11 @@ class Playlists:
     def for_day(self, day: str, live: bool, now: float) -> Rendered:
         """`playlist.php?date=DAY` (that day only) or with `live=1` (that day and every later one
         not ahead of the clock: footage dated in the future would sit after today's forever)."""
+        return _made(self.prepare_day(day, live, now))
+
+    def prepare_day(self, day: str, live: bool, now: float) -> Rendered | Callable[[], Rendered]:
+        """for_day's playlist if it is cached, else the function that makes it: for a caller
+        that renders in a worker thread and wants no thread for a cached one."""
         layout.parse_day(day)
         versions = self.catalog.versions(day)
         if not versions or versions[0][0] != day:
@@ -68,8 +87,8 @@ class Playlists:
         if live:
             today = self._today(now)
             versions = [v for v in versions if v[0] == day or not layout.is_future(v[0], today)]
-            return self._cached(("live", tuple(versions)), lambda: self._render_days(
-                [d for d, _ in versions], playlist_type="EVENT", ended=False))
+            self._check_live_span(day, versions)
+            return self._cached(("live", tuple(versions)), lambda: self._render_live(versions))
         ended = now >= timeline.day_bounds(day, self.tz)[1]
         return self._cached(("day", versions[0], ended), lambda: self._render_days(
             [day], playlist_type="VOD" if ended else "EVENT", ended=ended))
@@ -77,11 +96,65 @@ class Playlists:
     def newest(self, now: float) -> Rendered:
         """`/live.m3u8`: a sliding window over the newest minutes, for watching now; a day
         ahead of the clock is never "now"."""
+        return _made(self.prepare_newest(now))
+
+    def prepare_newest(self, now: float) -> Rendered | Callable[[], Rendered]:
+        """newest's playlist if it is cached, else the function that makes it."""
         last = layout.latest_possible(self._today(now))
         versions = tuple(self.catalog.versions(last_day=last)[-2:])
         if not versions:
             raise NotFound("there are no recordings yet")
         return self._cached(("newest", versions), lambda: self._render_newest([d for d, _ in versions]))
+
+    def _check_live_span(self, day: str, versions: list[tuple[str, int]]) -> None:
+        """What one live run may cost is bounded: at most `live_max_days` days of recordings.
+        A request over more is refused rather than cut: an EVENT playlist may only grow at its
+        end, so dropping its first days later would break the players following it."""
+        if len(versions) > self.live_max_days:
+            raise InvalidInput(
+                f"a live run from {day} spans {len(versions)} days of recordings, more than "
+                f"live_max_days ({self.live_max_days}): start at "
+                f"{versions[-self.live_max_days][0]} or later")
+
+    def _render_live(self, versions: list[tuple[str, int]]) -> bytes:
+        """Every day from the first on, joined from each day's rendered part: only a day whose
+        version changed (the newest, as it records) is read and rendered again."""
+        parts = self._live_parts(versions)
+        as_ts = any(p.fragments for p in parts) and any(p.segments for p in parts)
+        chosen = [p.as_ts if as_ts else p.as_is for p in parts]
+        head = hls.header(max([3] + [c.version for c in chosen]),
+                          max([1] + [c.target for c in chosen]), playlist_type="EVENT")
+        return "\n".join(head).encode() + b"\n" + b"".join(c.text for c in chosen)
+
+    def _live_parts(self, versions: list[tuple[str, int]]) -> list[DayPart]:
+        """Each day's part, from the cache, else read from the footage model a few days at a
+        time (with the day that comes before them, which decides their first break)."""
+        found: list[DayPart] = []
+        while len(found) < len(versions):
+            k = len(found)
+            cached = self._parts.get(_part_key(versions, found))
+            if cached is not None:
+                found.append(cached)
+                continue
+            before = _last_with_entries(found)
+            first = k if before is None else before
+            end = k + self._missing(versions, k)
+            pieces = self.footage.run([d for d, _ in versions[first:end]])
+            for day, _ in versions[k:end]:
+                part = _day_part([p for p in pieces if p.day == day], self.tz,
+                                 continues=_last_with_entries(found) is not None)
+                self._parts.put(_part_key(versions, found), part, part.size)
+                found.append(part)
+        return found
+
+    def _missing(self, versions: list[tuple[str, int]], k: int) -> int:
+        """How many days from the k-th on to read at once: up to CHUNK_DAYS, stopping before
+        one whose part is cached (as it would be keyed if the days before it have footage)."""
+        n = 1
+        while (n < CHUNK_DAYS and k + n < len(versions)
+               and self._parts.get(((versions[k + n - 1],), versions[k + n])) is None):
+            n += 1
+        return n
 
     def _render_days(self, days: list[str], *, playlist_type: str, ended: bool) -> str:
         return hls.render(self.entries(days), self.tz, playlist_type=playlist_type, ended=ended)
@@ -104,16 +177,105 @@ class Playlists:
         return hls.render(window, self.tz, playlist_type=None, ended=False,
                           media_sequence=media, discontinuity_sequence=discontinuity)
 
-    def _cached(self, key: Hashable, make: Callable[[], str]) -> Rendered:
+    def _cached(self, key: tuple,
+                make: Callable[[], str | bytes]) -> Rendered | Callable[[], Rendered]:
         found = self._cache.get(key)
-        if found is None:
-            text = make().encode()
-            found = Rendered(text, gzip.compress(text, 6), '"' + hashlib.sha1(text).hexdigest() + '"')
-            self._cache[key] = found
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        self._cache.move_to_end(key)
+        return found if found is not None else partial(self._render, key, make)
+
+    def _render(self, key: tuple, make: Callable[[], str | bytes]) -> Rendered:
+        with self._rendering[key[0]]:
+            found = self._cache.get(key)  # made while this thread waited for the lock
+            if found is None:
+                made = make()
+                text = made.encode() if isinstance(made, str) else made
+                found = Rendered(text, gzip.compress(text, 6),
+                                 '"' + hashlib.sha1(text).hexdigest() + '"')
+                self._cache.put(key, found, found.size)
         return found
+
+
+def _made(found: Rendered | Callable[[], Rendered]) -> Rendered:
+    return found if isinstance(found, Rendered) else found()
+
+
+class SizedCache:
+    """A least-recently-used map bounded by the bytes of its values; safe across threads."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self._items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable):
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: Hashable, value: object, size: int) -> None:
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._bytes += size - (old[1] if old else 0)
+            self._items[key] = (value, size)
+            while self._bytes > self.budget and len(self._items) > 1:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
+
+
+@dataclass(frozen=True)
+class Part:
+    """One day's lines of a live run, and what the playlist's header needs to know of them."""
+
+    text: bytes
+    target: int
+    version: int
+
+
+@dataclass(frozen=True)
+class DayPart:
+    """One day of a live run, rendered both ways a run may need (see `entries`): its
+    fragments as they are, or remuxed to MPEG-TS because other days hold segments."""
+
+    fragments: bool
+    segments: bool
+    entries: int
+    as_is: Part
+    as_ts: Part
+
+    @property
+    def size(self) -> int:
+        return len(self.as_is.text) + (len(self.as_ts.text) if self.as_ts is not self.as_is else 0)
+
+
+def _day_part(pieces: Sequence[Piece], tz: ZoneInfo, continues: bool) -> DayPart:
+    """Pure: a day's pieces (as the run placed them) as playlist lines."""
+    fragments = any(p.is_fragment for p in pieces)
+    segments = any(not p.is_fragment for p in pieces)
+    as_is = _part([_entry(p, False) for p in pieces], tz, continues)
+    as_ts = _part([_entry(p, True) for p in pieces], tz, continues) if fragments else as_is
+    return DayPart(fragments, segments, len(pieces), as_is, as_ts)
+
+
+def _part(found: list[hls.Entry], tz: ZoneInfo, continues: bool) -> Part:
+    lines = hls.body(found, tz, continues)
+    text = ("\n".join(lines) + "\n").encode() if lines else b""
+    return Part(text, hls.target_duration(found), hls.version(found))
+
+
+def _last_with_entries(before: list[DayPart]) -> int | None:
+    return next((i for i in range(len(before) - 1, -1, -1) if before[i].entries), None)
+
+
+def _part_key(versions: list[tuple[str, int]], before: list[DayPart]) -> tuple:
+    """The next day's part is the same in every run with the same days (and versions) since
+    the last day that had footage: that day decides its first break, and its clock when its
+    names hold none."""
+    k = len(before)
+    last = _last_with_entries(before)
+    return (None if last is None else tuple(versions[last:k]), versions[k])
 
 
 class WindowNumbering:

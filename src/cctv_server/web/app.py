@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
@@ -24,6 +25,8 @@ from ..media import ffmpeg
 from ..playback.playlists import Playlists
 from ..playback.stills import Stills
 from . import routes
+from .clips import Slots
+from .hosts import HostCheck, own_names
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,9 @@ class State:
         self.root = Root(Path(settings.root))
         self.catalog = Catalog(settings.catalog_path, memory_when_full=True)
         self.footage = Footage(self.root.path, self.catalog)  # the one model of the footage
-        self.playlists = Playlists(self.footage, settings.tz, settings.live_window)
+        self.playlists = Playlists(self.footage, settings.tz, settings.live_window,
+                                   settings.live_max_days)
+        self.exports = Slots(settings.export_jobs)  # exports being made
         self.templates = Environment(
             loader=PackageLoader("cctv_server.web", "templates"),
             autoescape=select_autoescape(),
@@ -76,6 +81,8 @@ def create_app(settings: Settings, watch: bool = True, cameras: Sequence[str] = 
         routes=routes.ROUTES,
         lifespan=lifespan,
         exception_handlers={CctvError: _domain_error, sqlite3.Error: _catalog_error},
+        # No accounts yet, so always: see hosts.py.
+        middleware=[Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts))],
     )
     app.state.cctv = state
     return app

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -32,11 +33,13 @@ from ..media.mp4 import codec_of
 from ..playback import dayview, export, exportplan, hls, remux
 from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
+from . import clips
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
 STATIC = Path(__file__).parent / "static"
 VENDOR = {"hls.min.js"}  # copied in by scripts/vendor-js.sh; git-ignored
+EXPORT_RETRY = "30"  # seconds: exports take a while; soon, but not a storm of retries
 
 
 # Where a domain error becomes an HTTP status: nowhere else knows them.
@@ -111,7 +114,8 @@ async def playlist(request: Request) -> Response:
     if not date:
         params = dict(query) | {"date": state.playlists.latest_day(time.time())}
         return RedirectResponse(f"{request.url.path}?{urlencode(params)}", status_code=302)
-    return _playlist(request, state.playlists.for_day(_day(state, date), live, time.time()))
+    return _playlist(request, await _made(state.playlists.prepare_day(_day(state, date), live,
+                                                                      time.time())))
 
 
 async def health(request: Request) -> Response:
@@ -130,7 +134,13 @@ async def health(request: Request) -> Response:
 
 
 async def newest(request: Request) -> Response:
-    return _playlist(request, _state(request).playlists.newest(time.time()))
+    return _playlist(request, await _made(_state(request).playlists.prepare_newest(time.time())))
+
+
+async def _made(found: Rendered | Callable[[], Rendered]) -> Rendered:
+    """A cached playlist as it is; one to render in a worker thread: a long live run takes a
+    while to read and render the first time, and the event loop must answer everyone else."""
+    return found if isinstance(found, Rendered) else await run_in_threadpool(found)
 
 
 def _playlist(request: Request, rendered: Rendered) -> Response:
@@ -152,20 +162,28 @@ async def recording(request: Request) -> FileResponse:
     return FileResponse(path, media_type=media_type)
 
 
-async def export_clip(request: Request) -> StreamingResponse:
-    """`/export.mp4?from=ISO&to=ISO`: the range by stream copy, cut at keyframes (X-Clip-*)."""
+async def export_clip(request: Request) -> Response:
+    """`/export.mp4?from=ISO&to=ISO`: the range by stream copy, cut at keyframes (X-Clip-*);
+    at most `export_jobs` at once, 503 beyond."""
     state = _state(request)
     settings = state.settings
     query = request.query_params
     rng = exportplan.parse_range(query.get("from"), query.get("to"), settings.tz,
                                  settings.export_max, _today(state))
-    plan = await run_in_threadpool(
-        export.make_plan, state.footage, state.root, rng, settings.tz
-    )
-    return StreamingResponse(
-        export.stream(ffmpeg.locate(settings.ffmpeg), plan), media_type="video/mp4",
-        headers=exportplan.headers(settings.camera, plan, settings.tz),
-    )
+    release = state.exports.take()
+    if release is None:
+        return PlainTextResponse(
+            f"{settings.export_jobs} exports are being made, as many as export_jobs allows: "
+            "retry shortly\n", status_code=503, headers={"Retry-After": EXPORT_RETRY})
+    try:
+        plan = await run_in_threadpool(export.make_plan, state.footage, state.root, rng, settings.tz)
+        return await clips.start(
+            export.stream(ffmpeg.locate(settings.ffmpeg), plan),
+            f"{query['from']} to {query['to']}",
+            exportplan.headers(settings.camera, plan, settings.tz), release)
+    except BaseException:
+        release()
+        raise
 
 
 async def day_page(request: Request) -> HTMLResponse:
