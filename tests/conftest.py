@@ -72,8 +72,9 @@ def free_port() -> int:
 class Server:
     """The real `cctv-server serve` in a subprocess on a loopback port."""
 
-    def __init__(self, root: Path, tmp: Path, extra_env: dict[str, str] | None = None):
-        self.root = root
+    def __init__(self, root: Path | dict[str, Path], tmp: Path,
+                 extra_env: dict[str, str] | None = None):
+        self.root = root  # one camera's root, or {camera name: root} for several
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / f"server-{self.port}.log"
@@ -86,12 +87,17 @@ class Server:
     def start(self) -> Server:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "cctv_server.cli", "serve", "--root", str(self.root),
+                [sys.executable, "-m", "cctv_server.cli", "serve", *self._cameras(),
                  "--port", str(self.port)],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         self.wait_ready()
         return self
+
+    def _cameras(self) -> list[str]:
+        if isinstance(self.root, dict):
+            return [a for name, root in self.root.items() for a in ("--camera", f"{name}={root}")]
+        return ["--root", str(self.root)]
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -122,7 +128,7 @@ def server(tmp_path):
     """server(root, **env) -> a started Server; stopped at the end of the test."""
     started: list[Server] = []
 
-    def start(root: Path, **env: str) -> Server:
+    def start(root: Path | dict[str, Path], **env: str) -> Server:
         srv = Server(root, tmp_path, env).start()
         started.append(srv)
         return srv

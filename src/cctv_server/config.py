@@ -156,7 +156,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 8080, _port, "TCP port to listen on"),
     Setting("timezone", "", _timezone, "IANA zone of the day folders (default: the machine's)"),
     Setting("ffmpeg", None, _optional_str, "ffmpeg binary (default: PATH, else imageio-ffmpeg's)"),
-    Setting("camera", "camera", str, "camera name used in export file names"),
+    Setting("camera", "camera", str, "the name of the one camera --root serves (its export file names, its URL /cam/NAME/)"),
     Setting("rescan_interval", "60s", _positive_duration, "how often the catalog re-reads the root"),
     Setting("stable_seconds", "3s", parse_duration, "a segment unchanged this long, and not open for writing, is complete"),
     Setting("live_window", "3m", _positive_duration, "how much footage /live.m3u8 keeps"),

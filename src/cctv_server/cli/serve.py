@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from .. import config, demo
+from ..cameras import Camera
 from ..errors import CctvError
 from ..media import ffmpeg
 from . import common, preflight
@@ -30,28 +31,38 @@ def serve_options(fn):
 
 @click.command()
 @common.ROOT
+@common.CAMERA
 @serve_options
 @click.option("--no-compactor", is_flag=True,
               help="Do not run the compactor in a background process (see `compactor`).")
 @click.pass_context
-def serve(ctx: click.Context, root: Path | None, host: str | None, port: int | None,
-          no_compactor: bool) -> None:
-    """Serve the index page, playlists and recordings of ROOT."""
-    settings = common.settings(ctx, root=root, host=host, port=port,
-                               compactor=False if no_compactor else None)
-    _run_server(settings, ctx.obj.get("config"))
+def serve(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...], host: str | None,
+          port: int | None, no_compactor: bool) -> None:
+    """Serve the cameras (ROOT, or each --camera NAME=ROOT, or the config's [cameras.NAME])."""
+    flags = {"root": root, "host": host, "port": port,
+             "compactor": False if no_compactor else None}
+    settings = common.settings(ctx, need_root=False, **flags)
+    cams = common.cameras(ctx, camera_specs, **flags)
+    # The compactor child reads the same config file and environment; it gets the same cameras.
+    _run_server(settings, cams, ctx.obj.get("config"), _camera_args(root, camera_specs))
 
 
-def _run_server(settings: config.Settings, config_file: Path | None = None) -> None:
+def _camera_args(root: Path | None, specs: tuple[str, ...]) -> list[str]:
+    return (["--root", str(root)] if root else []) + [a for s in specs for a in ("--camera", s)]
+
+
+def _run_server(settings: config.Settings, cams: list[Camera], config_file: Path | None,
+                compactor_args: list[str]) -> None:
     import uvicorn
 
     from ..web import connections
-    from ..web.app import create_app
+    from ..web.server import create_server
 
     try:
-        preflight.state_dir(settings)
+        for camera in cams:
+            preflight.state_dir(camera.settings)
         sock = preflight.listen(settings.host, settings.port)
-        app = create_app(settings)
+        app = create_server(settings, cams)
     except CctvError as err:
         raise click.ClickException(str(err)) from None
     guard = connections.Guard(settings.header_timeout, settings.send_timeout,
@@ -59,12 +70,15 @@ def _run_server(settings: config.Settings, config_file: Path | None = None) -> N
     server = uvicorn.Server(uvicorn.Config(
         app, log_level="warning", http=connections.protocol(guard), ws="none",
     ))
-    background = BackgroundCompactor(settings, config_file)
+    background = BackgroundCompactor(config_file, compactor_args)
     if settings.compactor:
         background.start()
-        app.state.cctv.checks.append(background.problem)
+        app.state.checks.append(background.problem)
     host, port = sock.getsockname()[:2]
-    click.echo(f"Serving {settings.root} on http://{_authority(host)}:{port}/", err=True)
+    for camera in cams:
+        path = "" if len(cams) == 1 else f"cam/{camera.name}/"
+        click.echo(f"Serving {camera.name} ({camera.root}) on http://{_authority(host)}:{port}/{path}",
+                   err=True)
     try:
         server.run(sockets=[sock])
     finally:
@@ -79,17 +93,17 @@ def _authority(host: str) -> str:
 @click.command("demo")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               default=Path("demo-recordings"), show_default=True,
-              help="Where the demo recordings are made (kept between runs).")
+              help="Where the demo cameras' recordings are made (kept between runs).")
 @click.option("--camera/--no-camera", default=True, show_default=True,
-              help="Keep uploading a fresh segment every 10 s, like a live camera.")
+              help="Keep uploading a fresh segment every 10 s, like live cameras.")
 @serve_options
 @click.pass_context
 def demo_command(ctx: click.Context, directory: Path, camera: bool, host: str | None,
                  port: int | None) -> None:
-    """Make a demo recordings folder with ffmpeg, and serve it."""
+    """Make demo cameras' recordings with ffmpeg (porch, garden, drive), and serve them."""
     # quiet 0: the demo's old days are made all at once, so the compactor may take them at once
-    settings = common.settings(ctx, need_root=False, root=directory, host=host, port=port,
-                               quiet="0")
+    flags = {"host": host, "port": port, "quiet": "0"}
+    settings = common.settings(ctx, need_root=False, **flags)
     binary = ffmpeg.locate(settings.ffmpeg)
     if not demo.has_recordings(directory):
         click.echo(f"Recording demo footage into {directory} ...", err=True)
@@ -97,9 +111,12 @@ def demo_command(ctx: click.Context, directory: Path, camera: bool, host: str | 
             demo.make_demo(directory, binary, settings.tz)
         except CctvError as err:
             raise click.ClickException(str(err)) from None
+    specs = tuple(f"{name}={directory.absolute() / name}" for name in demo.CAMERAS)
+    cams = common.cameras(ctx, specs, **flags)
     if camera:
-        demo.LiveCamera(directory, binary, settings.tz).start()
-    _run_server(settings)
+        for c in cams:
+            demo.LiveCamera(c.root, binary, settings.tz, demo.CAMERAS[c.name]).start()
+    _run_server(settings, cams, None, _camera_args(None, specs) + ["--quiet", "0"])
 
 
 FIRST_DELAY = 1.0  # seconds before restarting a compactor that exited ...
@@ -119,9 +136,9 @@ class BackgroundCompactor:
     """serve's compactor: `cctv-server compactor` in a child process that dies with the server,
     restarted with backoff when it exits (a crash, a kill), and reported by `problem()`."""
 
-    def __init__(self, settings: config.Settings, config_file: Path | None):
-        self.settings = settings
+    def __init__(self, config_file: Path | None, args: list[str]):
         self.config_file = config_file
+        self.args = args  # the cameras, as serve was given them
         self.proc: subprocess.Popen | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()  # no child is started once stop() has begun
@@ -162,8 +179,7 @@ class BackgroundCompactor:
     def _spawn(self) -> subprocess.Popen:
         argv = [sys.executable, "-m", "cctv_server.cli"]
         argv += ["--config", str(self.config_file)] if self.config_file else []
-        argv += ["compactor", "--root", str(self.settings.root),
-                 "--settle", f"{self.settings.settle}s", "--quiet", f"{self.settings.quiet}s"]
+        argv += ["compactor", *self.args]
         return subprocess.Popen(argv, preexec_fn=_term_with_parent)
 
     def problem(self) -> str | None:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
@@ -26,7 +25,6 @@ from ..playback.playlists import Playlists
 from ..playback.stills import Stills
 from . import routes
 from .clips import Slots
-from .hosts import HostCheck, own_names
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +55,13 @@ class State:
 
     def problems(self) -> list[str]:
         """What keeps the server from full service while it still serves: /healthz and the index."""
+        return self.own_problems() + [p for check in self.checks if (p := check())]
+
+    def own_problems(self) -> list[str]:
+        """This camera's alone (its catalog); `checks` are the server's, shared by its cameras."""
         found = [self.catalog.problem, "catalog being rebuilt from the recordings"
                  if self.watcher.rebuilding else None]
-        return [p for p in found + [check() for check in self.checks] if p]
+        return [p for p in found if p]
 
 
 def create_app(settings: Settings, watch: bool = True, cameras: Sequence[str] = ()) -> Starlette:
@@ -81,8 +83,6 @@ def create_app(settings: Settings, watch: bool = True, cameras: Sequence[str] = 
         routes=routes.ROUTES,
         lifespan=lifespan,
         exception_handlers={CctvError: _domain_error, sqlite3.Error: _catalog_error},
-        # No accounts yet, so always: see hosts.py.
-        middleware=[Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts))],
     )
     app.state.cctv = state
     return app

@@ -119,18 +119,22 @@ async def playlist(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    """503 until the first full scan of the root is catalogued; then 200 `ready`, or 200
-    `degraded: ...` while footage is served but something is wrong (a load balancer keeps
-    sending traffic); with `?strict=1` degraded is a 503."""
+    """This camera's readiness (web/server.py answers /healthz for the whole server)."""
     state = _state(request)
-    if not state.watcher.ready.is_set():
+    return health_response([] if state.watcher.ready.is_set() else [state.settings.camera],
+                           state.problems(), request.query_params.get("strict", ""))
+
+
+def health_response(scanning: list[str], problems: list[str], strict: str) -> Response:
+    """503 until the first full scans are catalogued; then 200 `ready`, or 200 `degraded: ...`
+    while footage is served but something is wrong (a load balancer keeps sending traffic);
+    with `?strict=1` degraded is a 503."""
+    if scanning:
         return Response("scanning\n", status_code=503, media_type="text/plain")
-    problems = state.problems()
     if not problems:
         return Response("ready\n", media_type="text/plain")
-    strict = request.query_params.get("strict", "").lower() in TRUE
-    return Response("degraded: " + "; ".join(problems) + "\n", status_code=503 if strict else 200,
-                    media_type="text/plain")
+    return Response("degraded: " + "; ".join(problems) + "\n",
+                    status_code=503 if strict.lower() in TRUE else 200, media_type="text/plain")
 
 
 async def newest(request: Request) -> Response:

@@ -12,21 +12,25 @@ import time
 from collections.abc import Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..cameras import Camera
+from ..config import Settings
 from ..errors import CctvError, InvalidInput, NotFound
 from ..footage import timeline
 from ..playback import overview
 from . import app, routes
+from .hosts import HostCheck, own_names
 
 CAMERA_PREFIX = "/cam"
 
 
-def create_server(cameras: Sequence[Camera], watch: bool = True) -> Starlette:
+def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = True) -> Starlette:
+    """The whole server; `settings` are the server's own (host, allowed_hosts ...)."""
     names = [c.name for c in cameras]
     apps = {c.name: app.create_app(c.settings, watch, cameras=names) for c in cameras}
     served = [Route("/healthz", health)]
@@ -49,9 +53,19 @@ def create_server(cameras: Sequence[Camera], watch: bool = True) -> Starlette:
                 await stack.enter_async_context(camera_app.router.lifespan_context(camera_app))
             yield
 
-    server = Starlette(routes=served, lifespan=lifespan,
-                       exception_handlers={CctvError: routes.error})
+    server = Starlette(
+        routes=served, lifespan=lifespan, exception_handlers={CctvError: routes.error},
+        # No accounts yet, so always: see hosts.py.
+        middleware=[Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts))],
+    )
+    # A slash added or dropped by a redirect could turn /cam/a%2f..%2fb/ into another camera's
+    # path in a client that follows it: the only redirect is /cam/NAME -> /cam/NAME/, above.
+    for router_of in (server, *apps.values()):
+        router_of.router.redirect_slashes = False
     server.state.cameras = apps
+    server.state.checks = []  # the server's own troubles (its compactor), for /healthz ...
+    for camera_app in apps.values():
+        camera_app.state.cctv.checks = server.state.checks  # ... and every camera's index page
     return server
 
 
@@ -68,11 +82,15 @@ def _states(request: Request) -> dict:
 
 
 async def health(request: Request) -> Response:
-    """200 once every camera's first scan is catalogued, 503 before (naming the cameras)."""
-    waiting = [name for name, s in _states(request).items() if not s.watcher.ready.is_set()]
-    if waiting:
-        return PlainTextResponse(f"scanning: {', '.join(waiting)}\n", status_code=503)
-    return PlainTextResponse("ready\n")
+    """The whole server: scanning until every camera is catalogued; degraded, naming the camera,
+    while anything keeps one from full service (routes.health_response)."""
+    states = _states(request)
+    several = len(states) > 1
+    scanning = [name for name, s in states.items() if not s.watcher.ready.is_set()]
+    problems = [f"{name}: {p}" if several else p
+                for name, s in states.items() for p in s.own_problems()]
+    problems += [p for check in request.app.state.checks if (p := check())]
+    return routes.health_response(scanning, problems, request.query_params.get("strict", ""))
 
 
 async def which_camera(request: Request) -> Response:
