@@ -77,6 +77,7 @@ async def index(request: Request) -> HTMLResponse:
     page = state.templates.get_template("index.html").render(
         sections=[_day_section(state, d, states.get(d.day)) for d in days],
         timezone=state.settings.timezone, problems=state.problems(),
+        camera=state.settings.camera, several=len(state.cameras) > 1,
     )
     return HTMLResponse(page)
 
