@@ -170,3 +170,23 @@ def test_the_rules(store):
     assert allows(share, WATCH, "garden") and allows(share, ADMIN)
     assert allows(rules.ANONYMOUS, WATCH, "porch") == "sign in first"
     assert allows(rules.OPEN, WATCH, "porch") is None and allows(rules.OPEN, UPLOAD, "porch")
+
+
+def test_on_a_full_disk_the_store_has_no_accounts_until_it_can_be_made_and_then_sees_them(tmp_path):
+    import subprocess
+
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], check=True)
+    try:
+        subprocess.run(["dd", "if=/dev/zero", f"of={mount / 'filler'}", "bs=4k"],
+                       capture_output=True)  # fills it to the last block, then fails: full
+        store = Store(mount / "state")
+        server_side = Accounts(store)
+        assert not server_side.any()  # the server starts, open on loopback, as with no accounts
+        (mount / "filler").unlink()
+        Accounts(Store(mount / "state")).add("alice", "admin", "long enough")  # the CLI, later
+        store._missing_since -= Store.RETRY + 1  # as if the retry interval had passed
+        assert server_side.any() and server_side.authenticate("alice", "long enough")
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

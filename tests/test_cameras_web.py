@@ -93,13 +93,13 @@ def test_the_overview_shows_a_still_per_camera_and_a_click_plays_live(two_camera
             viewport={"width": 390, "height": 844})  # a phone
         page = browser.new_page()
         page.goto(srv.url + "/")
-        page.wait_for_function("[...document.querySelectorAll('img.still')].length === 2 &&"
+        page.wait_for_function("() => [...document.querySelectorAll('img.still')].length === 2 &&"
                                " [...document.querySelectorAll('img.still')].every("
                                "i => i.complete && i.naturalWidth > 0)", polling=POLL, timeout=20000)
         widths = page.evaluate("[...document.querySelectorAll('.tile')].map(t => t.offsetWidth)")
         assert all(w <= 390 for w in widths)  # one column on a phone, nothing wider than it
         page.click("#camera-garden a.watch")
-        page.wait_for_function("document.getElementById('mode').classList.contains('live') &&"
+        page.wait_for_function("() => document.getElementById('mode').classList.contains('live') &&"
                                " document.getElementById('video').currentTime > 0.5",
                                polling=POLL, timeout=30000)
         assert "/cam/garden/day/" in page.url

@@ -114,7 +114,7 @@ def current_time(page: Page) -> float:
 
 def playing_past(page: Page, seconds: float, timeout: float = 30) -> None:
     page.wait_for_function(
-        f"document.getElementById('video').currentTime > {seconds}", timeout=timeout * 1000,
+        f"() => document.getElementById('video').currentTime > {seconds}", timeout=timeout * 1000,
         polling=POLL)
 
 
@@ -123,7 +123,7 @@ def seek_done(page: Page, action) -> float:
     page.evaluate("""() => { window.seekedAt = null; document.getElementById('video')
         .addEventListener('seeked', e => { window.seekedAt = e.target.currentTime; }, {once: true}); }""")
     action()
-    page.wait_for_function("window.seekedAt !== null", timeout=15000, polling=POLL)
+    page.wait_for_function("() => window.seekedAt !== null", timeout=15000, polling=POLL)
     return page.evaluate("window.seekedAt")
 
 
@@ -179,14 +179,14 @@ def test_keys_step_ten_seconds_and_pause(site, page):
     page.goto(f"{site.url}/day/{DAY}#")
     playing_past(page, 1)
     page.keyboard.press(" ")
-    page.wait_for_function("document.getElementById('video').paused")
+    page.wait_for_function("() => document.getElementById('video').paused")
     before = current_time(page)
     after = seek_done(page, lambda: page.keyboard.press("ArrowRight"))
     assert after == pytest.approx(before + 10, abs=0.05)
     after = seek_done(page, lambda: page.keyboard.press("ArrowLeft"))
     assert after == pytest.approx(before, abs=0.05)
     page.keyboard.press("k")
-    page.wait_for_function("!document.getElementById('video').paused")
+    page.wait_for_function("() => !document.getElementById('video').paused")
 
 
 def test_previous_and_next_day_and_the_export_selection(site, page):
@@ -226,7 +226,7 @@ def test_the_live_button_plays_the_newest_footage(site, page, ffmpeg_bin, tmp_pa
                    site.get("/live.m3u8").text.count("EXTINF") >= 6, timeout=30)
         page.click("#live")
         assert page.text_content("#mode") == "Live"
-        page.wait_for_function("window.cctvPlayer.hls().url.endsWith('/live.m3u8') && "
+        page.wait_for_function("() => window.cctvPlayer.hls().url.endsWith('/live.m3u8') && "
                                "document.getElementById('video').currentTime > 0", timeout=30000, polling=POLL)
         started = current_time(page)
         playing_past(page, started + 4)

@@ -88,7 +88,7 @@ def test_live_from_a_compacted_day_into_days_of_segments_plays_in_ffmpeg_and_hls
             h.on(Hls.Events.ERROR, (_, d) => window.errors.push(d.details));
             h.loadSource(url); h.attachMedia(video); video.play(); }""", url)
         # From 4 s before the video's end to 3 s into the next day's segments.
-        page.wait_for_function("document.getElementById('video').currentTime > 23",
+        page.wait_for_function("() => document.getElementById('video').currentTime > 23",
                                timeout=30000, polling=POLL)
         errors = page.evaluate("window.errors")
         browser.close()

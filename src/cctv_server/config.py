@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -120,6 +121,23 @@ def _hosts(value: Any) -> tuple[str, ...]:
     return names
 
 
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if str(value) not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return str(value)
+    return parse
+
+
+def _networks(value: Any) -> tuple[str, ...]:
+    """Addresses or networks (`10.0.0.1`, `10.0.0.0/8`): a list, or a comma-separated string."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    found = tuple(str(item).strip() for item in items if str(item).strip())
+    for item in found:
+        ipaddress.ip_network(item, strict=False)  # ValueError names the bad one
+    return found
+
+
 def _optional_path(value: Any) -> Path | None:
     return Path(value).expanduser() if value not in (None, "") else None
 
@@ -178,6 +196,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("send_timeout", "60s", _positive_duration, "a client that reads nothing of a response for this long is disconnected"),
     Setting("max_connections", 1000, _positive_int, "open connections at most (lowered to fit the open-file limit)"),
     Setting("allowed_hosts", (), _hosts, "more Host names the server answers to, besides its own"),
+    Setting("auth", "accounts", _choice("accounts", "none"), "accounts: once one exists every route needs a credential; none: open on every address (warned)"),
+    Setting("session_idle", "12h", _positive_duration, "a browser session unused this long ends"),
+    Setting("session_max", "30d", _positive_duration, "a browser session ends this long after sign-in, however busy"),
+    Setting("trusted_proxies", (), _networks, "reverse proxies whose X-Forwarded-For/-Proto headers are believed"),
+    Setting("tls_cert", None, _optional_path, "a certificate (PEM) to serve HTTPS directly, without a proxy"),
+    Setting("tls_key", None, _optional_path, "the private key (PEM) of tls_cert"),
+    Setting("public_url", None, _optional_str, "the server's address as others reach it, for share links (e.g. https://cctv.example.org)"),
+    Setting("upload_max", "64MB", parse_size, "largest segment PUT /upload/... accepts (413 beyond)"),
+    Setting("upload_backlog", "7d", _positive_duration, "how far back an uploaded segment's day may be (422 beyond)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -214,6 +241,15 @@ class Settings:
     send_timeout: float
     max_connections: int
     allowed_hosts: tuple[str, ...]
+    auth: str
+    session_idle: float
+    session_max: float
+    trusted_proxies: tuple[str, ...]
+    tls_cert: Path | None
+    tls_key: Path | None
+    public_url: str | None
+    upload_max: int
+    upload_backlog: float
 
     @property
     def tz(self) -> ZoneInfo:

@@ -4,6 +4,7 @@ share link, hold, deletion and account change. Never a password, token or cookie
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -11,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .. import format
+
+log = logging.getLogger(__name__)
 
 FILE_NAME = "audit.log"
 
@@ -27,11 +30,14 @@ class AuditLog:
         line = json.dumps({"time": format.iso(now, self.tz), "event": event, **fields},
                           ensure_ascii=False, default=str)
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, (line + "\n").encode())
-            finally:
-                os.close(fd)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    os.write(fd, (line + "\n").encode())
+                finally:
+                    os.close(fd)
+            except OSError as err:  # a full disk must not fail the request being audited
+                log.error("audit log %s not written (%s): %s", self.path, err, line)
 
     def read(self, last: int = 500) -> list[dict]:
         """The newest `last` events, oldest first."""

@@ -54,7 +54,7 @@ class Sessions:
         if now - seen > self.idle or now - created > self.lifetime:
             self.end(cookie)
             return None
-        self.store.db().execute("UPDATE session SET seen = ? WHERE hash = ?", (now, _digest(raw)))
+        self.store.note("UPDATE session SET seen = ? WHERE hash = ?", (now, _digest(raw)))
         return Session(account, created, now, self._csrf.dumps(_digest(raw)))
 
     def csrf_ok(self, cookie: str | None, sent: str | None) -> bool:

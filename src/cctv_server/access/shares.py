@@ -81,5 +81,5 @@ class Shares:
             raise Forbidden("the share link was revoked")
         if now >= share.expires:
             raise Forbidden(f"the share link expired at {format.iso(share.expires, tz)}")
-        self.store.db().execute("UPDATE share SET last_used = ? WHERE id = ?", (now, share.id))
+        self.store.note("UPDATE share SET last_used = ? WHERE id = ?", (now, share.id))
         return share

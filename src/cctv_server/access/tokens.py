@@ -62,7 +62,7 @@ class Tokens:
         if row is None or not hmac.compare_digest(row[5], _digest(secret)):
             return None
         now = time.time() if now is None else now
-        self.store.db().execute("UPDATE token SET last_used = ? WHERE id = ?", (now, token_id))
+        self.store.note("UPDATE token SET last_used = ? WHERE id = ?", (now, token_id))
         return Token(*row[:4], now)
 
 

@@ -5,10 +5,13 @@ starts."""
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import socket
 from pathlib import Path
 
+from ..access.service import Access
+from ..cameras import server_state_dir
 from ..config import Settings
 from ..errors import ConfigError
 
@@ -73,3 +76,36 @@ def _bind_error(host: str, port: int, err: OSError) -> str:
     if err.errno == errno.EACCES:
         return f"setting 'port': listening on {port} needs privileges this user lacks"
     return f"settings 'host' and 'port': cannot listen on {host}:{port}: {err.strerror}"
+
+
+def accounts_before_network(settings: Settings, cameras) -> None:
+    """Beyond loopback, footage needs accounts: refuse to listen there before the first exists,
+    unless `auth = "none"` says the server is meant to be open."""
+    if settings.auth == "none" or _loopback(settings.host):
+        return
+    if not Access(server_state_dir(settings, cameras), settings.tz).any_account():
+        raise ConfigError(
+            f"setting 'host': {settings.host} is reachable from other machines and there is no"
+            " account yet: add one first (cctv-server user add NAME --role admin), or set"
+            " auth = \"none\" to serve everyone")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def tls(settings: Settings) -> dict:
+    """uvicorn's certificate options; both files named, readable, or neither."""
+    if settings.tls_cert is None and settings.tls_key is None:
+        return {}
+    for key in ("tls_cert", "tls_key"):
+        path = getattr(settings, key)
+        if path is None or not path.is_file():
+            raise ConfigError(f"setting {key!r}: {path or 'missing'} is not a readable file"
+                              " (HTTPS needs tls_cert and tls_key)")
+    return {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}

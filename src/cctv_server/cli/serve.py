@@ -61,14 +61,22 @@ def _run_server(settings: config.Settings, cams: list[Camera], config_file: Path
     try:
         for camera in cams:
             preflight.state_dir(camera.settings)
+        preflight.accounts_before_network(settings, cams)
+        ssl = preflight.tls(settings)
         sock = preflight.listen(settings.host, settings.port)
         app = create_server(settings, cams)
     except CctvError as err:
         raise click.ClickException(str(err)) from None
+    if settings.auth == "none":
+        log.warning("auth = none: anyone who can reach %s watches every camera", settings.host)
     guard = connections.Guard(settings.header_timeout, settings.send_timeout,
                               connections.fit_file_limit(settings.max_connections))
     server = uvicorn.Server(uvicorn.Config(
         app, log_level="warning", http=connections.protocol(guard), ws="none",
+        # Forwarded headers only from the proxies named: anyone else could claim any address
+        # (and dodge the sign-in limiter) or claim HTTPS.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or "", **ssl,
     ))
     background = BackgroundCompactor(config_file, compactor_args)
     if settings.compactor:
@@ -77,7 +85,8 @@ def _run_server(settings: config.Settings, cams: list[Camera], config_file: Path
     host, port = sock.getsockname()[:2]
     for camera in cams:
         path = "" if len(cams) == 1 else f"cam/{camera.name}/"
-        click.echo(f"Serving {camera.name} ({camera.root}) on http://{_authority(host)}:{port}/{path}",
+        scheme = "https" if ssl else "http"
+        click.echo(f"Serving {camera.name} ({camera.root}) on {scheme}://{_authority(host)}:{port}/{path}",
                    err=True)
     try:
         server.run(sockets=[sock])

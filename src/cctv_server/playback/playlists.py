@@ -254,8 +254,8 @@ def _day_part(pieces: Sequence[Piece], tz: ZoneInfo, continues: bool) -> DayPart
     """Pure: a day's pieces (as the run placed them) as playlist lines."""
     fragments = any(p.is_fragment for p in pieces)
     segments = any(not p.is_fragment for p in pieces)
-    as_is = _part([_entry(p, False) for p in pieces], tz, continues)
-    as_ts = _part([_entry(p, True) for p in pieces], tz, continues) if fragments else as_is
+    as_is = _part([entry(p, False) for p in pieces], tz, continues)
+    as_ts = _part([entry(p, True) for p in pieces], tz, continues) if fragments else as_is
     return DayPart(fragments, segments, len(pieces), as_is, as_ts)
 
 
@@ -368,10 +368,11 @@ def entries(pieces: Sequence[Piece]) -> list[hls.Entry]:
     of videos alone keeps the fragments as fMP4 byte ranges.
     """
     as_ts = any(p.is_fragment for p in pieces) and not all(p.is_fragment for p in pieces)
-    return [_entry(p, as_ts) for p in pieces]
+    return [entry(p, as_ts) for p in pieces]
 
 
-def _entry(p: Piece, as_ts: bool) -> hls.Entry:
+def entry(p: Piece, as_ts: bool) -> hls.Entry:
+    """One piece as a playlist entry (see `entries`)."""
     if not p.is_fragment:
         # Percent-encoded: `#`, `?`, `%` or a space in a camera's file name would otherwise end
         # or change the URI a player asks for (names no URI can carry are not listed: layout).

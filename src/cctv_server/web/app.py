@@ -51,6 +51,8 @@ class State:
         self.stills = Stills(self.footage, self.root, ffmpeg.locate(settings.ffmpeg),
                              settings.live_window / 10, settings.tz)
         self.sections: dict[str, tuple] = {}  # day -> (key, html) of its index section
+        self.access = None  # the server's access control (web/server.py sets it)
+        self.notices: list[str] = []  # page banners from the server (auth = none)
         self.checks: list[Callable[[], str | None]] = []  # more to report, e.g. the compactor's
 
     def problems(self) -> list[str]:

@@ -33,7 +33,7 @@ from ..media.mp4 import codec_of
 from ..playback import dayview, export, exportplan, hls, remux
 from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
-from . import clips
+from . import clips, guard, sharing
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
@@ -69,6 +69,7 @@ def _day(state, text: str) -> str:
 
 
 async def index(request: Request) -> HTMLResponse:
+    sharing.refuse(request, "the list of every day")
     state = _state(request)
     tz = state.settings.tz
     days = state.catalog.days()
@@ -78,6 +79,7 @@ async def index(request: Request) -> HTMLResponse:
         sections=[_day_section(state, d, states.get(d.day)) for d in days],
         timezone=state.settings.timezone, problems=state.problems(),
         camera=state.settings.camera, several=len(state.cameras) > 1,
+        notices=state.notices, me=guard.me(request),
     )
     return HTMLResponse(page)
 
@@ -115,8 +117,22 @@ async def playlist(request: Request) -> Response:
     if not date:
         params = dict(query) | {"date": state.playlists.latest_day(time.time())}
         return RedirectResponse(f"{request.url.path}?{urlencode(params)}", status_code=302)
-    return _playlist(request, await _made(state.playlists.prepare_day(_day(state, date), live,
-                                                                      time.time())))
+    day = _day(state, date)
+    if (share := sharing.share_of(request)) is not None:
+        return await _shared_playlist(request, state, share, day, live)
+    return _playlist(request, await _made(state.playlists.prepare_day(day, live, time.time())))
+
+
+async def _shared_playlist(request: Request, state, share, day: str, live: bool) -> Response:
+    """A share link's playlist: rendered for it alone (rare; never cached with the others)."""
+    now = time.time()
+    days = [d for d, _ in state.catalog.versions(day)] if live else [day]
+    if day not in days[:1]:
+        raise NotFound(f"no recordings for {day}")
+    pieces = await run_in_threadpool(state.footage.run, days)
+    ended = not live and now >= share.end
+    text = sharing.playlist(pieces, share, sharing.token_of(request), state.settings.tz, ended)
+    return Response(text, media_type=hls.MIME, headers={"Cache-Control": "no-cache"})
 
 
 async def health(request: Request) -> Response:
@@ -139,6 +155,7 @@ def health_response(scanning: list[str], problems: list[str], strict: str) -> Re
 
 
 async def newest(request: Request) -> Response:
+    sharing.refuse(request, "the live view")
     return _playlist(request, await _made(_state(request).playlists.prepare_newest(time.time())))
 
 
@@ -162,7 +179,12 @@ def _playlist(request: Request, rendered: Rendered) -> Response:
 async def recording(request: Request) -> FileResponse:
     """A segment, video or checksum under ROOT/DAY/, with byte ranges; nothing outside ROOT."""
     state = _state(request)
-    path = state.root.resolve(_day(state, request.path_params["day"]), request.path_params["name"])
+    day, name = _day(state, request.path_params["day"]), request.path_params["name"]
+    path = state.root.resolve(day, name)
+    if (share := sharing.share_of(request)) is not None:  # a segment of the range, not a video
+        pieces = await run_in_threadpool(state.footage.day, day)
+        sharing.check(share, next((p for p in pieces if p.file == name and not p.is_fragment),
+                                  None), f"{day}/{name}")
     media_type = next((t for ext, t in MEDIA_TYPES.items() if path.name.endswith(ext)), None)
     return FileResponse(path, media_type=media_type)
 
@@ -175,6 +197,7 @@ async def export_clip(request: Request) -> Response:
     query = request.query_params
     rng = exportplan.parse_range(query.get("from"), query.get("to"), settings.tz,
                                  settings.export_max, _today(state))
+    sharing.check_range(sharing.share_of(request), rng.start, rng.end)
     release = state.exports.take()
     if release is None:
         return PlainTextResponse(
@@ -194,10 +217,12 @@ async def export_clip(request: Request) -> Response:
 async def day_page(request: Request) -> HTMLResponse:
     """`/day/YYYY-MM-DD`: the player, the day's timeline, downloads and export."""
     state = _state(request)
-    view = await run_in_threadpool(_day_view, state, request.path_params["day"])
+    view = await run_in_threadpool(_day_view, state, request.path_params["day"],
+                                   sharing.share_of(request))
     page = state.templates.get_template("day.html").render(
         view=view, view_json=json.dumps(view).replace("<", "\\u003c"), size=format.size,
-        camera=state.settings.camera, cameras=state.cameras,
+        camera=state.settings.camera, cameras=state.cameras, me=guard.me(request),
+        notices=state.notices,
         vendor_ok=(STATIC / "vendor" / "hls.min.js").is_file(),
     )
     return HTMLResponse(page)
@@ -206,19 +231,26 @@ async def day_page(request: Request) -> HTMLResponse:
 async def day_api(request: Request) -> JSONResponse:
     """`/api/day/YYYY-MM-DD`: footage runs in clock and playlist time, neighbours, videos."""
     state = _state(request)
-    return JSONResponse(await run_in_threadpool(_day_view, state, request.path_params["day"]),
-                        headers={"Cache-Control": "no-cache"})
+    view = await run_in_threadpool(_day_view, state, request.path_params["day"],
+                                   sharing.share_of(request))
+    return JSONResponse(view, headers={"Cache-Control": "no-cache"})
 
 
-def _day_view(state, day: str) -> dict:
+def _day_view(state, day: str, share=None) -> dict:
+    """The player's view of a day; through a share link, only the shared range of it (no other
+    days to go to, no video to download)."""
     _day(state, day)
     days = [d for d, _ in state.catalog.versions()]
     if day not in days:
         raise NotFound(f"no recordings for {day}")
+    pieces = state.footage.day(day)
     downloads = [_download(state.root, day, name, size)
                  for name, size in state.catalog.videos(day).items()]
-    return dayview.day_view(day, state.settings.tz, state.footage.day(day), days, downloads,
-                            time.time())
+    if share is not None:
+        pieces, days, downloads = sharing.within(share, pieces), [day], []
+        if not pieces:
+            raise Forbidden(f"{day} holds nothing of the shared range")
+    return dayview.day_view(day, state.settings.tz, pieces, days, downloads, time.time())
 
 
 def _download(root: layout.Root, day: str, name: str, size: int) -> dayview.Download:
@@ -241,6 +273,7 @@ async def fragment_ts(request: Request) -> StreamingResponse:
     piece = await run_in_threadpool(state.footage.fragment, day, video, offset, length)
     if piece is None:
         raise NotFound(f"{day}/{video} has no fragment at bytes {offset}-{offset + length}")
+    sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")
     ranges = [piece.init, piece.byterange]
     data = await run_in_threadpool(_read_ranges, path, ranges)
     binary = ffmpeg.locate(state.settings.ffmpeg)
@@ -255,6 +288,7 @@ def _read_ranges(path: Path, ranges: list[tuple[int, int]]) -> bytes:
 async def newest_still(request: Request) -> Response:
     """`still.jpg`: the newest footage's keyframe, a small JPEG, refreshed at most every
     tenth of the live window however many ask."""
+    sharing.refuse(request, "the newest picture")
     found = await run_in_threadpool(safe_newest, _state(request).stills)
     if found is None:
         raise NotFound("no still: this camera has no footage yet")

@@ -18,22 +18,27 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..cameras import Camera
+from ..access.rules import WATCH, allows
+from ..access.service import Access
+from ..cameras import Camera, server_state_dir
 from ..config import Settings
 from ..errors import CctvError, InvalidInput, NotFound
 from ..footage import timeline
 from ..playback import overview
-from . import app, routes
+from . import app, guard, login, routes
+from .guard import Guard
 from .hosts import HostCheck, own_names
 
 CAMERA_PREFIX = "/cam"
 
 
 def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = True) -> Starlette:
-    """The whole server; `settings` are the server's own (host, allowed_hosts ...)."""
+    """The whole server; `settings` are the server's own (host, allowed_hosts, auth ...)."""
     names = [c.name for c in cameras]
     apps = {c.name: app.create_app(c.settings, watch, cameras=names) for c in cameras}
-    served = [Route("/healthz", health)]
+    access = Access(server_state_dir(settings, cameras), settings.tz, settings.session_idle,
+                    settings.session_max)
+    served = [Route("/healthz", health), *login.ROUTES]
     for name, camera_app in apps.items():
         served += [Route(f"{CAMERA_PREFIX}/{name}", _to_slash),
                    Mount(f"{CAMERA_PREFIX}/{name}", app=camera_app)]
@@ -55,17 +60,29 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
 
     server = Starlette(
         routes=served, lifespan=lifespan, exception_handlers={CctvError: routes.error},
-        # No accounts yet, so always: see hosts.py.
-        middleware=[Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts))],
+        middleware=[
+            # Before any account exists this is all that keeps a web page from reading the
+            # footage through DNS rebinding; it stays on after (see hosts.py).
+            Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts)),
+            Middleware(Guard, access=access, cameras=names, open_server=settings.auth == "none"),
+        ],
     )
     # A slash added or dropped by a redirect could turn /cam/a%2f..%2fb/ into another camera's
     # path in a client that follows it: the only redirect is /cam/NAME -> /cam/NAME/, above.
     for router_of in (server, *apps.values()):
         router_of.router.redirect_slashes = False
     server.state.cameras = apps
+    server.state.access = access
+    server.state.templates = next(iter(apps.values())).state.cctv.templates
+    server.state.camera_settings = {c.name: c.settings for c in cameras}
     server.state.checks = []  # the server's own troubles (its compactor), for /healthz ...
+    notices = ["auth = none: anyone who can reach this server watches every camera"
+               ] if settings.auth == "none" else []
+    server.state.notices = notices  # page banners that are no trouble of the server's health
     for camera_app in apps.values():
         camera_app.state.cctv.checks = server.state.checks  # ... and every camera's index page
+        camera_app.state.cctv.access = access
+        camera_app.state.cctv.notices = notices
     return server
 
 
@@ -103,13 +120,15 @@ async def which_camera(request: Request) -> Response:
 
 async def overview_page(request: Request) -> HTMLResponse:
     """`/`: one tile per camera with its newest still, whether it records, today, disk, compaction."""
-    states = _states(request)
+    who = guard.principal(request)
+    states = {name: s for name, s in _states(request).items()
+              if allows(who, WATCH, name) is None}  # a viewer sees only its cameras
     now = time.time()
     tiles = [_tile(name, state, now) for name, state in states.items()]
-    any_state = next(iter(states.values()))
-    page = any_state.templates.get_template("overview.html").render(
+    page = request.app.state.templates.get_template("overview.html").render(
         tiles=tiles, now=now, size=routes.format.size, duration=routes.format.duration,
-        clock=lambda s: routes.format.clock(s, any_state.settings.tz, day=""),
+        clock=lambda s: routes.format.clock(s, request.app.state.access.tz, day=""),
+        notices=request.app.state.notices, me=guard.me(request),
     )
     return HTMLResponse(page)
 

@@ -1,0 +1,235 @@
+"""`user`, `token`, `share` and `audit`: accounts, camera tokens and share links, on the state `serve` reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .. import format
+from ..access.service import Access
+from ..cameras import server_state_dir
+from ..config import parse_duration
+from ..errors import CctvError
+from ..playback import exportplan
+from ..web.login import share_path
+from . import common
+
+
+def _access(ctx: click.Context, root: Path | None, specs: tuple[str, ...]):
+    """The server's access control, and its cameras, found exactly as `serve` finds them."""
+    settings = common.settings(ctx, need_root=False, root=root)
+    cams = common.cameras(ctx, specs, root=root) if specs or root or _configured(ctx) else []
+    try:
+        state = server_state_dir(settings, cams) if cams else settings.state_dir
+    except CctvError as err:
+        raise click.ClickException(str(err)) from None
+    if state is None:
+        raise click.UsageError("no state folder: pass --root or --camera, or set state_dir")
+    return Access(state, settings.tz), settings, cams
+
+
+def _configured(ctx: click.Context) -> bool:
+    return ctx.obj.get("config") is not None
+
+
+def _fail(err: CctvError) -> None:
+    raise click.ClickException(str(err)) from None
+
+
+def _password(stdin: bool) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@click.group()
+def user() -> None:
+    """Accounts: admins do everything; viewers watch and export the cameras they are given."""
+
+
+@user.command("add")
+@common.ROOT
+@common.CAMERA
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "viewer"]), required=True)
+@click.option("--cameras", "allowed", default="", help="A viewer's cameras, comma-separated (default: all).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.pass_context
+def user_add(ctx, root, camera_specs, name, role, allowed, password_stdin) -> None:
+    access, _, cams = _access(ctx, root, camera_specs)
+    wanted = tuple(c.strip() for c in allowed.split(",") if c.strip())
+    unknown = [c for c in wanted if cams and c not in {x.name for x in cams}]
+    if unknown:
+        raise click.BadParameter(f"no camera named {unknown[0]!r}", param_hint="--cameras")
+    try:
+        access.accounts.add(name, role, _password(password_stdin), wanted)
+    except CctvError as err:
+        _fail(err)
+    access.audit.write("user added", account=name, role=role, cameras=list(wanted), by="cli")
+    click.echo(f"added {role} {name}" + (f" ({', '.join(wanted)})" if wanted else ""))
+
+
+@user.command("list")
+@common.ROOT
+@common.CAMERA
+@click.pass_context
+def user_list(ctx, root, camera_specs) -> None:
+    access, settings, _ = _access(ctx, root, camera_specs)
+    for a in access.accounts.all():
+        since = dt.datetime.fromtimestamp(a.created, settings.tz).strftime("%Y-%m-%d")
+        click.echo(f"{a.name}  {a.role}  {', '.join(a.cameras) or 'all cameras'}  since {since}")
+
+
+@user.command("passwd")
+@common.ROOT
+@common.CAMERA
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.pass_context
+def user_passwd(ctx, root, camera_specs, name, password_stdin) -> None:
+    access, _, _ = _access(ctx, root, camera_specs)
+    try:
+        access.accounts.set_password(name, _password(password_stdin))
+    except CctvError as err:
+        _fail(err)
+    access.audit.write("password changed", account=name, by="cli")
+    click.echo(f"changed the password of {name}")
+
+
+@user.command("remove")
+@common.ROOT
+@common.CAMERA
+@click.argument("name")
+@click.pass_context
+def user_remove(ctx, root, camera_specs, name) -> None:
+    access, _, _ = _access(ctx, root, camera_specs)
+    try:
+        access.accounts.remove(name)
+    except CctvError as err:
+        _fail(err)
+    access.audit.write("user removed", account=name, by="cli")
+    click.echo(f"removed {name}; their sessions are over")
+
+
+@click.group()
+def token() -> None:
+    """Camera tokens: a camera uploads with one, to its own camera only, and reads nothing."""
+
+
+@token.command("add")
+@common.ROOT
+@common.CAMERA
+@click.argument("camera")
+@click.option("--name", default="", help="What the token is for, e.g. the camera's host name.")
+@click.pass_context
+def token_add(ctx, root, camera_specs, camera, name) -> None:
+    access, _, cams = _access(ctx, root, camera_specs)
+    if cams and camera not in {c.name for c in cams}:
+        raise click.BadParameter(f"no camera named {camera!r}", param_hint="CAMERA")
+    found, secret = access.tokens.add(camera, name)
+    access.audit.write("token added", token=found.id, camera=camera, by="cli")
+    click.echo(f"token {found.id} for {camera}; it is shown once, here:")
+    click.echo(secret)
+
+
+@token.command("list")
+@common.ROOT
+@common.CAMERA
+@click.pass_context
+def token_list(ctx, root, camera_specs) -> None:
+    access, settings, _ = _access(ctx, root, camera_specs)
+    for t in access.tokens.all():
+        used = format.clock(t.last_used, settings.tz, day="") if t.last_used else "never"
+        made = format.clock(t.created, settings.tz, day="")
+        click.echo(f"{t.id}  {t.camera}  {t.name or '-'}  created {made}  last used {used}")
+
+
+@token.command("revoke")
+@common.ROOT
+@common.CAMERA
+@click.argument("token_id")
+@click.pass_context
+def token_revoke(ctx, root, camera_specs, token_id) -> None:
+    access, _, _ = _access(ctx, root, camera_specs)
+    try:
+        found = access.tokens.revoke(token_id)
+    except CctvError as err:
+        _fail(err)
+    access.audit.write("token revoked", token=found.id, camera=found.camera, by="cli")
+    click.echo(f"revoked token {found.id} of {found.camera}")
+
+
+@click.group(invoke_without_command=True)
+@common.ROOT
+@common.CAMERA
+@click.option("--from", "start", help="ISO 8601 start of the shared range.")
+@click.option("--to", "end", help="ISO 8601 end of the shared range.")
+@click.option("--expires", default="7d", show_default=True, help="How long the link works.")
+@click.pass_context
+def share(ctx, root, camera_specs, start, end, expires) -> None:
+    """A link that lets anyone who has it watch one camera's range until it expires:
+    `share --camera NAME --from ISO --to ISO [--expires 7d]`; `share list`; `share revoke ID`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    access, settings, cams = _access(ctx, root, camera_specs)
+    if not start or not end:
+        raise click.UsageError("give --from and --to (or: share list, share revoke ID)")
+    if len(cams) != 1:
+        raise click.UsageError("pick the camera to share with --camera NAME")
+    camera = cams[0]
+    try:
+        tz = camera.settings.tz
+        rng = exportplan.parse_range(start, end, tz, float("inf"), dt.datetime.now(tz).date())
+        found, secret = access.shares.add(camera.name, rng.start, rng.end,
+                                          time.time() + parse_duration(expires), "cli")
+    except (CctvError, ValueError) as err:
+        raise click.ClickException(str(err)) from None
+    access.audit.write("share link made", share=found.id, camera=camera.name, start=found.start,
+                       end=found.end, expires=found.expires, by="cli")
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    click.echo(f"share {found.id}, until {format.iso(found.expires, camera.settings.tz)}:")
+    click.echo(base.rstrip("/") + share_path(camera.name, found.start, camera.settings.tz, secret))
+
+
+@share.command("list")
+@click.pass_context
+def share_list(ctx) -> None:
+    access, settings, _ = _access(ctx.parent, ctx.parent.params["root"],
+                                  ctx.parent.params["camera_specs"])
+    for s in access.shares.all():
+        state = "revoked" if s.revoked else ("expired" if s.expires <= time.time() else "active")
+        click.echo(f"{s.id}  {s.camera}  {format.iso(s.start, settings.tz)} to "
+                   f"{format.iso(s.end, settings.tz)}  {state}  by {s.created_by}")
+
+
+@share.command("revoke")
+@click.argument("share_id")
+@click.pass_context
+def share_revoke(ctx, share_id) -> None:
+    access, _, _ = _access(ctx.parent, ctx.parent.params["root"], ctx.parent.params["camera_specs"])
+    try:
+        access.shares.revoke(share_id)
+    except CctvError as err:
+        _fail(err)
+    access.audit.write("share link revoked", share=share_id, by="cli")
+    click.echo(f"revoked share {share_id}")
+
+
+@click.command()
+@common.ROOT
+@common.CAMERA
+@click.option("--last", default=50, show_default=True, help="How many of the newest events.")
+@click.pass_context
+def audit(ctx, root, camera_specs, last) -> None:
+    """Print the audit log's newest events (sign-ins, failures, share links, holds, deletions)."""
+    access, _, _ = _access(ctx, root, camera_specs)
+    for event in access.audit.read(last):
+        rest = "  ".join(f"{k}={v}" for k, v in event.items() if k not in ("time", "event"))
+        click.echo(f"{event['time']}  {event['event']}  {rest}")
+
+
+COMMANDS = [user, token, share, audit]
