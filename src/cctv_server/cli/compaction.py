@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from .. import config, format, layout
-from ..compaction import daemon, status, verify
+from ..compaction import daemon, phases, status, verify
 from ..compaction.job import Compactor
 from ..errors import CctvError
 from . import common
@@ -159,8 +159,12 @@ def status_command(ctx: click.Context, root: Path | None) -> None:
     c.catalog.rescan(c.root, now, settings.stable_seconds, settings.tz)
     daemon.candidates(c, settings.settle, now)
     found = status.states(c.catalog, settings, now, _clock(settings), format.size)
+    rows = c.catalog.compactions()
     for day in sorted(found):
         click.echo(f"{day}  {found[day].text}")
+        times = phases.loads((rows.get(day) or {}).get("phases"))
+        if times and found[day].kind == "compacted":
+            click.echo(f"{' ' * len(day)}  where the time went: {phases.text(times)}")
     if not found:
         click.echo("no days")
 

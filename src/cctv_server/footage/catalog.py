@@ -71,13 +71,17 @@ CREATE TABLE IF NOT EXISTS compaction (
     ratio REAL,
     realtime REAL,
     seconds REAL,
-    ssim REAL
+    ssim REAL,
+    phases TEXT,
+    mode TEXT
 );
 """
+# Columns added to the compaction table after its first release, for catalogs made before them.
+ADDED_COLUMNS = {"phases": "TEXT", "mode": "TEXT"}
 # What the compactor process writes and the web process reads: the one shared state is here.
 COMPACTION_FIELDS = (
     "state", "percent", "eligible_at", "reason", "failures", "retry_at", "updated",
-    "input_size", "output_size", "ratio", "realtime", "seconds", "ssim",
+    "input_size", "output_size", "ratio", "realtime", "seconds", "ssim", "phases", "mode",
 )
 RECENT_DAYS = 2  # always re-read fully: late uploads land here, and may overwrite in place
 
@@ -114,6 +118,19 @@ class Catalog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._db().executescript(SCHEMA)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        """Bring an older catalog's compaction table up to date (a column that is missing)."""
+        db = self._db()
+        have = {row[1] for row in db.execute("PRAGMA table_info(compaction)")}
+        for name, kind in ADDED_COLUMNS.items():
+            if name not in have:
+                try:
+                    db.execute(f"ALTER TABLE compaction ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError as err:  # the other process added it first
+                    if "duplicate column" not in str(err):
+                        raise
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
