@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import bisect
 import logging
+import os
 import re
 import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -151,8 +153,11 @@ def measure(binary: str, video: Path, day_dir: Path, first: str,
     except UNREADABLE as err:
         log.warning("%s: no SSIM: %s", day_dir.name, err)
         return None
-    scores = [s for w in windows
-              if (s := _measure_window(binary, video, day_dir, w, shift, before)) is not None]
+    # One ffmpeg a window, side by side: each keeps about one core busy (decoding, then SSIM).
+    with ThreadPoolExecutor(max(1, min(len(windows), os.cpu_count() or 1))) as pool:
+        found = pool.map(lambda w: _measure_window(binary, video, day_dir, w, shift, before),
+                         windows)
+        scores = [s for s in found if s is not None]
     return sum(scores) / len(scores) if scores else None
 
 
