@@ -205,15 +205,32 @@ class Compactor:
 
     def _encode_and_verify(self, day: str, day_dir: Path, journal: Journal,
                            profile: encoding.Profile, phases: Phases) -> dict:
+        """Steps 4 to 10a of docs/compaction.md: the video made, verified, indexed, hashed,
+        journaled as verified, and its quality sampled; its stats for the catalog."""
         temp = day_dir / layout.temp_name(journal.video)
-        inputs = journal.inputs
-        spans = spans_of(inputs)
-        encoded = self._encode(day, day_dir, journal.video, inputs, spans, profile, phases)
+        spans = spans_of(journal.inputs)
+        encoded = self._encode(day, day_dir, journal.video, journal.inputs, spans, profile, phases)
         durable.checkpoint("encoded")
         durable.fsync_file(temp)
         durable.checkpoint("temp-synced")
+        phases.end()  # the join's phase ends once its output is on disk
+        self._seal(day, day_dir, journal, spans, encoded, profile, phases)
+        # Measured once the video is safe (a crash from here rolls forward) but its segments,
+        # the reference, are still there. A kept frame stands for at most a GOP's worth of
+        # dropped ones (still.filter_for).
+        phases.begin("quality")
+        ssim = self._quality(day_dir, temp, journal.inputs,
+                             profile.keyint + 1 if profile.decimate else 0)
+        phases.end()
+        log.info("%s: %s", day, phases.text())
+        return journal.stats | {"ssim": ssim, "phases": phases.dumps()}
+
+    def _seal(self, day: str, day_dir: Path, journal: Journal, spans: list[Span],
+              encoded: chunks.Frames | None, profile: encoding.Profile, phases: Phases) -> None:
+        """Verify the temp video, write its index and checksum, and journal it as verified."""
+        temp = day_dir / layout.temp_name(journal.video)
         phases.begin("verify")
-        frags = verify_video(temp, inputs, encoded, decimated=profile.decimate is not None)
+        frags = verify_video(temp, journal.inputs, encoded, decimated=profile.decimate is not None)
         durable.checkpoint("verified")
         phases.begin("index")
         size = temp.stat().st_size
@@ -226,18 +243,10 @@ class Compactor:
         phases.end()
         journal.phase = "verified"
         seconds = phases.seconds("encode") + phases.seconds("join")
-        journal.stats = _stats(inputs, size, seconds) | {
+        journal.stats = _stats(journal.inputs, size, seconds) | {
             "mode": "drop" if profile.decimate else "keep", "phases": phases.dumps()}
         durable.write_atomic(day_dir / layout.JOURNAL, journal.dumps())
         durable.checkpoint("journal-verified")
-        # Measured once the video is safe (a crash from here rolls forward) but its segments,
-        # the reference, are still there.
-        phases.begin("quality")
-        # A kept frame stands for at most a GOP's worth of dropped ones (still.filter_for).
-        ssim = self._quality(day_dir, temp, inputs, profile.keyint + 1 if profile.decimate else 0)
-        phases.end()
-        log.info("%s: %s", day, phases.text())
-        return journal.stats | {"ssim": ssim, "phases": phases.dumps()}
 
     def _quality(self, day_dir: Path, video: Path, inputs: list[Input],
                  before: float) -> float | None:
@@ -255,7 +264,8 @@ class Compactor:
 
     def _encode(self, day: str, day_dir: Path, video: str, inputs: list[Input], spans: list[Span],
                 profile: encoding.Profile, phases: Phases) -> chunks.Frames | None:
-        """Encode the chunks, then join them (each its own phase); what the encoders took in."""
+        """Encode the chunks, then join them (each its own phase, the join's left running for the
+        caller's fsync); what the encoders took in."""
         total = sum(i.duration for i in inputs)
         job = chunks.Job(
             self.binary, [chunks.Piece(day_dir / i.name, i.duration) for i in inputs], profile,
@@ -274,7 +284,6 @@ class Compactor:
                                 day_dir / layout.temp_name(video), self.workers, report,
                                 on_start=lambda: durable.checkpoint("encoding"),
                                 on_chunks_done=chunks_done)
-        phases.end()
         self._progress(day, total, total)
         return encoded
 
