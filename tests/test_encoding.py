@@ -171,3 +171,9 @@ def test_dropping_still_frames_puts_mpdecimate_after_the_denoiser_and_doubles_th
 def test_a_bad_still_frames_setting_is_named(flags):
     with pytest.raises(ConfigError, match="setting 'still_frames'"):
         profile_for(settings(**flags))
+
+
+def test_x264_drops_its_b_frames_when_still_frames_are_dropped():
+    h264 = profile_for(settings(codec="h264", still_frames="drop"))
+    assert _after(video_args(h264, fps=25), "-bf") == "0"
+    assert "-bf" not in video_args(profile_for(settings(codec="h264")), fps=25)

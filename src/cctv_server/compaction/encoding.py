@@ -178,10 +178,13 @@ def _av1_args(p: Profile, gop: int) -> list[str]:
 
 def _h264_args(p: Profile, gop: int) -> list[str]:
     threads = ["-threads", str(p.threads)] if p.threads else []
+    # With still frames dropped, x264's B-frames put frames seconds away from their times in the
+    # MP4 (its decode times are derived from the gaps between frames); verification caught it.
+    still = ["-bf", "0"] if p.decimate else []
     return [
         "-c:v", "libx264", "-preset", p.preset, "-crf", str(p.crf),
         "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
-        *threads, "-pix_fmt", "yuv420p",
+        *still, *threads, "-pix_fmt", "yuv420p",
     ]
 
 
