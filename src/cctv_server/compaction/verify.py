@@ -32,7 +32,7 @@ def verify_video(path: Path, inputs: list[Input], encoded: Frames | None = None,
     if out.repeated > sum(i.repeated for i in inputs):
         raise VerifyError(f"{out.repeated} frames of the new video share a timestamp")
     if encoded is not None:
-        check_encoded(out.times, encoded)
+        check_encoded(out.times, encoded, frame_of(inputs))
     if decimated:
         check_kept(out, inputs)
     else:
@@ -42,10 +42,15 @@ def verify_video(path: Path, inputs: list[Input], encoded: Frames | None = None,
     return layout
 
 
-def check_encoded(times: list[float], encoded: Frames) -> None:
+def check_encoded(times: list[float], encoded: Frames, frame: float) -> None:
     """Every frame each chunk's encoder encoded is in the video, all of a chunk's moved by one
-    offset; and nothing else is. Only the video's very first frame may sit earlier: a fragmented
-    MP4 has no edit list, so the muxer shows its first frame from zero."""
+    offset; and nothing else is.
+
+    The frames at a chunk's two ends may sit up to (less than) a `frame` away: where an encoder
+    reorders frames (x264's B-frames, SVT-AV1's), the join's muxer moves a chunk's first or last
+    frame by part of a frame. And the video's very first frame may sit earlier: a fragmented MP4
+    has no edit list, so the muxer shows its first frame from zero.
+    """
     want = sum(len(chunk) for chunk in encoded)
     if len(times) != want:
         raise VerifyError(f"the new video has {len(times)} frames, its encoders encoded {want}")
@@ -56,10 +61,25 @@ def check_encoded(times: list[float], encoded: Frames) -> None:
         moved = [got - took for got, took in zip(mine, made)]
         offset = statistics.median(moved) if moved else 0.0
         for n, (shift, took) in enumerate(zip(moved, made)):
-            if abs(shift - offset) > TIME_SLACK and not (k == n == 0 and shift < offset):
+            if not _in_place(shift - offset, n, len(made), frame, first=k == 0):
                 raise VerifyError(f"chunk {k}: its frame at {took - made[0]:.3f} s is not in "
                                   f"the video (the frame in its place is "
                                   f"{shift - offset:+.3f} s off)")
+
+
+def _in_place(off: float, n: int, count: int, frame: float, first: bool) -> bool:
+    """Pure: whether frame n of a chunk of `count`, `off` s from its place, is where it belongs."""
+    if abs(off) <= TIME_SLACK:
+        return True
+    if first and n == 0 and off < 0:
+        return True
+    return n in (0, count - 1) and abs(off) < frame
+
+
+def frame_of(inputs: list[Input]) -> float:
+    """The camera's frame duration (s), the commonest among the inputs'."""
+    steps = [i.duration / i.frames for i in inputs if i.frames > 1]
+    return statistics.median(steps) if steps else 0.0
 
 
 def check_every_frame(out: decode.Decoded, inputs: list[Input]) -> None:
