@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -344,3 +345,18 @@ def small_fs(tmp_path):
         pytest.skip("cannot mount a small tmpfs here: " + proc.stderr.decode().strip())
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_catalog_made_before_the_phase_and_mode_columns_gains_them(tmp_path):
+    path = tmp_path / "catalog.sqlite3"
+    with sqlite3.connect(path) as db:  # the compaction table as it was first released
+        db.execute("CREATE TABLE compaction (day TEXT PRIMARY KEY, state TEXT NOT NULL DEFAULT "
+                   "'waiting', percent REAL, eligible_at REAL, reason TEXT, failures INTEGER NOT "
+                   "NULL DEFAULT 0, retry_at REAL, updated REAL, input_size INTEGER, output_size "
+                   "INTEGER, ratio REAL, realtime REAL, seconds REAL, ssim REAL)")
+        db.execute("INSERT INTO compaction (day, state, ssim) VALUES ('2024-05-01', 'compacted', 0.9)")
+    catalog = Catalog(path)
+    Catalog(path)  # a second process opening it finds the columns there
+    catalog.set_compaction(DAY, phases='{"encode": [1.0, 2.0]}', mode="drop")
+    row = catalog.compaction(DAY)
+    assert (row["ssim"], row["phases"], row["mode"]) == (0.9, '{"encode": [1.0, 2.0]}', "drop")
