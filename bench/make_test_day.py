@@ -17,6 +17,9 @@ from skimage.transform import resize
 from cctv_server.media.ffmpeg import locate
 
 VARIANTS = {"720p25": (1280, 720, 25), "1080p15": (1920, 1080, 15), "tiny": (160, 90, 10)}
+# A variant may end in "-night": the same camera (same bitrate) in the dark, where the sensor's
+# noise is strong enough that the camera's encode keeps much of it.
+SCENES = {"": (1.0, 4), "night": (0.3, 18)}  # (light as a share of the day's, noise strength)
 CLOCK_START = 12 * 3600  # the burned-in clock starts at noon
 CROSSING_EVERY = 40.0  # seconds between objects entering the scene
 CROSSING_TIME = 8.0  # seconds an object takes to cross
@@ -31,6 +34,8 @@ class DaySpec:
     segment: float = 10.0
     bitrate: str = "400k"
     vbv_buffer: str = "800k"  # two seconds of bitrate: one GOP
+    light: float = 1.0  # scene brightness; night footage is dark and grey
+    noise: int = 4  # strength of the temporal sensor noise (ffmpeg's noise filter)
 
 
 # A 3x5 bitmap font of our own for the clock: "#" is lit.
@@ -124,8 +129,17 @@ def frame_at(spec: DaySpec, n: int, scene: list, objects: list) -> bytes:
         width = obj[0][0].shape[1]
         x = int(-width + (spec.width + width) * into / CROSSING_TIME) // 2 * 2
         paste(planes, obj, x, spec.height - spec.height // 10)
+    if spec.light != 1.0:
+        planes = darken(planes, spec.light)
     draw_clock(planes[0], t)
     return b"".join(np.clip(p, 0, 255).round().astype(np.uint8).tobytes() for p in planes)
+
+
+def darken(planes: list[np.ndarray], light: float) -> list[np.ndarray]:
+    """Less light: luma towards black, and colour fading faster than brightness, as at night."""
+    chroma = min(1.0, light * 2)
+    return [16 + (planes[0] - 16) * light, 128 + (planes[1] - 128) * chroma,
+            128 + (planes[2] - 128) * chroma]
 
 
 def camera_argv(spec: DaySpec, out: Path) -> list[str]:
@@ -135,7 +149,7 @@ def camera_argv(spec: DaySpec, out: Path) -> list[str]:
         locate(), "-hide_banner", "-loglevel", "error", "-y",
         "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{spec.width}x{spec.height}",
         "-r", str(spec.fps), "-i", "-",
-        "-filter_complex", "[0:v]split[clean][cam];[cam]noise=c0s=4:c1s=2:c2s=2:allf=t[noisy]",
+        "-filter_complex", f"[0:v]split[clean][cam];[cam]{noise_filter(spec)}[noisy]",
         "-map", "[clean]", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
         str(out / "clean.mkv"),
         # superfast has no lookahead, like a camera's hardware encoder; with one (veryfast's
@@ -146,6 +160,12 @@ def camera_argv(spec: DaySpec, out: Path) -> list[str]:
         "-f", "segment", "-segment_time", str(spec.segment), "-segment_format", "mpegts",
         str(out / "segments" / "seg%05d.ts"),
     ]
+
+
+def noise_filter(spec: DaySpec) -> str:
+    """Pure: sensor noise that changes every frame (temporal), stronger in luma than in chroma."""
+    chroma = max(1, spec.noise // 2)
+    return f"noise=c0s={spec.noise}:c1s={chroma}:c2s={chroma}:allf=t"
 
 
 def make_day(spec: DaySpec, out: Path) -> dict:
@@ -166,13 +186,20 @@ def make_day(spec: DaySpec, out: Path) -> dict:
 
 
 def spec_for(variant: str, duration: float, **kw) -> DaySpec:
-    width, height, fps = VARIANTS[variant]
-    return DaySpec(width, height, fps, duration, **kw)
+    """`720p25`, `720p25-night` ...: a frame size and rate from VARIANTS, a scene from SCENES."""
+    size, _, scene = variant.partition("-")
+    width, height, fps = VARIANTS[size]
+    light, noise = SCENES[scene]
+    return DaySpec(width, height, fps, duration, light=light, noise=noise, **kw)
+
+
+def variant_names() -> list[str]:
+    return [f"{v}-{s}" if s else v for v in VARIANTS for s in SCENES]
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--variant", choices=VARIANTS, default="720p25")
+    ap.add_argument("--variant", choices=variant_names(), default="720p25")
     ap.add_argument("--duration", type=float, default=120, help="seconds of video")
     ap.add_argument("--segment", type=float, default=10.0, help="segment length, seconds")
     ap.add_argument("--out", type=Path, default=Path("bench/out/day-720p25"))

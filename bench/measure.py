@@ -30,10 +30,13 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(argvs: list[list[str]]) -> Timing:
-    """Run the commands concurrently and time them together; raise on any failure."""
+def timed(argvs: list[list[str]], env: dict[str, str] | None = None) -> Timing:
+    """Run the commands concurrently and time them together; raise on any failure.
+
+    The CPU counts every process they start too, once it has been waited for."""
     cpu0, t0 = children_cpu(), time.perf_counter()
-    procs = [subprocess.Popen(a, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for a in argvs]
+    procs = [subprocess.Popen(a, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+             for a in argvs]
     errors = [p.communicate()[1] for p in procs]
     wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0
     for argv, proc, err in zip(argvs, procs, errors):
@@ -60,10 +63,16 @@ def input_args(path: Path) -> list[str]:
     return ["-i", str(path)]
 
 
-def quality_argv(distorted: Path, reference: Path, vmaf_subsample: int) -> list[str]:
-    """One pass computing SSIM and VMAF; timestamps rebased so the frames pair up."""
+def quality_argv(distorted: Path, reference: Path, vmaf_subsample: int,
+                 fps: float | None = None) -> list[str]:
+    """One pass computing SSIM and VMAF; timestamps rebased so the frames pair up.
+
+    With `fps`, the distorted video is first brought to that constant rate, each frame repeated
+    until the next: a video whose still frames were dropped is scored as it plays.
+    """
+    cfr = f",fps={fps:g}" if fps else ""
     graph = (
-        "[0:v]setpts=PTS-STARTPTS,split[d1][d2];"
+        f"[0:v]setpts=PTS-STARTPTS{cfr},split[d1][d2];"
         "[1:v]setpts=PTS-STARTPTS,split[r1][r2];"
         "[d1][r1]ssim;"
         f"[d2][r2]libvmaf=n_threads=2:n_subsample={vmaf_subsample}"
@@ -74,10 +83,11 @@ def quality_argv(distorted: Path, reference: Path, vmaf_subsample: int) -> list[
     ]
 
 
-def quality(distorted: Path, reference: Path, vmaf_subsample: int = 1) -> tuple[float, float]:
+def quality(distorted: Path, reference: Path, vmaf_subsample: int = 1,
+            fps: float | None = None) -> tuple[float, float]:
     """(SSIM over all planes, VMAF) of distorted against reference."""
     proc = subprocess.run(
-        quality_argv(distorted, reference, vmaf_subsample), capture_output=True, text=True
+        quality_argv(distorted, reference, vmaf_subsample, fps), capture_output=True, text=True
     )
     ssim, vmaf = SSIM_ALL.search(proc.stderr), VMAF_SCORE.search(proc.stderr)
     if proc.returncode or not (ssim and vmaf):

@@ -1,4 +1,4 @@
-"""The compaction bench runs end to end on a tiny day and prints well-formed tables."""
+"""The compaction bench runs `cctv-server compact` end to end on tiny days and prints well-formed tables."""
 
 import json
 import subprocess
@@ -10,25 +10,27 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTRA = "hevc:ultrafast:30:2:hqdn3d"
-ROWS = ["source", "decode only", "naive", "ours", "av1", EXTRA]
+ROWS = ["source", "decode only", "naive", "ours", "ours+drop", "av1", EXTRA]
+PHASES = ["probe", "encode", "join", "verify", "index", "checksum", "quality", "rest", "command"]
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("bench")
     argv = [
-        sys.executable, str(ROOT / "bench" / "compaction.py"), "--variants", "tiny",
+        sys.executable, str(ROOT / "bench" / "compaction.py"), "--variants", "tiny,tiny-night",
         "--duration", "4", "--segment", "2", "--repeat", "1", "--vs-clean",
         "--workers", "1,2", "--workdir", str(workdir), "av1", EXTRA,
     ]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=240, cwd=ROOT)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=280, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout, workdir
 
 
-def _table(stdout: str, first_header: str) -> list[list[str]]:
+def _table(stdout: str, first_header: str, nth: int = 0) -> list[list[str]]:
     lines = stdout.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |"))
+    starts = [i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |")]
+    start = starts[nth]
     block = []
     for line in lines[start:]:
         if not line.startswith("|"):
@@ -37,10 +39,29 @@ def _table(stdout: str, first_header: str) -> list[list[str]]:
     return block
 
 
-def test_the_table_has_a_row_per_contender(run):
-    table = _table(run[0], "profile")
-    assert [row[0] for row in table[2:]] == ROWS
-    assert all(len(row) == len(table[0]) for row in table)
+def test_both_days_have_a_table_with_a_row_per_contender(run):
+    for nth in (0, 3):  # each day: its table, where the time went, the workers
+        table = _table(run[0], "profile", nth)
+        assert [row[0] for row in table[2:]] == ROWS
+        assert all(len(row) == len(table[0]) for row in table)
+
+
+def test_where_the_time_went_has_every_phase_and_adds_up_to_the_command(run):
+    for nth in (1, 4):
+        table = _table(run[0], "profile", nth)
+        assert table[0][1:] == PHASES
+        assert [row[0] for row in table[2:]] == ROWS[3:]
+        for row in table[2:]:
+            figures = [float(cell) for cell in row[1:]]
+            assert figures[-1] == pytest.approx(sum(figures[:-1]), abs=0.06)
+            assert figures[PHASES.index("encode")] > 0 and figures[PHASES.index("verify")] > 0
+
+
+def test_the_night_day_is_darker_and_noisier_at_the_same_bitrate(run):
+    results = json.loads((run[1] / "results.json").read_text())
+    day, night = results[0]["info"], results[1]["info"]
+    assert night["light"] < day["light"] and night["noise"] > day["noise"]
+    assert night["bitrate"] == day["bitrate"]
 
 
 def test_every_figure_parses_as_a_number(run):
@@ -67,6 +88,7 @@ def test_sizes_are_the_files_on_disk(run):
     assert rows["source"]["bytes"] == segments
     assert rows["naive"]["bytes"] == (day / "out" / "naive.mp4").stat().st_size
     assert rows["ours"]["bytes"] == (day / "out" / "ours.mp4").stat().st_size
+    assert rows["ours+drop"]["bytes"] == (day / "out" / "ours_drop.mp4").stat().st_size
     printed = {r[0]: float(r[3]) for r in _table(stdout, "profile")[2:] if r[3] != "-"}
     assert printed["ours"] == pytest.approx(rows["ours"]["bytes"] / 1e6, abs=0.0005)
 

@@ -49,6 +49,13 @@ def test_uneven_segments_end_a_chunk_once_it_is_long_enough():
     assert chunks.plan(pieces(4.0), workers=8)[0].duration == 4.0
 
 
+def test_with_still_frames_dropped_a_camera_restart_starts_a_chunk():
+    day = pieces(*[2.0] * 6)  # 12 s for 2 workers: chunks of 6 s, and one more at the restart
+    assert [c.offset for c in chunks.plan(day, workers=2, cuts=[4.0])] == [0.0, 4.0, 10.0]
+    assert [c.offset for c in chunks.plan(day, workers=2, cuts=[6.0])] == [0.0, 6.0]
+    assert [c.offset for c in chunks.plan(day, workers=1, cuts=[0.0, 8.0])] == [0.0, 8.0]
+
+
 def test_the_ffconcat_list_gives_each_file_its_duration():
     text = chunks.ffconcat([(Path("/r/it's.ts"), 2.0), (Path("/r/b.ts"), 1.5)])
     assert text.splitlines() == ["ffconcat version 1.0", "file '/r/it'\\''s.ts'",
@@ -73,6 +80,46 @@ def test_a_chunk_starts_on_a_keyframe_and_gets_only_its_own_breaks(ffmpeg_bin):
     assert argv[argv.index("-s") + 1] == "320x180"
     assert argv[argv.index("-threads") + 1] == "1"
     assert "-map" in argv and "0:a:0?" not in argv  # sound goes in at the join
+
+
+def test_a_chunk_with_still_frames_dropped_forces_a_keyframe_every_keyint_seconds(ffmpeg_bin):
+    profile = dataclasses.replace(encoding.profile_from("hevc", threads=1),
+                                  decimate="mpdecimate=hi=768:lo=320:frac=0.33")
+    job = chunks.Job(ffmpeg_bin, pieces(*[2.0] * 6), profile, 25.0, [], False, 0.0, "c")
+    (first,) = chunks.plan(job.pieces, workers=1)
+    argv = chunks.chunk_argv(job, first, profile, Path("l"), Path("o.mp4"), None, Path("o.frames"))
+    assert argv[argv.index("-force_key_frames") + 1] == "expr:gte(t,n_forced*10)"
+    assert argv[argv.index("-forced-idr") + 1] == "1"
+    assert argv[argv.index("-vf") + 1] == "mpdecimate=hi=768:lo=320:frac=0.33"
+    assert argv[argv.index("-fps_mode") + 1] == "passthrough"  # each kept frame keeps its time
+    assert argv[argv.index("-stats_enc_pre") + 1] == "o.frames"
+
+
+def test_the_join_makes_a_decimated_videos_last_frame_last_to_the_footages_end(ffmpeg_bin):
+    profile = dataclasses.replace(encoding.DEFAULT, decimate="mpdecimate")
+    job = chunks.Job(ffmpeg_bin, pieces(2.0, 2.5), profile, 25.0, [], False, 0.0, "c")
+    argv = chunks.join_argv(job, Path("c"), None, Path("o.mp4"), frames=40)
+    assert argv[argv.index("-bsf:v") + 1] == (
+        "setts=duration=if(eq(N\\,39)\\,max(1\\,STARTPTS+405000-PTS)\\,DURATION)")
+    every = dataclasses.replace(job, profile=encoding.DEFAULT)
+    assert "-bsf:v" not in chunks.join_argv(every, Path("c"), None, Path("o.mp4"), frames=40)
+
+
+def test_each_encoder_logs_the_time_of_every_frame_it_encodes(tmp_path, record, ffmpeg_bin):
+    files = record(tmp_path / "root", START, 8, segment=2.0)
+    job = job_for(ffmpeg_bin, files)
+    encoded = chunks.encode(job, tmp_path / "work", tmp_path / "out.mp4", 2)
+    assert [len(c) for c in encoded] == [40, 40]
+    step = {round(b - a, 6) for c in encoded for a, b in zip(c, c[1:])}
+    assert step == {0.1}  # 10 fps, on the camera's 90 kHz clock
+    copied = dataclasses.replace(job, profile=encoding.PROFILES["copy"])
+    assert chunks.encode(copied, tmp_path / "work", tmp_path / "copy.mp4", 2) is None
+
+
+def test_a_frame_log_is_read_on_its_own_time_base(tmp_path):
+    log = tmp_path / "chunk.frames"
+    log.write_text("0 1/90000\n9000 1/90000\n\n3 1/25\n")
+    assert list(chunks.read_frame_log(log)) == [0.0, 0.1, 0.12]
 
 
 def encoded(job: chunks.Job, out: Path, workers: int) -> tuple[list[float], int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,10 +15,12 @@ import av
 import pytest
 
 from cctv_server import config
-from cctv_server.compaction import job
+from cctv_server.compaction import chunks, encoding, job
+from cctv_server.compaction.inputs import Input
+from cctv_server.compaction.verify import VerifyError, verify_video
 from cctv_server.footage.catalog import Catalog
 from cctv_server.footage.reader import Footage
-from cctv_server.media import mp4
+from cctv_server.media import decode, ffmpeg, mp4
 from cctv_server.playback.playlists import Playlists
 
 from .conftest import UTC, count_frames, frames_in
@@ -91,6 +94,20 @@ def test_audio_is_kept_across_a_camera_restart(tmp_path, record, ffmpeg_bin, cod
     assert count_frames(ffmpeg_bin, str(video)) == want
 
 
+@pytest.mark.parametrize("codec", ["hevc", "av1"])
+def test_sound_that_starts_before_the_picture_at_25_fps_compacts(tmp_path, record, codec):
+    """SVT-AV1 reorders frames: the join moved a chunk's first frame by 24 ms, which verification
+    once took for a frame out of place."""
+    root = tmp_path / "root"
+    made = record(root, START, 8, segment=4.0, audio=True, fps=25)
+    want = sum(decode.decode(p).frames for p in made)
+    proc = compact(root, CCTV_CODEC=codec)
+    assert proc.returncode == 0, proc.stderr
+    # PyAV, not ffmpeg's framecrc: its constant-rate output drops a frame after the first,
+    # which the muxer shows from zero, 0.064 s before the next.
+    assert decode.decode(root / DAY / "video.mp4").frames == want == 200
+
+
 def test_the_video_is_fragmented_and_its_fragments_cover_it(day):
     assert compact(day, CCTV_CODEC="copy").returncode == 0
     video = day / DAY / "video.mp4"
@@ -148,6 +165,49 @@ def test_undecodable_segments_are_quarantined_with_a_reason_and_a_truncated_one_
     assert (day_dir / "quarantine" / (names[1] + ".reason.txt")).read_text().strip()
     assert segment_names(day_dir) == []
     assert count_frames(ffmpeg_bin, str(day_dir / "video.mp4")) == want
+
+
+def scramble_video_payload(path: Path) -> None:
+    """Overwrite the picture data in every MPEG-TS packet of the video PID, keeping the packet and
+    PES headers: the demuxer still finds frames, and none of them decodes."""
+    data = bytearray(path.read_bytes())
+    for start in range(0, len(data) - 187, 188):
+        pid = ((data[start + 1] & 0x1F) << 8) | data[start + 2]
+        if pid == 0x100:
+            data[start + 40:start + 188] = os.urandom(148)
+    path.write_bytes(bytes(data))
+
+
+def test_a_segment_whose_first_frame_does_not_decode_is_quarantined(day, ffmpeg_bin):
+    day_dir = day / DAY
+    names = segment_names(day_dir)
+    scramble_video_payload(day_dir / names[3])
+    proc = compact(day, CCTV_CODEC="copy")
+    assert proc.returncode == 0, proc.stderr
+    assert (day_dir / "quarantine" / names[3]).exists()
+    assert (day_dir / "quarantine" / (names[3] + ".reason.txt")).read_text().strip()
+    keep = [n for n in names if n != names[3]]
+    assert count_frames(ffmpeg_bin, str(day_dir / "video.mp4")) == 20 * len(keep)
+
+
+def test_verification_fails_when_the_video_lacks_a_frame_the_encoders_encoded(day, ffmpeg_bin,
+                                                                              tmp_path):
+    segments = sorted((day / DAY).glob("*.ts"))
+    found = [decode.probe(p) for p in segments]
+    inputs = [Input(p.name, 0, 0, d.frames, d.duration, 0.0, n == 0)
+              for n, (p, d) in enumerate(zip(segments, found))]
+    job_ = chunks.Job(ffmpeg_bin, [chunks.Piece(p, d.duration) for p, d in zip(segments, found)],
+                      encoding.DEFAULT, 10.0, [], False, START.timestamp(), "test")
+    video = tmp_path / "video.mp4"
+    encoded = chunks.encode(job_, tmp_path / "work", video, 2)
+    verify_video(video, inputs, encoded)
+    short = tmp_path / "short.mp4"
+    ffmpeg.run([ffmpeg_bin, "-hide_banner", "-loglevel", "error", "-i", str(video),
+                "-vf", "select='not(eq(n,33))'", "-fps_mode", "passthrough",
+                "-enc_time_base:v", "demux", "-c:v", "libx265", "-x265-params", "log-level=error",
+                "-movflags", ffmpeg.MOVFLAGS, "-f", "mp4", str(short)], timeout=120)
+    with pytest.raises(VerifyError, match="119 frames, its encoders encoded 120"):
+        verify_video(short, inputs, encoded)
 
 
 def test_late_segments_stay_playable_and_a_later_pass_compacts_them(day, record, ffmpeg_bin):
@@ -285,3 +345,18 @@ def small_fs(tmp_path):
         pytest.skip("cannot mount a small tmpfs here: " + proc.stderr.decode().strip())
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_catalog_made_before_the_phase_and_mode_columns_gains_them(tmp_path):
+    path = tmp_path / "catalog.sqlite3"
+    with sqlite3.connect(path) as db:  # the compaction table as it was first released
+        db.execute("CREATE TABLE compaction (day TEXT PRIMARY KEY, state TEXT NOT NULL DEFAULT "
+                   "'waiting', percent REAL, eligible_at REAL, reason TEXT, failures INTEGER NOT "
+                   "NULL DEFAULT 0, retry_at REAL, updated REAL, input_size INTEGER, output_size "
+                   "INTEGER, ratio REAL, realtime REAL, seconds REAL, ssim REAL)")
+        db.execute("INSERT INTO compaction (day, state, ssim) VALUES ('2024-05-01', 'compacted', 0.9)")
+    catalog = Catalog(path)
+    Catalog(path)  # a second process opening it finds the columns there
+    catalog.set_compaction(DAY, phases='{"encode": [1.0, 2.0]}', mode="drop")
+    row = catalog.compaction(DAY)
+    assert (row["ssim"], row["phases"], row["mode"]) == (0.9, '{"encode": [1.0, 2.0]}', "drop")

@@ -1,13 +1,19 @@
 """Compaction profiles: validation and the ffmpeg arguments they become."""
 
+import dataclasses
+
 import pytest
 
+from cctv_server import config
 from cctv_server.compaction.encoding import (
     DEFAULT,
     PROFILES,
+    SIZE_CAP,
     Profile,
     audio_args,
+    cap_for,
     keyint_frames,
+    profile_for,
     profile_from,
     video_args,
     workers_for,
@@ -127,3 +133,47 @@ def test_one_encoder_per_core_unless_jobs_says_otherwise():
     assert workers_for(32) == 32
     assert workers_for(32, jobs=4) == 4
     assert workers_for(0) == 1
+
+
+def settings(**flags):
+    return config.load(env={}, flags=flags)
+
+
+def test_the_default_caps_its_bitrate_at_a_share_of_the_cameras():
+    profile = profile_for(settings())
+    assert profile.size_cap == SIZE_CAP <= 0.4  # a quarter's overshoot stays under half
+    cap = cap_for(profile, input_bytes=3_600_000, seconds=60)  # a 480 kbit/s camera
+    assert cap == round(480_000 * SIZE_CAP)
+    args = video_args(dataclasses.replace(profile, maxrate=cap), fps=25)
+    assert _after(args, "-maxrate") == str(cap) and _after(args, "-bufsize") == str(cap * 10)
+    assert cap_for(profile, 0, 60) is None and cap_for(profile, 100, 0) is None
+
+
+def test_a_crf_chosen_by_hand_or_another_codec_is_never_capped():
+    assert profile_for(settings(crf=24)).size_cap is None
+    assert profile_for(settings(codec="av1")).size_cap is None
+    assert profile_for(settings(codec="h264")).size_cap is None
+    assert "-maxrate" not in video_args(profile_for(settings()), fps=25)  # until a day sets it
+
+
+def test_dropping_still_frames_puts_mpdecimate_after_the_denoiser_and_doubles_the_gop():
+    profile = profile_for(settings(still_frames="drop", denoise="hqdn3d"))
+    assert profile.decimate.startswith("mpdecimate=")
+    args = video_args(profile, fps=25)
+    assert _after(args, "-vf").split(",")[-1].startswith("mpdecimate=")
+    assert _after(args, "-vf").startswith("hqdn3d")
+    assert keyint_frames(profile, 25) == 500  # forced by time instead (chunks.py)
+    assert profile_for(settings()).decimate is None
+
+
+@pytest.mark.parametrize("flags", [{"still_frames": "sometimes"},
+                                   {"codec": "copy", "still_frames": "drop"}])
+def test_a_bad_still_frames_setting_is_named(flags):
+    with pytest.raises(ConfigError, match="setting 'still_frames'"):
+        profile_for(settings(**flags))
+
+
+def test_x264_drops_its_b_frames_when_still_frames_are_dropped():
+    h264 = profile_for(settings(codec="h264", still_frames="drop"))
+    assert _after(video_args(h264, fps=25), "-bf") == "0"
+    assert "-bf" not in video_args(profile_for(settings(codec="h264")), fps=25)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cctv_server import config, demo, format
-from cctv_server.compaction import quality
+from cctv_server.compaction import phases, quality
 from cctv_server.compaction.inputs import Input
 from cctv_server.footage.catalog import Catalog
 
@@ -53,6 +53,16 @@ def test_status_and_the_index_page_show_the_report(compacted, server):
     proc = cli(root, "status")
     assert f"{DAY}  {want}" in proc.stdout.splitlines(), proc.stdout
     assert want in html.unescape(server(root).get("/").text)
+
+
+def test_the_report_says_where_the_time_went_in_status_and_the_log(compacted):
+    root, _ = compacted
+    times = phases.loads(report(root)["phases"])
+    assert list(times) == list(phases.PHASES)  # every phase, in order
+    assert all(wall >= 0 and cpu >= 0 for wall, cpu in times.values())
+    assert times["encode"][1] > 0  # the encoders' CPU is counted: they are our children
+    lines = cli(root, "status").stdout.splitlines()
+    assert lines[1].strip() == f"where the time went: {phases.text(times)}"
 
 
 def test_a_copied_day_with_audio_and_a_restart_measures_as_identical(tmp_path, record,
@@ -124,6 +134,13 @@ def test_the_video_clock_is_the_segments_moved_by_the_median_difference():
     assert shift == pytest.approx(0.064)
     window = quality.Window("x.ts", 60.0, 4.0, 2.0)
     assert quality.video_time(window, shift, delay=0.1) == pytest.approx(64.164)
+
+
+def test_with_frames_dropped_the_clock_is_the_shift_most_frames_share():
+    segment = [0.064 + 0.04 * n for n in range(250)]
+    kept = [0.0, 1.064, 1.104, 5.264, 7.704]  # the first pulled to zero, then a few kept ones
+    assert quality.shift_of(kept, segment) == pytest.approx(0.0, abs=1e-6)
+    assert quality.shift_of([t + 0.02 for t in kept[1:]], segment) == pytest.approx(0.02)
 
 
 def test_the_ssim_is_the_mean_of_each_frames_all_planes_figure():

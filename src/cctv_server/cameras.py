@@ -24,7 +24,7 @@ NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 # What a camera may set for itself; the rest (host, port, jobs ...) belongs to the server.
 OVERRIDES = frozenset({
     "root", "state_dir", "timezone", "codec", "preset", "crf", "keyint", "denoise", "settle",
-    "quiet", "stable_seconds", "live_window", "quality_sample", "export_max",
+    "quiet", "stable_seconds", "live_window", "quality_sample", "export_max", "still_frames",
 })
 STATE = ".cctv"  # a root's own state folder (its catalog), unless state_dir says otherwise
 

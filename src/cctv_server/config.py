@@ -186,6 +186,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crf", None, lambda v: None if v in (None, "") else int(v), "encoder quality (default: the codec profile's)"),
     Setting("keyint", None, lambda v: None if v in (None, "") else parse_duration(v), "keyframe interval (default: the codec profile's)"),
     Setting("denoise", None, _optional_str, "denoise filter before encoding (e.g. hqdn3d), default none"),
+    Setting("still_frames", "keep", _choice("keep", "drop"), "keep every frame, or drop the frames of a still scene (drop)"),
     Setting("jobs", 0, _at_least_zero, "encoders run at once, each on a chunk of the day (0 = one per core)"),
     Setting("quality_sample", True, _bool, "after each compaction, the SSIM of a few seconds of the video against its segments"),
     Setting("min_free", "1GB", parse_size, "free disk to keep beyond a compaction's estimated output"),
@@ -231,6 +232,7 @@ class Settings:
     crf: int | None
     keyint: float | None
     denoise: str | None
+    still_frames: str
     jobs: int
     quality_sample: bool
     min_free: int

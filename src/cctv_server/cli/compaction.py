@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from .. import config, format, layout
-from ..compaction import daemon, status, verify
+from ..compaction import daemon, phases, status, verify
 from ..compaction.job import Compactor, Outcome
 from ..errors import CctvError
 from . import common
@@ -205,8 +205,12 @@ def _status(settings: config.Settings, indent: str) -> None:
     c.catalog.rescan(c.root, now, settings.stable_seconds, settings.tz)
     daemon.candidates(c, settings.settle, now)
     found = status.states(c.catalog, settings, now, _clock(settings), format.size)
+    rows = c.catalog.compactions()
     for day in sorted(found):
         click.echo(f"{indent}{day}  {found[day].text}")
+        times = phases.loads((rows.get(day) or {}).get("phases"))
+        if times and found[day].kind == "compacted":
+            click.echo(f"{indent}{' ' * len(day)}  where the time went: {phases.text(times)}")
     if not found:
         click.echo(f"{indent}no days")
 

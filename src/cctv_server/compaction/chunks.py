@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
+from array import array
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 
 from .. import durable
@@ -27,6 +29,9 @@ FRAGMENTED = ["-movflags", ffmpeg.MOVFLAGS, "-f", "mp4"]
 # -y: the outputs are our own temp names; without it ffmpeg 9 declines to overwrite one left
 # behind and still exits 0, which would pass off the old file as the new encode.
 QUIET = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+TIMESCALE = 90000  # ticks a second of every chunk's and video's track: the camera's own clock
+# Each frame that enters an encoder, as the encoder saw it: the verification's list of what went in.
+FRAME_LOG = ["-stats_enc_pre_fmt", "{pts} {tb}"]
 
 
 @dataclass(frozen=True)
@@ -63,14 +68,19 @@ class Job:
     comment: str
 
 
-def plan(pieces: list[Piece], workers: int, target: float = CHUNK_SECONDS) -> list[Chunk]:
-    """Pure: pieces grouped in order into chunks of about `target` s, or shorter so every worker has one."""
+def plan(pieces: list[Piece], workers: int, target: float = CHUNK_SECONDS,
+         cuts: list[float] = ()) -> list[Chunk]:
+    """Pure: pieces grouped in order into chunks of about `target` s, or shorter so every worker
+    has one; a chunk also starts at each offset in `cuts` (a camera restart, when frames are dropped)."""
     total = sum(p.duration for p in pieces)
     length = total if workers <= 1 else min(target, total / workers)
     chunks: list[Chunk] = []
     current: list[Piece] = []
     offset = start = 0.0
     for piece in pieces:
+        if current and any(abs(offset - c) < 1e-6 for c in cuts):
+            chunks.append(Chunk(tuple(current), start))
+            current, start = [], offset
         current.append(piece)
         offset += piece.duration
         if offset - start >= length - 1e-6:
@@ -96,8 +106,9 @@ def ffconcat(entries: list[tuple[Path, float]], keep_start: bool = False) -> str
 
 
 def chunk_argv(job: Job, chunk: Chunk, profile: encoding.Profile, list_file: Path, out: Path,
-               size: tuple[int, int] | None) -> list[str]:
-    """Pure: the ffmpeg command that encodes one chunk's video into a plain MP4."""
+               size: tuple[int, int] | None, frame_log: Path | None = None) -> list[str]:
+    """Pure: the ffmpeg command that encodes one chunk's video into a plain MP4, writing the time
+    of every frame it encodes to `frame_log`."""
     single = ["-threads", "1"] if profile.threads == 1 else []  # the decoder, too
     argv = [job.binary, *QUIET, *single, "-f", "concat", "-safe", "0", "-i", str(list_file),
             "-map", "0:v:0", *encoding.video_args(profile, job.fps)]
@@ -107,52 +118,103 @@ def chunk_argv(job: Job, chunk: Chunk, profile: encoding.Profile, list_file: Pat
         argv += ["-enc_time_base:v", "demux"]
         # Every chunk at the day's first frame size, so that they join (a camera may change it).
         argv += ["-s", f"{size[0]}x{size[1]}"] if size else []
-        end = chunk.offset + chunk.duration
-        inside = [b - chunk.offset for b in job.breaks if chunk.offset < b < end]
-        if inside:
-            # A discontinuity starts a fragment, so each fragment's wall-clock time is exact.
-            argv += ["-force_key_frames", ",".join(f"{t:.3f}" for t in inside)]
-            # libx265 makes a forced keyframe a plain I frame unless told: MP4 needs a sync sample
-            argv += ["-forced-idr", "1"] if profile.codec == "hevc" else []
-    return argv + ["-fps_mode", "passthrough", "-video_track_timescale", "90000", "-f", "mp4",
-                   *ffmpeg.progress_args(), str(out)]
+        argv += _forced_keyframes(job, chunk, profile)
+        argv += ["-stats_enc_pre", str(frame_log), *FRAME_LOG] if frame_log else []
+    return argv + ["-fps_mode", "passthrough", "-video_track_timescale", str(TIMESCALE),
+                   "-f", "mp4", *ffmpeg.progress_args(), str(out)]
 
 
-def join_argv(job: Job, chunk_list: Path, audio_list: Path | None, out: Path) -> list[str]:
-    """Pure: the ffmpeg command that joins the chunks (and the day's sound) into a fragmented MP4."""
+def _forced_keyframes(job: Job, chunk: Chunk, profile: encoding.Profile) -> list[str]:
+    """Pure: keyframes at a chunk's breaks or, when still frames are dropped, every `keyint` s."""
+    end = chunk.offset + chunk.duration
+    inside = [b - chunk.offset for b in job.breaks if chunk.offset < b < end]
+    if profile.decimate:
+        # A GOP of frames would last as long as the scene stays still: count time instead. Breaks
+        # start chunks in this mode (`plan`'s cuts), so none falls inside one.
+        assert not inside, "a break inside a chunk whose still frames are dropped"
+        times = f"expr:gte(t,n_forced*{profile.keyint})"
+    elif inside:
+        # A discontinuity starts a fragment, so each fragment's wall-clock time is exact.
+        times = ",".join(f"{t:.3f}" for t in inside)
+    else:
+        return []
+    # libx265 makes a forced keyframe a plain I frame unless told: MP4 needs a sync sample.
+    return ["-force_key_frames", times] + (["-forced-idr", "1"] if profile.codec == "hevc" else [])
+
+
+def join_argv(job: Job, chunk_list: Path, audio_list: Path | None, out: Path,
+              frames: int | None = None) -> list[str]:
+    """Pure: the ffmpeg command that joins the chunks (and the day's sound) into a fragmented MP4.
+
+    With still frames dropped, the day's last frame may be long gone from the encode; the video's
+    last frame (number `frames` - 1) is then made to last until the footage's end, so that the
+    video spans the same time as its segments.
+    """
     argv = [job.binary, *QUIET, "-f", "concat", "-safe", "0", "-i", str(chunk_list)]
     if audio_list is not None:
         argv += ["-f", "concat", "-safe", "0", "-i", str(audio_list), "-map", "0:v:0",
                  "-map", "1:a:0?", *encoding.audio_args()]
     stamp = dt.datetime.fromtimestamp(job.creation, dt.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%S.%fZ")
+    if job.profile.decimate and frames:
+        argv += ["-bsf:v", last_frame_until(frames - 1, sum(p.duration for p in job.pieces))]
     return argv + ["-c:v", "copy", *encoding.tag_args(job.profile),
                    "-metadata", f"creation_time={stamp}", "-metadata", f"comment={job.comment}",
                    *FRAGMENTED, *ffmpeg.progress_args(), str(out)]
 
 
+def last_frame_until(last: int, seconds: float) -> str:
+    """Pure: a `setts` filter giving packet number `last` the duration that ends it `seconds`
+    after the first packet (and every other packet its own)."""
+    end = round(seconds * TIMESCALE)
+    return f"setts=duration=if(eq(N\\,{last})\\,max(1\\,STARTPTS+{end}-PTS)\\,DURATION)"
+
+
+Frames = list[array]  # per chunk, in order: the time (s) of each frame its encoder encoded
+
+
 def encode(job: Job, work: Path, out: Path, workers: int,
            on_progress: Callable[[float], None] = lambda s: None,
            on_start: Callable[[], None] = lambda: None,
-           on_chunks_done: Callable[[], None] = lambda: None) -> None:
-    """Encode the job into `out` through chunk files under `work`, which is removed after the join."""
+           on_chunks_done: Callable[[], None] = lambda: None) -> Frames | None:
+    """Encode the job into `out` through chunk files under `work`, which is removed after the join.
+
+    Returns what the encoders took in, chunk by chunk (None when the video is copied, not encoded).
+    """
     work = work.absolute()  # an ffconcat list reads relative paths from its own folder
     work.mkdir(exist_ok=True)
-    chunks = plan(job.pieces, workers if job.profile.codec != "copy" else 1)
-    outputs = _encode_chunks(job, chunks, work, workers, on_progress, on_start)
+    cuts = job.breaks if job.profile.decimate else []
+    chunks = plan(job.pieces, workers if job.profile.codec != "copy" else 1, cuts=cuts)
+    outputs, logs = _encode_chunks(job, chunks, work, workers, on_progress, on_start)
+    frames = [read_frame_log(log) for log in logs] if logs else None
     on_chunks_done()
-    _join(job, chunks, outputs, work, out)
+    _join(job, chunks, outputs, work, out, sum(len(f) for f in frames) if frames else None)
     shutil.rmtree(work, ignore_errors=True)
+    return frames
+
+
+def read_frame_log(path: Path) -> array:
+    """The frame times (s) in an encoder's `-stats_enc_pre` file, one `PTS NUM/DEN` a line."""
+    times = array("d")
+    with open(path) as f:
+        for line in f:
+            pts, _, base = line.strip().partition(" ")
+            if pts and base:
+                times.append(float(int(pts) * Fraction(base)))
+    return times
 
 
 def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
-                   on_progress: Callable[[float], None], on_start: Callable[[], None]) -> list[Path]:
-    """Every chunk into work/chunk-NNNNN.mp4, `workers` at a time; their paths in order."""
+                   on_progress: Callable[[float], None],
+                   on_start: Callable[[], None]) -> tuple[list[Path], list[Path]]:
+    """Every chunk into work/chunk-NNNNN.mp4, `workers` at a time; their paths in order, and
+    those of their frame logs (none when the video is copied)."""
     # Several chunks run one thread each; a lone chunk gets the whole machine.
     profile = job.profile if len(chunks) == 1 else replace(job.profile, threads=1)
     progress = _Progress(len(chunks), on_progress)
     size = decode.frame_size(job.pieces[0].path)
     outputs = [work / f"chunk-{k:05d}.mp4" for k in range(len(chunks))]
+    logs = [] if job.profile.codec == "copy" else [o.with_suffix(".frames") for o in outputs]
 
     def run(k: int, cancel: threading.Event) -> None:
         if cancel.is_set():
@@ -160,15 +222,17 @@ def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
         list_file = work / f"chunk-{k:05d}.ffconcat"
         entries = [(p.path.absolute(), p.duration) for p in chunks[k].pieces]
         durable.write_atomic(list_file, ffconcat(entries).encode())
-        argv = chunk_argv(job, chunks[k], profile, list_file, outputs[k], size)
+        argv = chunk_argv(job, chunks[k], profile, list_file, outputs[k], size,
+                          logs[k] if logs else None)
         ffmpeg.run_job(argv, lambda s: progress(k, s), on_start=on_start if k == 0 else None,
                        cancel=cancel)
 
     _in_parallel(run, len(chunks), min(workers, len(chunks)))
-    return outputs
+    return outputs, logs
 
 
-def _join(job: Job, chunks: list[Chunk], outputs: list[Path], work: Path, out: Path) -> None:
+def _join(job: Job, chunks: list[Chunk], outputs: list[Path], work: Path, out: Path,
+          frames: int | None) -> None:
     chunk_list = work / "chunks.ffconcat"
     entries = [(o, c.duration) for o, c in zip(outputs, chunks)]
     durable.write_atomic(chunk_list, ffconcat(entries, keep_start=True).encode())
@@ -177,7 +241,7 @@ def _join(job: Job, chunks: list[Chunk], outputs: list[Path], work: Path, out: P
         audio_list = work / "audio.ffconcat"
         entries = [(p.path.absolute(), p.duration) for p in job.pieces]
         durable.write_atomic(audio_list, ffconcat(entries).encode())
-    ffmpeg.run_job(join_argv(job, chunk_list, audio_list, out))
+    ffmpeg.run_job(join_argv(job, chunk_list, audio_list, out, frames))
 
 
 def _in_parallel(run: Callable[[int, threading.Event], None], count: int, workers: int) -> None:

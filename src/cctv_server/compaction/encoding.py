@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..errors import ConfigError
+from . import still
 
 CODECS = ("hevc", "av1", "h264", "copy")
 X26X_PRESETS = (
@@ -22,6 +23,12 @@ DENOISERS = {
     "hqdn3d": "hqdn3d=luma_spatial=1.5:chroma_spatial=1.5:luma_tmp=6:chroma_tmp=6",
     "atadenoise": "atadenoise=s=9",
 }
+STILL_FRAMES = ("keep", "drop")
+# The video's bitrate never exceeds this share of the camera's: on a noisy night x265's CRF alone
+# can spend more than the camera did re-coding noise; a cap measured on the day holds the size.
+# x265 overshoots a binding cap by up to a quarter, hence 0.35 for a goal of half the source.
+SIZE_CAP = 0.35
+CAP_WINDOW = 10.0  # seconds the encoder may average the cap over: one GOP
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,9 @@ class Profile:
     keyint: int
     denoise: str | None = None
     threads: int = 0  # 0 = let the encoder pick
+    decimate: str | None = None  # an mpdecimate filter: still frames are dropped (compaction/still.py)
+    size_cap: float | None = None  # the share of the source's bitrate the video may not exceed
+    maxrate: int | None = None  # that cap for one day, in bits a second (job.py sets it)
 
 
 PROFILES: dict[str, Profile] = {
@@ -52,6 +62,7 @@ def profile_from(
     keyint: int | None = None,
     denoise: str | None = None,
     threads: int = 0,
+    decimate: str | None = None,
 ) -> Profile:
     """A validated Profile; unset values come from the codec's named profile."""
     if codec not in CODECS:
@@ -64,6 +75,7 @@ def profile_from(
         keyint=base.keyint if keyint is None else keyint,
         denoise=denoise or None,
         threads=threads,
+        decimate=decimate or None,
     )
     _validate(profile)
     return profile
@@ -82,6 +94,8 @@ def _validate(p: Profile) -> None:
         raise ConfigError("setting 'denoise': needs re-encoding, not codec copy")
     if not isinstance(p.threads, int) or p.threads < 0:
         raise ConfigError("threads: must be 0 (auto) or more")
+    if p.decimate is not None and p.codec == "copy":
+        raise ConfigError("setting 'still_frames': dropping frames needs re-encoding, not codec copy")
 
 
 def _presets(codec: str) -> tuple[str, ...]:
@@ -89,8 +103,13 @@ def _presets(codec: str) -> tuple[str, ...]:
 
 
 def keyint_frames(profile: Profile, fps: float | None) -> int:
-    """The GOP length in frames: every keyframe starts an MP4 fragment and a seek point."""
-    return max(1, round(profile.keyint * (fps or ASSUMED_FPS)))
+    """The GOP length in frames: every keyframe starts an MP4 fragment and a seek point.
+
+    With still frames dropped, keyframes are forced every `keyint` seconds instead (chunks.py),
+    and the encoder's own limit lies beyond the frames those seconds can hold.
+    """
+    frames = max(1, round(profile.keyint * (fps or ASSUMED_FPS)))
+    return 2 * frames if profile.decimate else frames
 
 
 def video_args(profile: Profile, fps: float | None = None) -> list[str]:
@@ -98,11 +117,29 @@ def video_args(profile: Profile, fps: float | None = None) -> list[str]:
     if profile.codec == "copy":
         return ["-c:v", "copy"]
     builder = {"hevc": _hevc_args, "av1": _av1_args, "h264": _h264_args}[profile.codec]
-    return _filter_args(profile) + builder(profile, keyint_frames(profile, fps))
+    return (_filter_args(profile) + builder(profile, keyint_frames(profile, fps))
+            + cap_args(profile.maxrate))
 
 
 def _filter_args(profile: Profile) -> list[str]:
-    return ["-vf", DENOISERS[profile.denoise]] if profile.denoise else []
+    # Denoised first, so that the still-frame test compares pictures with less noise in them.
+    chain = [DENOISERS[profile.denoise]] if profile.denoise else []
+    chain += [profile.decimate] if profile.decimate else []
+    return ["-vf", ",".join(chain)] if chain else []
+
+
+def cap_args(maxrate: int | None) -> list[str]:
+    """A ceiling on the bitrate that CRF chooses (capped CRF): x265's and x264's VBV, SVT's mbr."""
+    if not maxrate:
+        return []
+    return ["-maxrate", str(maxrate), "-bufsize", str(round(maxrate * CAP_WINDOW))]
+
+
+def cap_for(profile: Profile, input_bytes: int, seconds: float) -> int | None:
+    """Pure: the profile's size cap as a bitrate for footage of this size (None: no cap)."""
+    if not profile.size_cap or seconds <= 0 or input_bytes <= 0:
+        return None
+    return round(input_bytes * 8 / seconds * profile.size_cap)
 
 
 def _hevc_args(p: Profile, gop: int) -> list[str]:
@@ -141,10 +178,13 @@ def _av1_args(p: Profile, gop: int) -> list[str]:
 
 def _h264_args(p: Profile, gop: int) -> list[str]:
     threads = ["-threads", str(p.threads)] if p.threads else []
+    # With still frames dropped, x264's B-frames put frames seconds away from their times in the
+    # MP4 (its decode times are derived from the gaps between frames); verification caught it.
+    still = ["-bf", "0"] if p.decimate else []
     return [
         "-c:v", "libx264", "-preset", p.preset, "-crf", str(p.crf),
         "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
-        *threads, "-pix_fmt", "yuv420p",
+        *still, *threads, "-pix_fmt", "yuv420p",
     ]
 
 
@@ -160,7 +200,24 @@ def workers_for(cores: int, jobs: int = 0) -> int:
 
 
 def profile_for(settings) -> Profile:
-    """The profile the settings ask for (`codec`, `preset`, `crf`, `keyint`, `denoise`), validated;
-    a bad one is a ConfigError naming its setting. Its threads follow the chunks (chunks.py)."""
+    """The profile the settings ask for (`codec`, `preset`, `crf`, `keyint`, `denoise`,
+    `still_frames`), validated; a bad one is a ConfigError naming its setting. Its threads follow
+    the chunks (chunks.py); the still-frame filter's thresholds and the size cap are set per day
+    (job.py)."""
     keyint = None if settings.keyint is None else round(settings.keyint)
-    return profile_from(settings.codec, settings.preset, settings.crf, keyint, settings.denoise)
+    if settings.still_frames not in STILL_FRAMES:
+        raise ConfigError(f"setting 'still_frames': must be one of {', '.join(STILL_FRAMES)}")
+    decimate = still.filter_for(None) if settings.still_frames == "drop" else None
+    profile = profile_from(settings.codec, settings.preset, settings.crf, keyint, settings.denoise,
+                           decimate=decimate)
+    return replace(profile, size_cap=size_cap_for(settings.codec, settings.crf))
+
+
+def size_cap_for(codec: str, crf: int | None) -> float | None:
+    """Pure: SIZE_CAP for x265 at its profile's own CRF; none for a CRF the settings chose.
+
+    Only x265 keeps to a cap with CRF as it should: under a binding cap, measured on a 10-s
+    segment, x264 made a file 40% larger than without one and SVT-AV1 one 2.5 times larger. And a
+    CRF set by hand is a choice of quality that a cap must not overrule.
+    """
+    return SIZE_CAP if codec == "hevc" and crf is None else None

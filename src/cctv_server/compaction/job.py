@@ -12,7 +12,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import durable, layout
@@ -23,9 +23,10 @@ from ..footage.catalog import Catalog
 from ..footage.day import DayFiles, of_day
 from ..footage.videoindex import Span, build, dump
 from ..media import decode, mp4
-from . import chunks, encoding, quality, schedule
+from . import chunks, encoding, quality, schedule, still
 from .inputs import Input, make_input, quarantine, spans_of
 from .journal import Journal, commit, day_lock, days_with_journals, recover
+from .phases import Phases
 from .verify import VerifyError, verify_video, write_checksum
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ class Compactor:
                 if not arrival.is_complete(day_dir / n, st, now, self.settings.stable_seconds)]
         if busy:
             return Outcome(day, "skipped", f"{busy[0]} is still being written")
+        phases = Phases()
+        phases.begin("probe")
         inputs = self._inputs(day, day_dir, segments)
         if not inputs:
             self.sync(day)
@@ -131,18 +134,20 @@ class Compactor:
             log.warning("%s: skipped, %s; will retry", day, short)
             self.record(day, state="waiting", reason=short, updated=time.time())
             return Outcome(day, "skipped", short)
+        profile = self._profile_for(day, day_dir, inputs)
+        phases.end()
         video = layout.next_video_name(set(os.listdir(day_dir)))
-        return self._run_job(day, day_dir, video, inputs)
+        return self._run_job(day, day_dir, video, inputs, profile, phases)
 
     def _inputs(self, day: str, day_dir: Path, segments: dict) -> list[Input]:
-        """Decode every segment in catalog order; quarantine those with no frames at all."""
+        """Probe every segment in catalog order; quarantine those with no frame that decodes."""
         self.sync(day)
         # The day's segments in the footage model's order and placement; videos are no input.
         placed = {p.file: p for p in of_day(DayFiles(day, self.catalog.segments(day)))}
         inputs: list[Input] = []
         for name in sorted(segments, key=layout.natural_key):
             st = segments[name]
-            found = decode.decode(day_dir / name)
+            found = decode.probe(day_dir / name)
             if not found.frames:
                 quarantine(day_dir, name, found.error or "no video frames")
                 continue
@@ -154,6 +159,20 @@ class Compactor:
             durable.checkpoint("quarantined")
         return inputs
 
+    def _profile_for(self, day: str, day_dir: Path, inputs: list[Input]) -> encoding.Profile:
+        """The settings' profile with what this day's footage decides: the size cap from its
+        bitrate and, when still frames are dropped, the thresholds from its noise."""
+        footage = sum(i.duration for i in inputs)
+        cap = encoding.cap_for(self.profile, sum(i.size for i in inputs), footage)
+        profile = replace(self.profile, maxrate=cap)
+        if profile.decimate:
+            noise = still.measure_noise(self.binary, [day_dir / i.name for i in inputs])
+            gop = encoding.keyint_frames(replace(profile, decimate=None), _fps(inputs))
+            profile = replace(profile, decimate=still.filter_for(noise, most=gop))
+            log.info("%s: noise %s: dropping still frames with %s", day,
+                     "unmeasured" if noise is None else f"{noise:.2f}", profile.decimate)
+        return profile
+
     def _disk_short(self, day_dir: Path, inputs: list[Input]) -> str | None:
         need = 2 * int(sum(i.size for i in inputs) * SIZE_ESTIMATE[self.profile.codec])
         st = os.statvfs(day_dir)
@@ -163,14 +182,15 @@ class Compactor:
         return (f"not enough disk: the video needs about {need} bytes plus {self.settings.min_free}"
                 f" kept free, and {free} are free")
 
-    def _run_job(self, day: str, day_dir: Path, video: str, inputs: list[Input]) -> Outcome:
+    def _run_job(self, day: str, day_dir: Path, video: str, inputs: list[Input],
+                 profile: encoding.Profile, phases: Phases) -> Outcome:
         journal = Journal("encode", video, inputs, time.time())
         durable.write_atomic(day_dir / layout.JOURNAL, journal.dumps())
         durable.checkpoint("journal-written")
-        self.record(day, state="compacting", percent=0.0, reason=None, ssim=None,
-                    updated=time.time())  # no earlier video's SSIM may stand for this one
+        self.record(day, state="compacting", percent=0.0, reason=None, ssim=None, phases=None,
+                    updated=time.time())  # no earlier video's report may stand for this one
         try:
-            stats = self._encode_and_verify(day, day_dir, journal)
+            stats = self._encode_and_verify(day, day_dir, journal, profile, phases)
             self.record(day, **stats)  # kept should we be killed before the end
             commit(day_dir, journal)
         except (FFmpegError, VerifyError, OSError, mp4.NotFragmented) as err:
@@ -185,59 +205,89 @@ class Compactor:
         self._succeeded(day, stats)
         return Outcome(day, "compacted", f"{video} from {len(inputs)} segments", stats)
 
-    def _encode_and_verify(self, day: str, day_dir: Path, journal: Journal) -> dict:
+    def _encode_and_verify(self, day: str, day_dir: Path, journal: Journal,
+                           profile: encoding.Profile, phases: Phases) -> dict:
+        """Steps 4 to 10a of docs/compaction.md: the video made, verified, indexed, hashed,
+        journaled as verified, and its quality sampled; its stats for the catalog."""
         temp = day_dir / layout.temp_name(journal.video)
-        inputs = journal.inputs
-        spans = spans_of(inputs)
-        started = time.monotonic()
-        self._encode(day, day_dir, journal.video, inputs, spans)
-        seconds = time.monotonic() - started
+        spans = spans_of(journal.inputs)
+        encoded = self._encode(day, day_dir, journal.video, journal.inputs, spans, profile, phases)
         durable.checkpoint("encoded")
         durable.fsync_file(temp)
         durable.checkpoint("temp-synced")
-        frags = verify_video(temp, inputs)
+        phases.end()  # the join's phase ends once its output is on disk
+        self._seal(day, day_dir, journal, spans, encoded, profile, phases)
+        # Measured once the video is safe (a crash from here rolls forward) but its segments,
+        # the reference, are still there. A kept frame stands for at most a GOP's worth of
+        # dropped ones (still.filter_for).
+        phases.begin("quality")
+        ssim = self._quality(day_dir, temp, journal.inputs,
+                             profile.keyint + 1 if profile.decimate else 0)
+        phases.end()
+        log.info("%s: %s", day, phases.text())
+        return journal.stats | {"ssim": ssim, "phases": phases.dumps()}
+
+    def _seal(self, day: str, day_dir: Path, journal: Journal, spans: list[Span],
+              encoded: chunks.Frames | None, profile: encoding.Profile, phases: Phases) -> None:
+        """Verify the temp video, write its index and checksum, and journal it as verified."""
+        temp = day_dir / layout.temp_name(journal.video)
+        phases.begin("verify")
+        frags = verify_video(temp, journal.inputs, encoded, decimated=profile.decimate is not None)
         durable.checkpoint("verified")
+        phases.begin("index")
         size = temp.stat().st_size
         index = build(journal.video, size, frags, spans)
         durable.write_atomic(day_dir / layout.sidecar_name(journal.video), dump(index, spans, day=day))
         durable.checkpoint("index-written")
+        phases.begin("checksum")
         journal.sha512 = write_checksum(day_dir, journal.video, temp)
         durable.checkpoint("checksum-written")
+        phases.end()
         journal.phase = "verified"
-        journal.stats = _stats(inputs, size, seconds)
+        seconds = phases.seconds("encode") + phases.seconds("join")
+        journal.stats = _stats(journal.inputs, size, seconds) | {
+            "mode": "drop" if profile.decimate else "keep", "phases": phases.dumps()}
         durable.write_atomic(day_dir / layout.JOURNAL, journal.dumps())
         durable.checkpoint("journal-verified")
-        # Measured once the video is safe (a crash from here rolls forward) but its segments,
-        # the reference, are still there.
-        return journal.stats | {"ssim": self._quality(day_dir, temp, inputs)}
 
-    def _quality(self, day_dir: Path, video: Path, inputs: list[Input]) -> float | None:
+    def _quality(self, day_dir: Path, video: Path, inputs: list[Input],
+                 before: float) -> float | None:
         """SSIM of a sample of the new video against its segments; None when off or unmeasurable."""
         if not self.settings.quality_sample:
             return None
         started = time.monotonic()
         windows = quality.sample_windows(inputs)
-        ssim = quality.measure(self.binary, video, day_dir, inputs[0].name, windows)
+        ssim = quality.measure(self.binary, video, day_dir, inputs[0].name, windows, before)
         log.info("%s: SSIM %s from %d windows in %.1f s", day_dir.name,
                  "unknown" if ssim is None else f"{ssim:.4f}", len(windows),
                  time.monotonic() - started)
         durable.checkpoint("measured")
         return ssim
 
-    def _encode(self, day: str, day_dir: Path, video: str, inputs: list[Input],
-                spans: list[Span]) -> None:
+    def _encode(self, day: str, day_dir: Path, video: str, inputs: list[Input], spans: list[Span],
+                profile: encoding.Profile, phases: Phases) -> chunks.Frames | None:
+        """Encode the chunks, then join them (each its own phase, the join's left running for the
+        caller's fsync); what the encoders took in."""
         total = sum(i.duration for i in inputs)
         job = chunks.Job(
-            self.binary, [chunks.Piece(day_dir / i.name, i.duration) for i in inputs], self.profile,
-            fps=next((1 / i.duration * i.frames for i in inputs if i.duration), None),
+            self.binary, [chunks.Piece(day_dir / i.name, i.duration) for i in inputs], profile,
+            fps=_fps(inputs),
             breaks=[s.offset for s, i in zip(spans, inputs) if i.discontinuity and s.offset],
             audio=any(i.audio for i in inputs), creation=inputs[0].wall,
             comment=f"cctv-server {day}, first segment {inputs[0].name}")
         report = _Throttled(lambda done: self._progress(day, done, total))
-        chunks.encode(job, day_dir / layout.work_name(video), day_dir / layout.temp_name(video), self.workers,
-                      report, on_start=lambda: durable.checkpoint("encoding"),
-                      on_chunks_done=lambda: durable.checkpoint("chunks-encoded"))
+
+        def chunks_done() -> None:
+            durable.checkpoint("chunks-encoded")
+            phases.begin("join")
+
+        phases.begin("encode")
+        encoded = chunks.encode(job, day_dir / layout.work_name(video),
+                                day_dir / layout.temp_name(video), self.workers, report,
+                                on_start=lambda: durable.checkpoint("encoding"),
+                                on_chunks_done=chunks_done)
         self._progress(day, total, total)
+        return encoded
 
     def _progress(self, day: str, done: float, total: float) -> None:
         percent = min(100.0, 100.0 * done / total) if total else 0.0
@@ -296,6 +346,11 @@ def _clean_up(day_dir: Path) -> None:
         recover(day_dir)
     except (OSError, CctvError) as err:  # the journal stays: the next start tries again
         log.error("%s: cleaning up after a failed compaction failed too: %s", day_dir.name, err)
+
+
+def _fps(inputs: list[Input]) -> float | None:
+    """The camera's frame rate, from the first segment that lasts."""
+    return next((i.frames / i.duration for i in inputs if i.duration), None)
 
 
 def _stats(inputs: list[Input], size: int, seconds: float) -> dict:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import bisect
 import logging
+import os
 import re
 import subprocess
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,23 +75,27 @@ def sample_windows(inputs: Sequence[Input], count: int = WINDOWS,
 
 
 def ssim_argv(binary: str, video: Path, video_at: float, segment: Path, within: float,
-              length: float) -> list[str]:
+              length: float, before: float = 0.0) -> list[str]:
     """Pure: ffmpeg comparing `length` seconds of the video, from its timestamp `video_at`, with
     the segment's from `within` seconds after its first frame.
 
-    The video is sought accurately (decoded from the keyframe before, earlier frames dropped).
     The segment is read from its start and trimmed on a clock restarted at its first frame, since
-    seeking in MPEG-TS can land past a keyframe and ffmpeg's zero for a file varies. Both clocks
-    then restart at zero so that the frames pair up. Each frame's SSIM goes to stdout, leaving
-    stderr to errors alone.
+    seeking in MPEG-TS can land past a keyframe and ffmpeg's zero for a file varies. Its frames
+    drive the comparison: each is compared with the video's frame on show at its time, so a video
+    whose still frames were dropped is scored as it plays, each kept frame standing for those
+    dropped after it. The video is read on its own clock (`-copyts`) from `before` seconds ahead of
+    the window (the longest a kept frame can stand) and moved so that its frame at `video_at`
+    lands just before the segment's first. Each frame's SSIM goes to stdout, leaving stderr to
+    errors alone.
     """
     trim = f"trim=start={max(0.0, within - LEAD):.6f}:duration={length:.6f}"
-    return [binary, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
-            "-seek_timestamp", "1", "-ss", f"{max(0.0, video_at - LEAD):.6f}",
-            "-t", f"{length:.6f}", "-i", str(video), "-i", str(segment),
-            "-lavfi", "[0:v]setpts=PTS-STARTPTS[a];"
+    start = max(0.0, video_at - before - LEAD)
+    return [binary, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-copyts",
+            "-seek_timestamp", "1", "-ss", f"{start:.6f}", "-t", f"{video_at + length - start:.6f}",
+            "-i", str(video), "-i", str(segment),
+            "-lavfi", f"[0:v]setpts=PTS-{video_at + LEAD:.6f}/TB[a];"
                       f"[1:v]setpts=PTS-STARTPTS,{trim},setpts=PTS-STARTPTS[b];"
-                      "[a][b]ssim=stats_file=-:shortest=1",
+                      "[b][a]ssim=stats_file=-:shortest=1",
             "-an", "-f", "null", "-"]
 
 
@@ -104,12 +110,27 @@ def video_time(window: Window, shift: float, delay: float) -> float:
 
 
 def shift_of(video: Sequence[float], first: Sequence[float]) -> float:
-    """Pure: `shift`, from the first frames' times in the video and in the first segment (counted
-    from that segment's start): their median difference, since a muxer may pull the very first
-    frame back to zero.
+    """Pure: `shift`, from the first frames' times in the video and the first segment's frames'
+    (counted from that segment's start): the difference that the most of the video's frames share
+    with some frame of the segment, and of those the smallest (the pipeline keeps the camera's
+    clock, and a whole frame more or less would fit as well). Not every frame's: a muxer may pull
+    the very first frame back to zero, and with still frames dropped the video holds only some of
+    the segment's frames.
     """
-    diffs = sorted(v - f for v, f in zip(video, first))
-    return diffs[len(diffs) // 2]
+    ordered = sorted(first)
+    votes: dict[float, int] = {}
+    for v in video:
+        for f in ordered:
+            shift = round(v - f, 4)
+            if shift not in votes:
+                votes[shift] = sum(1 for w in video if _has_near(ordered, w - shift))
+    most = max(votes.values(), default=0)
+    return min((c for c, n in votes.items() if n == most), key=abs, default=0.0)
+
+
+def _has_near(ordered: Sequence[float], t: float, slack: float = 0.0006) -> bool:
+    k = bisect.bisect_left(ordered, t - slack)
+    return k < len(ordered) and ordered[k] <= t + slack
 
 
 def parse_ssim(stats: str) -> float | None:
@@ -120,35 +141,41 @@ def parse_ssim(stats: str) -> float | None:
 
 
 def measure(binary: str, video: Path, day_dir: Path, first: str,
-            windows: Sequence[Window]) -> float | None:
+            windows: Sequence[Window], before: float = 0.0) -> float | None:
     """The mean SSIM of the windows that could be measured; None, logged, when none could.
 
-    `first` is the video's first segment, which ties the video's clock to the segments'.
+    `first` is the video's first segment, which ties the video's clock to the segments'; `before`
+    the longest a frame of the video may stand (with still frames dropped).
     """
     try:
         shift = shift_of(frame_times(video, ANCHOR_FRAMES)[1],
-                         since_start(*frame_times(day_dir / first, ANCHOR_FRAMES)))
+                         since_start(*frame_times(day_dir / first)))
     except UNREADABLE as err:
         log.warning("%s: no SSIM: %s", day_dir.name, err)
         return None
-    scores = [s for w in windows if (s := _measure_window(binary, video, day_dir, w, shift))
-              is not None]
+    # One ffmpeg a window, side by side: each keeps about one core busy (decoding, then SSIM).
+    with ThreadPoolExecutor(max(1, min(len(windows), os.cpu_count() or 1))) as pool:
+        found = pool.map(lambda w: _measure_window(binary, video, day_dir, w, shift, before),
+                         windows)
+        scores = [s for s in found if s is not None]
     return sum(scores) / len(scores) if scores else None
 
 
-def frame_times(path: Path, count: int) -> tuple[float, list[float]]:
-    """Seconds: a file's start (its earliest stream) and its first `count` video frames' times."""
+def frame_times(path: Path, count: int | None = None) -> tuple[float, list[float]]:
+    """Seconds: a file's start (its earliest stream) and its first `count` (or all) video frames'
+    times, from its packets: a frame's packet carries its presentation time."""
     times: list[float] = []
     with av.open(str(path), metadata_errors="ignore") as container:
         start = (container.start_time or 0) / av.time_base
-        for frame in container.decode(video=0):
-            if frame.pts is not None:
-                times.append(float(frame.pts * frame.time_base))
-            if len(times) == count:
+        for packet in container.demux(video=0):
+            if packet.pts is not None and packet.size:
+                times.append(float(packet.pts * packet.time_base))
+            # A frame shown early may come in late (B-frames): read on a little, then sort.
+            if count is not None and len(times) == 2 * count + 8:
                 break
     if not times:
         raise OSError(f"{path.name}: no video frame with a timestamp")
-    return start, sorted(times)
+    return start, sorted(times)[:count]
 
 
 def since_start(start: float, times: list[float]) -> list[float]:
@@ -156,12 +183,12 @@ def since_start(start: float, times: list[float]) -> list[float]:
 
 
 def _measure_window(binary: str, video: Path, day_dir: Path, window: Window,
-                    shift: float) -> float | None:
+                    shift: float, before: float) -> float | None:
     segment = day_dir / window.segment
     try:
         start, (first,) = frame_times(segment, 1)
         argv = ssim_argv(binary, video, video_time(window, shift, first - start), segment,
-                         window.within, window.length)
+                         window.within, window.length, before)
         proc = ffmpeg.run(argv, TIMEOUT)
     except (*UNREADABLE, FFmpegError, subprocess.TimeoutExpired) as err:
         log.warning("%s: no SSIM for %s: %s", day_dir.name, window.segment, _first_line(err))

@@ -88,7 +88,8 @@ def day_state(*, segments: int, videos: int, video_size: int, row: dict | None,
 
 def report(row: dict, video_size: int, size) -> str:
     """The last compaction's quality report, as far as it is known: its sizes, how much smaller,
-    how fast and its SSIM; the day's video size first when more than that one video makes it up."""
+    how fast, its SSIM and whether still frames were dropped; the day's video size first when
+    more than that one video makes it up."""
     parts = [size(video_size)]
     if row.get("input_size") and row.get("output_size"):
         sizes = f"{size(row['input_size'])} → {size(row['output_size'])}"
@@ -99,4 +100,6 @@ def report(row: dict, video_size: int, size) -> str:
         parts.append(f"{row['realtime']:.1f}x realtime")
     if row.get("ssim") is not None:
         parts.append(f"SSIM {row['ssim']:.3f}")
+    if row.get("mode") == "drop":
+        parts.append("still frames dropped")
     return ", ".join(parts)

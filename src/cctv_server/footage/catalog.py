@@ -75,17 +75,22 @@ CREATE TABLE IF NOT EXISTS compaction (
     ratio REAL,
     realtime REAL,
     seconds REAL,
-    ssim REAL
+    ssim REAL,
+    phases TEXT,
+    mode TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT
 );
 """
+# Columns added to the compaction table after its first release, for catalogs made before them.
+# Columns newer than the first catalogs, added to an older file when it is opened.
+ADDED_COLUMNS = {"compaction": {"phases": "TEXT", "mode": "TEXT"}}
 # What the compactor process writes and the web process reads: the one shared state is here.
 COMPACTION_FIELDS = (
     "state", "percent", "eligible_at", "reason", "failures", "retry_at", "updated",
-    "input_size", "output_size", "ratio", "realtime", "seconds", "ssim",
+    "input_size", "output_size", "ratio", "realtime", "seconds", "ssim", "phases", "mode",
 )
 RECENT_DAYS = 2  # always re-read fully: late uploads land here, and may overwrite in place
 
@@ -140,7 +145,7 @@ class Catalog:
 
     def _open(self) -> catalogdb.Store:
         try:
-            found = catalogdb.open_file(self.path, SCHEMA, verify=self._suspect)
+            found = catalogdb.open_file(self.path, SCHEMA, verify=self._suspect, added=ADDED_COLUMNS)
         except (sqlite3.Error, OSError) as err:
             return self._in_memory(err)
         self.problem = None
@@ -164,7 +169,7 @@ class Catalog:
             if not catalogdb.has_room(self.path):
                 return False
             try:
-                found = catalogdb.open_file(self.path, SCHEMA)
+                found = catalogdb.open_file(self.path, SCHEMA, added=ADDED_COLUMNS)
             except (sqlite3.Error, OSError):
                 return False  # still full: quietly, the next check tries again
             log.warning("catalog %s can be written again: back to the file", self.path)

@@ -58,28 +58,30 @@ class Store:
                 self._keeper.close()
 
 
-def open_file(path: Path, schema: str, verify: bool = False) -> Store:
+def open_file(path: Path, schema: str, verify: bool = False,
+              added: dict[str, dict[str, str]] | None = None) -> Store:
     """The catalog file with its schema, created if missing and proved writable by a write; a
     damaged one (or, with `verify`, one failing SQLite's own check) is moved aside first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return _open_file(path, schema, verify)
+        return _open_file(path, schema, verify, added or {})
     except (Damaged, sqlite3.DatabaseError) as err:
         if not damaged(err):
             raise
         log.warning("catalog %s is damaged (%s): moved aside to %s.damaged; rebuilding it from "
                     "the recordings", path, err, path.name)
         move_aside(path)
-    return _open_file(path, schema, verify=False)
+    return _open_file(path, schema, False, added or {})
 
 
-def _open_file(path: Path, schema: str, verify: bool) -> Store:
+def _open_file(path: Path, schema: str, verify: bool, added: dict[str, dict[str, str]]) -> Store:
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         if verify and db.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
             raise Damaged("it fails SQLite's quick_check")
         db.executescript(schema)
+        _add_columns(db, added)
         # A write proves what opening does not: a full disk refuses the WAL's first frame.
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('opened', ?)", (str(time.time()),))
@@ -183,3 +185,17 @@ def _free(path: Path) -> int | None:
         return shutil.disk_usage(existing).free
     except OSError:
         return None
+
+
+def _add_columns(db: sqlite3.Connection, added: dict[str, dict[str, str]]) -> None:
+    """Bring an older file's tables up to date: a column the schema gained since is added."""
+    for table, columns in added.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name in have:
+                continue
+            try:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+            except sqlite3.OperationalError as err:  # another process added it first
+                if "duplicate column" not in str(err):
+                    raise

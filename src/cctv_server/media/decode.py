@@ -1,9 +1,9 @@
-"""Decoding a file end to end with PyAV: how many video frames it yields, over what span, and why it stopped."""
+"""Reading a file's video frames with PyAV: decoded end to end, or counted from its packets."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
@@ -23,6 +23,7 @@ class Decoded:
     audio: bool
     error: str | None = None  # why decoding stopped early, if it did
     repeated: int = 0  # frames whose timestamp an earlier frame already had: players drop them
+    times: list[float] = field(default_factory=list, repr=False, compare=False)  # each frame's
 
     @property
     def duration(self) -> float:
@@ -53,6 +54,56 @@ def decode(path: Path) -> Decoded:
     return _summary(times, fps, audio, error)
 
 
+def probe(path: Path) -> Decoded:
+    """Count the video frames from the demuxer's packets (one per frame) and decode only the first.
+
+    A segment's frames cost a tenth of a decode this way; the encoder decodes them all anyway. A
+    file whose first frame does not decode counts as having none.
+    """
+    times: list[float] = []
+    fps, audio, error, first = None, False, None, None
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.video:
+                return Decoded(0, None, None, 0.0, None, False, "no video stream")
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate) if stream.average_rate else None
+            audio = bool(container.streams.audio)
+            first = _FirstFrame(stream)
+            for packet in container.demux(stream):
+                if packet.size == 0:  # the demuxer's flush packet
+                    continue
+                first.feed(packet)
+                times.append(_packet_time(packet, times))
+            first.finish()
+    except (av.FFmpegError, OSError, ValueError) as err:
+        error = _reason(err)
+    if times and not (first and first.found):
+        return Decoded(0, None, None, 0.0, fps, audio, error or "the first frame does not decode")
+    return _summary(times, fps, audio, error)
+
+
+class _FirstFrame:
+    """Decodes packets only until the first frame comes out."""
+
+    def __init__(self, stream):
+        self.stream, self.found = stream, False
+
+    def feed(self, packet) -> None:
+        if not self.found:
+            self.found = bool(self.stream.codec_context.decode(packet))
+
+    def finish(self) -> None:
+        if not self.found:  # a decoder that holds frames back gives them up when flushed
+            self.found = bool(self.stream.codec_context.decode(None))
+
+
+def _packet_time(packet, before: list[float]) -> float:
+    if packet.pts is not None:
+        return float(packet.pts * packet.time_base)
+    return before[-1] if before else 0.0
+
+
 def frame_size(path: Path) -> tuple[int, int] | None:
     """Width and height of the first video stream, from its header; None if it has none."""
     try:
@@ -77,7 +128,7 @@ def _summary(times: list[float], fps: float | None, audio: bool, error: str | No
         return Decoded(0, None, None, 0.0, fps, audio, error or "no video frames")
     frame = _frame_duration(times) or (1 / fps if fps else DEFAULT_FRAME)
     repeated = len(times) - len(set(times))
-    return Decoded(len(times), min(times), max(times), frame, fps, audio, error, repeated)
+    return Decoded(len(times), min(times), max(times), frame, fps, audio, error, repeated, times)
 
 
 def _frame_duration(times: list[float]) -> float | None:
