@@ -89,6 +89,13 @@ def _positive_int(value: Any) -> int:
     return number
 
 
+def _non_negative_int(value: Any) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
 def _optional_path(value: Any) -> Path | None:
     return Path(value).expanduser() if value not in (None, "") else None
 
@@ -141,6 +148,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("quality_sample", True, _bool, "after each compaction, the SSIM of a few seconds of the video against its segments"),
     Setting("min_free", "1GB", parse_size, "free disk to keep beyond a compaction's estimated output"),
     Setting("export_max", "24h", parse_duration, "longest clip /export.mp4 will make"),
+    Setting("transcode_cache", "2GB", parse_size, "disk kept for the H.264 rendition of compacted days (per camera)"),
+    Setting("transcode_jobs", 0, _non_negative_int, "fragments re-encoded to H.264 at once (0 = half the cores)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -171,6 +180,8 @@ class Settings:
     quality_sample: bool
     min_free: int
     export_max: float
+    transcode_cache: int
+    transcode_jobs: int
 
     @property
     def tz(self) -> ZoneInfo:

@@ -26,10 +26,10 @@ from starlette.staticfiles import StaticFiles
 
 from .. import format, layout
 from ..compaction import status
-from ..errors import CctvError, Forbidden, InvalidInput, NotFound, Unsupported
+from ..errors import Busy, CctvError, Forbidden, InvalidInput, NotFound, Unsupported
 from ..media import ffmpeg
 from ..media.mp4 import codec_of
-from ..playback import dayview, export, exportplan, hls, remux
+from ..playback import dayview, export, exportplan, hls, playlists, remux, transcodes
 from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
 
@@ -40,14 +40,15 @@ VENDOR = {"hls.min.js"}  # copied in by scripts/vendor-js.sh; git-ignored
 
 
 # Where a domain error becomes an HTTP status: nowhere else knows them.
-STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, Unsupported: 422}
+STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, Unsupported: 422, Busy: 503}
 
 
 async def error(request: Request, exc: Exception) -> PlainTextResponse:
     """Any CctvError as its status and its one-line reason; an unknown kind is a 500."""
     assert isinstance(exc, CctvError)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 500)
-    return PlainTextResponse(str(exc) + "\n", status_code=status)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+    return PlainTextResponse(str(exc) + "\n", status_code=status, headers=headers)
 
 
 def _state(request: Request):
@@ -112,6 +113,28 @@ async def playlist(request: Request) -> Response:
         params = dict(query) | {"date": state.playlists.latest_day(time.time())}
         return RedirectResponse(f"{request.url.path}?{urlencode(params)}", status_code=302)
     return _playlist(request, state.playlists.for_day(_day(state, date), live, time.time()))
+
+
+async def variants_playlist(request: Request) -> Response:
+    """`variants.m3u8?date=D[&live=1]`: the multivariant playlist the player loads, offering the
+    original and, when a video is not in H.264, the H.264 rendition (playback/rendition.py)."""
+    return _variant(request, playlists.VARIANTS)
+
+
+async def h264_playlist(request: Request) -> Response:
+    """`h264.m3u8?date=D[&live=1]`: the H.264 rendition's media playlist."""
+    return _variant(request, playlists.H264)
+
+
+def _variant(request: Request, variant: str) -> Response:
+    state = _state(request)
+    query = request.query_params
+    date = query.get("date")
+    if not date:
+        params = dict(query) | {"date": state.playlists.latest_day(time.time())}
+        return RedirectResponse(f"{request.url.path}?{urlencode(params)}", status_code=302)
+    live = query.get("live", "").lower() in TRUE
+    return _playlist(request, state.playlists.for_day(_day(state, date), live, time.time(), variant))
 
 
 async def health(request: Request) -> Response:
@@ -224,6 +247,28 @@ async def fragment_ts(request: Request) -> StreamingResponse:
     return StreamingResponse(ffmpeg.stream(remux.argv(binary), data), media_type="video/mp2t")
 
 
+async def fragment_h264(request: Request) -> Response:
+    """`DAY/video.mp4/h264/OFFSET-LENGTH.ts`: one fragment of a video re-encoded to H.264 (the
+    rendition), made on demand, once, cached; the next ones made ahead. 503 when saturated."""
+    state = _state(request)
+    day, video = _day(state, request.path_params["day"]), request.path_params["video"]
+    offset, length = request.path_params["offset"], request.path_params["length"]
+    piece = await run_in_threadpool(state.footage.fragment, day, video, offset, length)
+    if piece is None:
+        raise NotFound(f"{day}/{video} has no fragment at bytes {offset}-{offset + length}")
+    work, ahead = await run_in_threadpool(_works, state, piece)
+    data, how = await state.transcodes.get(work, ahead)
+    return Response(data, media_type="video/mp2t",
+                    headers={"X-Transcode": how, "Cache-Control": "max-age=86400"})
+
+
+def _works(state, piece) -> tuple[transcodes.Work, list[transcodes.Work]]:
+    """The fragment's work and that of the ones after it, to make ahead."""
+    work = transcodes.work_for(state.root, state.playlists.probes, piece)
+    after = transcodes.following(state.footage.day(piece.day), piece)
+    return work, [transcodes.work_for(state.root, state.playlists.probes, p) for p in after]
+
+
 def _read_ranges(path: Path, ranges: list[tuple[int, int]]) -> bytes:
     with open(path, "rb") as f:
         return b"".join(os.pread(f.fileno(), length, offset) for offset, length in ranges)
@@ -255,6 +300,8 @@ ROUTES = [
     Route("/index.php", index),
     Route("/playlist.m3u8", playlist),
     Route("/playlist.php", playlist),
+    Route("/variants.m3u8", variants_playlist),
+    Route("/h264.m3u8", h264_playlist),
     Route("/live.m3u8", newest),
     Route("/healthz", health),
     Route("/still.jpg", newest_still),
@@ -263,6 +310,7 @@ ROUTES = [
     Route("/api/day/{day}", day_api),
     Route("/static/vendor/{name}", vendor),
     Route("/{day}/{video}/{offset:int}-{length:int}.ts", fragment_ts),
+    Route("/{day}/{video}/h264/{offset:int}-{length:int}.ts", fragment_h264),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),
     Route("/{day}/{name}", recording),
 ]

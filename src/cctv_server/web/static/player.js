@@ -5,7 +5,7 @@
   const $ = (id) => document.getElementById(id);
   const video = $("video");
   let view = JSON.parse($("day-data").textContent);
-  let mode = "day"; // or "live"
+  let mode = "day"; // or "onward" (this day and the days after it), or "live" (the newest minutes)
   let hls = null;
 
   // --- clock time <-> the day's local time -----------------------------------------------------
@@ -89,6 +89,11 @@
     if (useHlsJs()) {
       hls = new Hls({ startPosition: startPosition, enableWorker: true });
       hls.on(Hls.Events.ERROR, (_, data) => data.fatal && failed(data));
+      hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
+        const level = chooseLevel(data.levels);
+        if (data.levels.length > 1 && level >= 0) hls.currentLevel = level; // no switching between them
+        $("rendition").hidden = level < 0 || isOriginal(data.levels[level]);
+      });
       hls.loadSource(absolute);
       hls.attachMedia(video);
     } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
@@ -113,28 +118,18 @@
     }
   }
 
-  // A day compacted to a codec the browser cannot decode gets words, not a black box.
-  function undecodable() {
-    for (const v of view.videos) {
-      if (!v.codec) continue;
-      const type = `video/mp4; codecs="${v.codec}"`;
-      const ok = useHlsJs() ? MediaSource.isTypeSupported(type) : video.canPlayType(type) !== "";
-      if (!ok) return v;
-    }
-    return null;
+  // A variant of the multivariant playlist: the original (playlist.m3u8) or the H.264 rendition.
+  function isOriginal(level) {
+    return /\/playlist\.m3u8\?/.test(level.url);
   }
 
-  const CODEC_NAMES = { hvc1: "H.265 (HEVC)", hev1: "H.265 (HEVC)", av01: "AV1", avc1: "H.264", avc3: "H.264" };
-
-  function explainUndecodable(v) {
-    const name = CODEC_NAMES[v.codec.split(".")[0]] || v.codec;
-    const playlist = new URL(view.playlist, document.baseURI).href;
-    if (hls) hls.destroy();
-    hls = null;
-    video.removeAttribute("src");
-    video.hidden = true; // a black box that never plays says nothing
-    stop(`This day was compacted to ${name}, which this browser cannot decode. `
-      + "Download the video below and play it in VLC, or open this playlist in VLC: ", playlist);
+  // hls.js has dropped the variants whose CODECS this browser cannot decode. Of the rest, the
+  // original is played untouched, unless it mixes a video in AV1 with segments: that is served
+  // as MPEG-TS, from which hls.js demuxes H.264 and H.265 only. Else the H.264 rendition.
+  function chooseLevel(levels) {
+    const playable = (l) => !(/av01/.test(l.videoCodec || "") && /,/.test(l.videoCodec || ""));
+    const original = levels.findIndex((l) => isOriginal(l) && playable(l));
+    return original >= 0 ? original : levels.findIndex((l) => !isOriginal(l));
   }
 
   // --- what the page says ----------------------------------------------------------------------
@@ -236,25 +231,45 @@
 
   // --- live ------------------------------------------------------------------------------------
 
+  // Which playlist a mode plays. With hls.js, the multivariant one: the original, or its H.264
+  // rendition where this browser cannot decode the original. Native HLS (Safari) decodes
+  // H.265 and gets the original untouched.
+  function playlistOf(onward) {
+    const query = `date=${view.day}${onward ? "&live=1" : ""}`;
+    return useHlsJs() ? `variants.m3u8?${query}` : `playlist.m3u8?${query}`;
+  }
+
+  function toOnward(position) {
+    mode = "onward";
+    setLive(false);
+    $("onward").classList.add("on");
+    $("mode").textContent = `${view.day} and on`;
+    load(playlistOf(true), position);
+  }
+
+  function setLive(on) {
+    $("live").classList.toggle("on", on);
+    $("live").textContent = on ? "● Live – back to the day" : "● Live";
+    $("mode").classList.toggle("live", on);
+    $("onward").classList.remove("on");
+  }
+
   function toLive() {
     mode = "live";
-    $("live").classList.add("on");
-    $("live").textContent = "● Live – back to the day";
+    setLive(true);
     $("mode").textContent = "Live";
-    $("mode").classList.add("live");
     load("live.m3u8", -1);
   }
 
   function toDay() {
     mode = "day";
-    $("live").classList.remove("on");
-    $("live").textContent = "● Live";
+    setLive(false);
     $("mode").textContent = view.day;
-    $("mode").classList.remove("live");
     start(0);
   }
 
   $("live").addEventListener("click", () => (mode === "live" ? toDay() : toLive()));
+  $("onward").addEventListener("click", () => (mode === "onward" ? toDay() : toOnward(0)));
 
   // --- export ----------------------------------------------------------------------------------
 
@@ -319,12 +334,7 @@
   // --- start -----------------------------------------------------------------------------------
 
   function start(position) {
-    const bad = undecodable();
-    if (bad) {
-      explainUndecodable(bad);
-      return;
-    }
-    load(view.playlist, position);
+    load(playlistOf(false), position);
   }
 
   video.addEventListener("timeupdate", drawNow);
@@ -334,8 +344,10 @@
   drawSelection();
   const query = new URLSearchParams(location.search);
   const asked = parseClock(query.get("t"));
+  const askedPosition = asked !== null && positionOf(asked) ? positionOf(asked).position : 0;
   if (query.get("live") === "1") toLive();
-  else start(asked !== null && positionOf(asked) ? positionOf(asked).position : 0);
+  else if (query.get("onward") === "1") toOnward(askedPosition);
+  else start(askedPosition);
   if (!view.ended) setTimeout(refresh, 30000);
   window.cctvPlayer = { parseClock, clockText, positionOf, clockAt, currentClock, view: () => view, hls: () => hls };
 })();
