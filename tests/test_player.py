@@ -278,6 +278,8 @@ def compacted(tmp_path_factory, ffmpeg_bin):
         done = compact(root, CCTV_CODEC=codec)
         assert done.returncode == 0, done.stderr
         assert (root / DAY / "video.mp4").is_file()
+        if codec == "hevc":  # and the next day, still segments, for a live run across them
+            demo.record(ffmpeg_bin, root, RUN1 + dt.timedelta(days=1), 6, **kw)
         servers[codec] = Server(root, tmp).start()
     yield servers
     for srv in servers.values():
@@ -298,24 +300,54 @@ def test_a_day_compacted_with_the_h264_profile_plays_in_clock_time(compacted, pa
     shot(page, "player-compacted-h264")
 
 
-def test_an_h265_day_says_it_cannot_be_decoded_where_mse_cannot(compacted, page):
+def hevc_decodes(page: Page, codec: str) -> bool:
+    return page.evaluate(f"MediaSource.isTypeSupported('video/mp4; codecs=\"{codec}\"')")
+
+
+def test_a_day_compacted_to_h265_plays_in_a_browser_without_an_h265_decoder(compacted, page):
     srv = compacted["hevc"]
     page.goto(f"{srv.url}/day/{DAY}")
     codec = srv.get(f"/api/day/{DAY}").json()["videos"][0]["codec"]
     assert codec.startswith(("hvc1.", "hev1."))
-    supported = page.evaluate(f"MediaSource.isTypeSupported('video/mp4; codecs=\"{codec}\"')")
-    notice = page.locator("#notice")
-    if supported:  # a build with HEVC: then the day must play, not be refused
-        playing_past(page, 3)
-        assert notice.is_hidden()
-    else:
-        notice.wait_for(state="visible")
-        text = notice.text_content()
-        assert "compacted to H.265 (HEVC), which this browser cannot decode" in text
-        assert f"playlist.m3u8?date={DAY}" in text
-        assert page.is_hidden("#video")
-        assert page.get_attribute(".video-link", "href") == f"{DAY}/video.mp4"
+    playing_past(page, 4)
+    assert page.is_hidden("#notice")
+    assert page.text_content("#clock").startswith("10:00:0")
+    level = page.evaluate("(h => h.levels[h.currentLevel].uri)(window.cctvPlayer.hls())")
+    if hevc_decodes(page, codec):  # a build with H.265: the original, untouched
+        assert level.endswith(f"/playlist.m3u8?date={DAY}") and page.is_hidden("#rendition")
+    else:  # Debian's chromium: the H.264 rendition, and the page says so
+        assert level.endswith(f"/h264.m3u8?date={DAY}") and page.is_visible("#rendition")
+    assert page.get_attribute(".video-link", "href") == f"{DAY}/video.mp4"
     shot(page, "player-compacted-h265")
+
+
+def test_a_seek_in_an_h265_day_lands_within_a_second_of_the_clock_time(compacted, page):
+    srv = compacted["hevc"]
+    page.goto(f"{srv.url}/day/{DAY}")
+    playing_past(page, 1)
+    target = RUN2.timestamp() + 7.4  # 10:30:07.4, inside the second run's first fragment
+    position = seek_done(page, lambda: (page.fill("#goto-time", "10:30:07"),
+                                        page.press("#goto-time", "Enter")))
+    assert abs(position - (30 + 7)) <= 0.05  # the second run starts 30 s into the playlist
+    page.wait_for_function(f"+document.getElementById('clock').dataset.clock >= {target - 0.5}",
+                           timeout=15000, polling=POLL)
+    shown = float(page.get_attribute("#clock", "data-clock"))
+    assert abs(shown - target) <= 1.0
+
+
+def test_a_live_run_from_an_h265_day_crosses_into_the_next_days_segments(compacted, page):
+    srv = compacted["hevc"]
+    page.goto(f"{srv.url}/day/{DAY}?onward=1&t=10:30:15")
+    assert page.text_content("#mode") == f"{DAY} and on"
+    playing_past(page, 44)  # 10:30:15 is 45 s in: started where asked, at D, not at its end
+    playing_past(page, 52)  # the video ends at 50 s; then the next day's segments
+    shown = float(page.get_attribute("#clock", "data-clock"))
+    next_day = RUN1.timestamp() + 86400
+    assert next_day <= shown <= next_day + 6
+    assert page.is_hidden("#notice")
+    url = page.evaluate("window.cctvPlayer.hls().url")
+    assert url.endswith(f"/variants.m3u8?date={DAY}&live=1")
+    shot(page, "player-live-run-from-h265")
 
 
 def test_the_video_is_served_with_byte_ranges_for_seeking(compacted):

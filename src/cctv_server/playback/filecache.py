@@ -25,14 +25,16 @@ class FileCache:
     def __init__(self, folder: Path, limit: int):
         self.folder = Path(folder)
         self.limit = limit
-        self.folder.mkdir(parents=True, exist_ok=True)
         self._files: OrderedDict[str, int] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         self._load()
 
     def _load(self) -> None:
+        """What a previous run left; the folder itself is made by the first write."""
         found = []
+        if not self.folder.is_dir():
+            return
         for entry in os.scandir(self.folder):
             if entry.name.endswith(PARTIAL):  # a write that a crash cut short
                 Path(entry.path).unlink(missing_ok=True)
@@ -78,6 +80,7 @@ class FileCache:
             return False
         partial = self.folder / (name + PARTIAL)
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
             with open(partial, "wb") as f:
                 f.write(data)
                 f.flush()

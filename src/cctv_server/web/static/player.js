@@ -120,7 +120,7 @@
 
   // A variant of the multivariant playlist: the original (playlist.m3u8) or the H.264 rendition.
   function isOriginal(level) {
-    return /\/playlist\.m3u8\?/.test(level.url);
+    return /\/playlist\.m3u8\?/.test(level.uri || String(level.url));
   }
 
   // hls.js has dropped the variants whose CODECS this browser cannot decode. Of the rest, the
