@@ -201,6 +201,8 @@ def test_previous_and_next_day_and_the_export_selection(site, page):
     response = site.get("/" + href)
     assert response.status_code == 200
     assert response.headers["x-clip-start"] == "2026-11-20T10:30:04.000+00:00"
+    page.select_option("#export-codec", "h264")  # for phones: re-encoded
+    assert page.get_attribute("#export-link", "href") == href + "&codec=h264"
     page.click("#prev-day")
     page.wait_for_url(f"**/day/{PREV}")
     assert page.text_content("h1") == PREV

@@ -67,12 +67,16 @@ def level(width: int, height: int, fps: float) -> int:
     return LEVELS[-1][0]
 
 
-def video_args(t: Target, threads: int = 0) -> list[str]:
+def scale(t: Target) -> str:
+    """The filter that brings a frame to the target's size (a no-op at the same size)."""
+    return f"scale={t.width}:{t.height}:flags=bicubic,setsar=1"
+
+
+def encoder_args(t: Target, threads: int = 0) -> list[str]:
     """libx264 output options. No B-frames, so that decode and presentation times are equal and
     fragments made one by one run on from each other; frames passed through one for one, so
     the re-encode holds exactly the frames of its source."""
-    return ["-vf", f"scale={t.width}:{t.height}:flags=bicubic,setsar=1", "-pix_fmt", "yuv420p",
-            "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF),
+    return ["-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF),
             "-maxrate", str(t.maxrate), "-bufsize", str(t.maxrate),
             "-profile:v", PROFILE, "-level:v", f"{t.level / 10:.1f}", "-bf", "0",
             "-threads", str(threads), "-fps_mode", "passthrough"]
@@ -82,5 +86,6 @@ def fragment_argv(binary: str, t: Target, threads: int = 0) -> list[str]:
     """ffmpeg: an init section and one fragment of a video on stdin -> that fragment in H.264 as
     MPEG-TS on stdout, its timestamps kept (like remux.argv), audio copied."""
     return [binary, "-hide_banner", "-nostats", "-loglevel", "error", "-f", "mp4", "-i", "pipe:0",
-            "-map", "0:v:0", "-map", "0:a:0?", *video_args(t, threads), "-c:a", "copy",
+            "-map", "0:v:0", "-map", "0:a:0?", "-vf", scale(t), *encoder_args(t, threads),
+            "-c:a", "copy",
             "-copyts", "-f", "mpegts", "pipe:1"]

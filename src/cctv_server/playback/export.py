@@ -17,7 +17,7 @@ from ..footage.catalog import Catalog
 from ..footage.day import Piece
 from ..footage.reader import Footage
 from ..layout import Root
-from ..media import decode, ffmpeg
+from ..media import decode, ffmpeg, streams, transcode
 from . import exportplan
 from .exportplan import Plan, Range, Source
 
@@ -69,11 +69,14 @@ def keyframes(path: str, media: float) -> list[float]:
         return sorted(keys)
 
 
-def make_plan(footage: Footage, root: Root, rng: Range, tz: ZoneInfo) -> Plan:
-    """Which footage, cut where: NotFound when the range holds none."""
+def make_plan(footage: Footage, root: Root, rng: Range, tz: ZoneInfo,
+              codec: str = exportplan.COPY) -> Plan:
+    """Which footage, cut where: NotFound when the range holds none; Unsupported when a stream
+    copy would have to join two codecs (a re-encode joins anything)."""
     pieces = footage.run(exportplan.days_touched(rng, tz))
     chosen = sources(root, exportplan.overlapping(pieces, rng))
-    exportplan.one_codec(chosen, _codec)
+    if codec == exportplan.COPY:
+        exportplan.one_codec(chosen, _codec)
     first, last = chosen[0], chosen[-1]
     return exportplan.plan(chosen, rng, keyframes(first.path, first.media(rng.start)),
                            keyframes(last.path, last.media(rng.end)))
@@ -88,6 +91,28 @@ def stream(binary: str, plan: Plan,
     """The clip's fragmented MP4 bytes, made by stream copy as they are read."""
     script = exportplan.concat_list(plan.cuts).encode()
     return ffmpeg.stream(exportplan.argv(binary), script, on_progress)
+
+
+async def reencode(binary: str, plan: Plan, folder: Path, threads: int = 0) -> Path:
+    """Write the clip re-encoded to H.264 as `folder/clip.mp4` (folder: a fresh temporary one)
+    and return its path. Each run of one codec is read by its own concat demuxer; the first
+    file's frame size and rate decide the clip's."""
+    groups = exportplan.codec_groups(plan.cuts, _codec)
+    lists = []
+    for i, group in enumerate(groups):
+        lists.append(folder / f"part-{i}.ffconcat")
+        lists[-1].write_text(exportplan.concat_list(group))
+    found = [streams.probe(Path(group[0].path)) for group in groups]
+    first = next((f for f in found if f is not None), None)
+    target = transcode.target(first.width, first.height, first.fps) if first else \
+        transcode.target(1280, 720, None)
+    audio = all(f is not None and f.audio for f in found)
+    output = folder / "clip.mp4"
+    argv = exportplan.reencode_argv(binary, [str(p) for p in lists], target, audio, str(output),
+                                    threads)
+    async for _ in ffmpeg.stream(argv, b""):  # the clip goes to the file; stdout stays empty
+        pass
+    return output
 
 
 def plan_from_disk(settings: Settings, start: str, end: str) -> Plan:

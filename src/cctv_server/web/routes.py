@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 from markupsafe import Markup
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import (
@@ -175,20 +178,41 @@ async def recording(request: Request) -> FileResponse:
     return FileResponse(path, media_type=media_type)
 
 
-async def export_clip(request: Request) -> StreamingResponse:
-    """`/export.mp4?from=ISO&to=ISO`: the range by stream copy, cut at keyframes (X-Clip-*)."""
+async def export_clip(request: Request) -> Response:
+    """`/export.mp4?from=ISO&to=ISO`: the range by stream copy, cut at keyframes (X-Clip-*);
+    with `&codec=h264`, re-encoded to H.264 (phones; ranges that mix codecs)."""
     state = _state(request)
     settings = state.settings
     query = request.query_params
     rng = exportplan.parse_range(query.get("from"), query.get("to"), settings.tz,
                                  settings.export_max, _today(state))
+    codec = exportplan.parse_codec(query.get("codec"))
     plan = await run_in_threadpool(
-        export.make_plan, state.footage, state.root, rng, settings.tz
+        export.make_plan, state.footage, state.root, rng, settings.tz, codec
     )
+    if codec == exportplan.H264:
+        return await _reencoded_clip(state, plan)
     return StreamingResponse(
         export.stream(ffmpeg.locate(settings.ffmpeg), plan), media_type="video/mp4",
         headers=exportplan.headers(settings.camera, plan, settings.tz),
     )
+
+
+async def _reencoded_clip(state, plan: exportplan.Plan) -> FileResponse:
+    """The clip re-encoded in a transcoding slot (Busy: 503 when none is free) into a temporary
+    file in the camera's state folder, sent, then deleted."""
+    settings = state.settings
+    folder = Path(tempfile.mkdtemp(prefix=".export-", dir=settings.catalog_path.parent))
+    try:
+        async with state.transcodes.slot():
+            clip = await export.reencode(ffmpeg.locate(settings.ffmpeg), plan, folder,
+                                         transcodes.threads_per_job(state.transcodes.jobs))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    headers = exportplan.headers(settings.camera, plan, settings.tz) | {"X-Clip-Codec": "h264"}
+    return FileResponse(clip, media_type="video/mp4", headers=headers,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
 async def day_page(request: Request) -> HTMLResponse:

@@ -285,7 +285,8 @@
       link.removeAttribute("href");
       return;
     }
-    link.href = `export.mp4?from=${encodeURIComponent(isoText(from))}&to=${encodeURIComponent(isoText(to))}`;
+    const codec = $("export-codec").value ? `&codec=${$("export-codec").value}` : "";
+    link.href = `export.mp4?from=${encodeURIComponent(isoText(from))}&to=${encodeURIComponent(isoText(to))}${codec}`;
     $("selection").style.left = percent(from);
     $("selection").style.width = `calc(${percent(to)} - ${percent(from)})`;
   }
@@ -300,6 +301,7 @@
   $("mark-to").addEventListener("click", () => mark("sel-to"));
   $("sel-from").addEventListener("input", drawSelection);
   $("sel-to").addEventListener("input", drawSelection);
+  $("export-codec").addEventListener("change", drawSelection);
   $("export").addEventListener("submit", (event) => event.preventDefault());
 
   // --- keys ------------------------------------------------------------------------------------
