@@ -398,3 +398,70 @@ def test_the_installed_hlsjs_is_served_as_javascript(site):
     response = httpx.get(f"{site.url}/static/vendor/hls.min.js")
     assert response.status_code == 200, "run `npm ci && scripts/vendor-js.sh` first"
     assert response.headers["content-type"].startswith("text/javascript")
+
+
+# --- stills on the timeline and the index, and the index's links into the player -------------
+
+def test_minute_and_poster_stills_are_the_pieces_at_that_time():
+    from cctv_server.footage.day import Piece
+    from cctv_server.playback import daystills
+
+    t = RUN1.timestamp()
+    pieces = [Piece(DAY, f"{i}.ts", t + 10 * i, 10.0, False, 0.0) for i in range(6)]
+    pieces.append(Piece(DAY, "late.ts", t + 600 + 30, 10.0, True, 0.0))
+    assert daystills.at_minute(pieces, int(t)).file == "0.ts"
+    assert daystills.at_minute(pieces, int(t) + 600).file == "late.ts"  # the first in the minute
+    assert daystills.at_minute(pieces, int(t) + 120) is None  # a minute without footage
+    assert daystills.poster(pieces).file == "3.ts"
+    assert daystills.poster([]) is None
+
+
+def test_hovering_the_timeline_shows_the_still_of_that_minute(site, page):
+    page.goto(f"{site.url}/day/{DAY}")
+    playing_past(page, 1)
+    box = page.locator("#timeline").bounding_box()
+    day_start = RUN1.replace(hour=0).timestamp()
+    target = RUN2.timestamp() + 120  # 10:32, inside the second run
+    page.mouse.move(box["x"] + (target - day_start) / 86400 * box["width"], box["y"] + 5)
+    page.wait_for_function("(i => !i.hidden && i.complete && i.naturalWidth > 0)"
+                           "(document.getElementById('hover-still'))", timeout=15000, polling=POLL)
+    src = page.get_attribute("#hover-still", "src")
+    minute = int(src.rsplit("/", 1)[1].removesuffix(".jpg"))
+    assert src == f"stills/{DAY}/{minute}.jpg" and minute % 60 == 0
+    assert abs(minute - target) <= 86400 / box["width"] + 60  # the minute under the pointer
+    assert page.text_content("#hover-time").startswith("10:3")
+    still = site.get(f"/{src}")
+    assert still.status_code == 200 and still.headers["content-type"] == "image/jpeg"
+    assert still.content.startswith(b"\xff\xd8")
+    assert site.get(f"/stills/{DAY}/{int(RUN1.timestamp()) + 900}.jpg").status_code == 404  # a gap
+    shot(page, "player-hover-still")
+    page.mouse.move(box["x"] + 5, box["y"] + box["height"] + 200)
+    page.wait_for_function("document.getElementById('hover').hidden", polling=POLL)
+
+
+def test_the_index_shows_a_poster_for_each_day_and_opens_the_player_live_or_from_a_day(site, page):
+    page.goto(site.url + "/")
+    poster = page.locator(f"#day-{DAY} img.poster")
+    assert poster.get_attribute("src") == f"stills/{DAY}/poster.jpg"
+    poster.scroll_into_view_if_needed()
+    page.wait_for_function(f"(i => i.complete && i.naturalWidth > 0)(document.querySelector("
+                           f"'#day-{DAY} img.poster'))", timeout=15000, polling=POLL)
+    assert page.get_attribute(f"#day-{DAY} a.onward", "href") == f"day/{DAY}?onward=1"
+    assert page.get_attribute(f"#day-{DAY} a.live-playlist", "href") == \
+        f"playlist.php?date={DAY}&live=1"  # the raw playlist stays, for VLC
+    assert page.get_attribute("#live-playlist", "href") == "live.m3u8"
+    shot(page, "index-posters")
+    page.click("#watch-now")
+    page.wait_for_url("**/day/*?live=1")
+    assert page.text_content("#mode") == "Live"
+    latest = site.get("/watch", follow_redirects=False).headers["location"]
+    assert latest.startswith("day/") and latest.endswith("?live=1")
+
+
+def test_the_player_opened_from_a_day_on_plays_that_day_from_its_start(site, page):
+    page.goto(f"{site.url}/day/{DAY}?onward=1")
+    playing_past(page, 2)
+    assert page.text_content("#mode") == f"{DAY} and on"
+    shown = float(page.get_attribute("#clock", "data-clock"))
+    assert RUN1.timestamp() <= shown < RUN1.timestamp() + 10  # D's first footage, not now
+    assert page.evaluate("window.cctvPlayer.hls().url").endswith(f"/variants.m3u8?date={DAY}&live=1")

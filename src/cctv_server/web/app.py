@@ -22,6 +22,7 @@ from ..footage.watcher import Watcher
 from ..layout import Root
 from ..media import ffmpeg
 from ..playback import transcodes
+from ..playback.daystills import DayStills
 from ..playback.filecache import FileCache
 from ..playback.playlists import Playlists
 from ..playback.stills import Stills
@@ -51,6 +52,7 @@ class State:
         self.stills = Stills(self.footage, self.root, ffmpeg.locate(settings.ffmpeg),
                              settings.live_window / 10, settings.tz)
         self.transcodes = _transcodes(settings)  # the H.264 rendition of compacted days
+        self.day_stills = DayStills(self.root, ffmpeg.locate(settings.ffmpeg))  # timeline, index
         self.sections: dict[str, tuple] = {}  # day -> (key, html) of its index section
         self.checks: list[Callable[[], str | None]] = []  # more to report, e.g. the compactor's
 

@@ -32,7 +32,7 @@ from ..compaction import status
 from ..errors import Busy, CctvError, Forbidden, InvalidInput, NotFound, Unsupported
 from ..media import ffmpeg
 from ..media.mp4 import codec_of
-from ..playback import dayview, export, exportplan, hls, playlists, remux, transcodes
+from ..playback import daystills, dayview, export, exportplan, hls, playlists, remux, transcodes
 from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
 
@@ -308,6 +308,32 @@ async def newest_still(request: Request) -> Response:
                     headers={"Cache-Control": "no-cache", "X-Still-Time": f"{found.shows:.3f}"})
 
 
+async def minute_still(request: Request) -> Response:
+    """`stills/DAY/MINUTE.jpg` (MINUTE: the Unix time of a minute's start): the keyframe of the
+    footage at that minute, for the timeline's hover preview. 404 for a minute without any."""
+    state = _state(request)
+    day, minute = _day(state, request.path_params["day"]), request.path_params["minute"]
+    pieces = await run_in_threadpool(state.footage.day, day)
+    piece = daystills.at_minute(pieces, minute - minute % daystills.MINUTE)
+    jpeg = await run_in_threadpool(state.day_stills.of, piece, f"in that minute of {day}")
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "max-age=3600"})
+
+
+async def day_poster(request: Request) -> Response:
+    """`stills/DAY/poster.jpg`: a still from halfway through the day's footage, for the index."""
+    state = _state(request)
+    day = _day(state, request.path_params["day"])
+    pieces = await run_in_threadpool(state.footage.day, day)
+    jpeg = await run_in_threadpool(state.day_stills.of, daystills.poster(pieces), f"on {day}")
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "max-age=300"})
+
+
+async def watch_now(request: Request) -> RedirectResponse:
+    """`watch`: the player in live mode on the latest day (the index's "Watch now")."""
+    day = _state(request).playlists.latest_day(time.time())
+    return RedirectResponse(f"day/{day}?live=1", status_code=302)
+
+
 async def vendor(request: Request) -> FileResponse:
     """Browser libraries from npm; a missing one is a 404 that says how to install it."""
     name = request.path_params["name"]
@@ -329,6 +355,9 @@ ROUTES = [
     Route("/live.m3u8", newest),
     Route("/healthz", health),
     Route("/still.jpg", newest_still),
+    Route("/watch", watch_now),
+    Route("/stills/{day}/poster.jpg", day_poster),
+    Route("/stills/{day}/{minute:int}.jpg", minute_still),
     Route("/export.mp4", export_clip),
     Route("/day/{day}", day_page),
     Route("/api/day/{day}", day_api),

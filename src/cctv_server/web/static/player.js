@@ -222,6 +222,38 @@
     seekClock(view.start + f * (view.end - view.start));
   });
 
+  // --- stills over the timeline ---------------------------------------------------------------
+
+  // Hovering shows the clock time and the keyframe of the footage at that minute. A still is
+  // asked for once the pointer rests (not for every pixel it crosses); the browser caches it.
+  const hover = { minute: null, timer: null };
+
+  function showHover(event) {
+    const box = $("timeline").getBoundingClientRect();
+    const f = Math.max(0, Math.min(1, (event.clientX - box.left) / box.width));
+    const t = view.start + f * (view.end - view.start);
+    const minute = Math.floor(t / 60) * 60;
+    $("hover").hidden = false;
+    $("hover").style.left = `clamp(6.5rem, ${f * 100}%, calc(100% - 6.5rem))`;
+    $("hover-time").textContent = clockText(t);
+    const footage = view.runs.some(([start, end]) => end > minute && start < minute + 60);
+    if (!footage) $("hover-still").hidden = true;
+    if (!footage || minute === hover.minute) return;
+    clearTimeout(hover.timer);
+    hover.timer = setTimeout(() => {
+      hover.minute = minute;
+      $("hover-still").src = `stills/${view.day}/${minute}.jpg`;
+    }, 120);
+  }
+
+  $("timeline").addEventListener("mousemove", showHover);
+  $("timeline").addEventListener("mouseleave", () => {
+    clearTimeout(hover.timer);
+    $("hover").hidden = true;
+  });
+  $("hover-still").addEventListener("load", () => { $("hover-still").hidden = false; });
+  $("hover-still").addEventListener("error", () => { $("hover-still").hidden = true; });
+
   $("goto").addEventListener("submit", (event) => {
     event.preventDefault();
     const t = parseClock($("goto-time").value);
