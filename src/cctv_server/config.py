@@ -149,7 +149,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("min_free", "1GB", parse_size, "free disk to keep beyond a compaction's estimated output"),
     Setting("export_max", "24h", parse_duration, "longest clip /export.mp4 will make"),
     Setting("transcode_cache", "2GB", parse_size, "disk kept for the H.264 rendition of compacted days (per camera)"),
-    Setting("transcode_jobs", 0, _non_negative_int, "fragments re-encoded to H.264 at once (0 = half the cores)"),
+    Setting("transcode_jobs", 0, _non_negative_int, "fragments re-encoded to H.264 at once, per camera (0 = half the cores)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
