@@ -376,3 +376,23 @@ def test_a_clip_re_encoded_to_h264_joins_a_compacted_video_and_late_segments_in_
     wait_until(lambda: not list((root / ".cctv").glob(".export-*")))  # its temporary folder goes
     bad = srv.get("/export.mp4?from=2026-11-20T10:00:08&to=2026-11-20T10:00:22&codec=hevc")
     assert bad.status_code == 400 and "codec='hevc'" in bad.text
+
+
+def test_the_cli_re_encodes_a_range_of_mixed_codecs_with_codec_h264(late_footage, ffmpeg_bin,
+                                                                    tmp_path):
+    root, codec, _ = late_footage
+
+    def export(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "cctv_server.cli", "export", "--root", str(root),
+             "--from", "2026-11-20T10:00:08", "--to", "2026-11-20T10:00:22",
+             "-o", str(tmp_path / "cli.mp4"), *extra],
+            capture_output=True, text=True, timeout=120, env=os.environ | {"CCTV_TIMEZONE": "UTC"})
+
+    if codec != "h264":
+        refused = export()
+        assert refused.returncode == 1 and "add codec=h264" in refused.stderr
+    proc = export("--codec", "h264")
+    assert proc.returncode == 0, proc.stderr
+    assert len(frame_crcs(ffmpeg_bin, tmp_path / "cli.mp4")) == 30 * FPS
+    assert [p.name for p in tmp_path.iterdir()] == ["cli.mp4"]  # no temporary folder left

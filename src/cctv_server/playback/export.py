@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -115,7 +116,8 @@ async def reencode(binary: str, plan: Plan, folder: Path, threads: int = 0) -> P
     return output
 
 
-def plan_from_disk(settings: Settings, start: str, end: str) -> Plan:
+def plan_from_disk(settings: Settings, start: str, end: str,
+                   codec: str = exportplan.COPY) -> Plan:
     """The CLI's way in: bring the catalog up to date for the days touched, then plan."""
     assert settings.root is not None
     tz = settings.tz
@@ -124,13 +126,18 @@ def plan_from_disk(settings: Settings, start: str, end: str) -> Plan:
     for day in exportplan.days_touched(rng, tz):
         if (settings.root / day).is_dir():
             catalog.sync_day(settings.root, day, time.time(), settings.stable_seconds, tz)
-    return make_plan(Footage(settings.root, catalog), Root(settings.root), rng, tz)
+    return make_plan(Footage(settings.root, catalog), Root(settings.root), rng, tz, codec)
 
 
 def write(settings: Settings, plan: Plan, output: Path,
-          on_progress: Callable[[float], None] | None = None) -> None:
+          on_progress: Callable[[float], None] | None = None,
+          codec: str = exportplan.COPY) -> None:
     """Write the clip to `output` through a temporary file, so a failure leaves no half clip."""
     binary = ffmpeg.locate(settings.ffmpeg)
+    if codec == exportplan.H264:
+        with tempfile.TemporaryDirectory(prefix=".export-", dir=output.parent) as folder:
+            os.replace(asyncio.run(reencode(binary, plan, Path(folder))), output)
+        return
     partial = output.with_name(f".{output.name}.partial")
 
     async def copy() -> None:
