@@ -137,6 +137,9 @@ def test_the_player_page_plays_a_day_of_h264_segments(site, page):
     clock = page.text_content("#clock")
     assert clock.startswith("10:00:0"), clock  # clock time of the frame, from the day's start
     assert page.evaluate("window.cctvPlayer.hls() !== null")  # played by hls.js, not natively
+    level = page.evaluate("(h => h.levels[h.loadLevel].uri)(window.cctvPlayer.hls())")
+    assert level.endswith(f"/playlist.m3u8?date={DAY}")  # the only variant: nothing to re-encode
+    assert page.is_hidden("#rendition")
     shot(page, "player-day-of-segments")
 
 
@@ -234,6 +237,7 @@ def test_the_live_button_plays_the_newest_footage(site, page, ffmpeg_bin, tmp_pa
         playing_past(page, started + 4)
         shown = float(page.get_attribute("#clock", "data-clock"))
         assert abs(shown - time.time()) < 60  # the newest minutes, not 10:00 on the 20th
+        assert page.is_hidden("#rendition")  # segments: the original, nothing re-encoded
         shot(page, "player-live")
     finally:
         stop.set()

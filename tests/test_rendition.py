@@ -346,3 +346,11 @@ def test_the_transcoding_jobs_default_to_half_the_cores():
     assert transcodes.default_jobs(2) == 1 and transcodes.default_jobs(8) == 4
     assert transcodes.default_jobs(1) == 1
     assert transcodes.threads_per_job(1, 2) == 2 and transcodes.threads_per_job(4, 8) == 2
+
+
+def test_a_day_without_playable_pieces_still_gets_a_multivariant_playlist():
+    from cctv_server.playback import rendition
+
+    assert rendition.variants([], DAY, False) == [hls.Variant(f"playlist.m3u8?date={DAY}", 0, ())]
+    text = hls.render_multivariant(rendition.variants([], DAY, True))
+    assert f"#EXT-X-STREAM-INF:BANDWIDTH=1\nplaylist.m3u8?date={DAY}&live=1\n" in text

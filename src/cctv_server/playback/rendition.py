@@ -64,14 +64,14 @@ def variants(found: Sequence[Source], day: str, live: bool) -> list[hls.Variant]
     query = playlist_query(day, live)
     mixed = len({p.is_fragment for s in found for p in s.pieces}) > 1  # served as TS throughout
     original = hls.Variant(f"playlist.m3u8?{query}",
-                           max(_peak(s, mixed) for s in found),
+                           max((_peak(s, mixed) for s in found), default=0),
                            _codecs(s.streams for s in found), _resolution(found), _rate(found))
     if not any(s.transcoded for s in found):
         return [original]
     made = [(s, _target(s)) for s in found]
     rendition = hls.Variant(
         f"h264.m3u8?{query}",
-        max(t.bandwidth if t else _peak(s, True) for s, t in made),
+        max((t.bandwidth if t else _peak(s, True) for s, t in made), default=0),
         _codecs(_as_made(s, t) for s, t in made),
         _resolution_of([(t.width, t.height) if t else _size(s) for s, t in made]),
         _rate(found))

@@ -92,7 +92,7 @@
       hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
         const level = chooseLevel(data.levels);
         if (data.levels.length > 1 && level >= 0) hls.currentLevel = level; // no switching between them
-        $("rendition").hidden = level < 0 || isOriginal(data.levels[level]);
+        $("rendition").hidden = level < 0 || !isRendition(data.levels[level]);
       });
       hls.loadSource(absolute);
       hls.attachMedia(video);
@@ -118,9 +118,9 @@
     }
   }
 
-  // A variant of the multivariant playlist: the original (playlist.m3u8) or the H.264 rendition.
-  function isOriginal(level) {
-    return /\/playlist\.m3u8\?/.test(level.uri || String(level.url));
+  // A variant of the multivariant playlist: the H.264 rendition (h264.m3u8) or the original.
+  function isRendition(level) {
+    return /\/h264\.m3u8\?/.test(level.uri || String(level.url));
   }
 
   // hls.js has dropped the variants whose CODECS this browser cannot decode. Of the rest, the
@@ -128,8 +128,8 @@
   // as MPEG-TS, from which hls.js demuxes H.264 and H.265 only. Else the H.264 rendition.
   function chooseLevel(levels) {
     const playable = (l) => !(/av01/.test(l.videoCodec || "") && /,/.test(l.videoCodec || ""));
-    const original = levels.findIndex((l) => isOriginal(l) && playable(l));
-    return original >= 0 ? original : levels.findIndex((l) => !isOriginal(l));
+    const original = levels.findIndex((l) => !isRendition(l) && playable(l));
+    return original >= 0 ? original : levels.findIndex(isRendition);
   }
 
   // --- what the page says ----------------------------------------------------------------------
