@@ -101,7 +101,6 @@ class Transcodes:
         self._running: dict[str, _Job] = {}
         self._exports = 0  # slots held by re-encoded clips (export.mp4?codec=h264)
         self._pending: list[Work] = []  # to make ahead once a slot is free, newest asked first
-        self.made = 0  # fragments encoded since start, for the log and the tests
 
     @property
     def busy(self) -> int:
@@ -146,6 +145,7 @@ class Transcodes:
             yield
         finally:
             self._exports -= 1
+            self.prefetch(())
 
     def _take_slot(self) -> None:
         """Make room for one more job: free, or taken from a fragment made ahead that nobody
@@ -169,7 +169,6 @@ class Transcodes:
         started = time.monotonic()
         data = await asyncio.wait_for(self.make(work), TIMEOUT)
         took = time.monotonic() - started
-        self.made += 1
         log.info("h264 rendition: %s (%.1f s) made in %.2f s, %.1fx realtime", work.label,
                  work.duration, took, work.duration / max(took, 1e-3))
         await asyncio.to_thread(self.cache.put, work.name, data)
