@@ -54,7 +54,8 @@ def test_where_the_time_went_has_every_phase_and_adds_up_to_the_command(run):
         for row in table[2:]:
             figures = [float(cell) for cell in row[1:]]
             assert figures[-1] == pytest.approx(sum(figures[:-1]), abs=0.06)
-            assert figures[PHASES.index("encode")] > 0 and figures[PHASES.index("verify")] > 0
+            # The encode always takes time; verifying the test's few seconds may round to 0.0.
+            assert figures[PHASES.index("encode")] > 0 and figures[PHASES.index("verify")] >= 0
 
 
 def test_the_night_day_is_darker_and_noisier_at_the_same_bitrate(run):

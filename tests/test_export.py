@@ -15,7 +15,7 @@ from cctv_server.errors import InvalidInput, NotFound
 from cctv_server.playback import exportplan
 from cctv_server.playback.exportplan import Cut, Range, Source
 
-from .conftest import FPS, SEGMENT, SIZE, UTC, frame_crcs
+from .conftest import FPS, SEGMENT, SIZE, UTC, frame_crcs, wait_until
 
 LONDON = ZoneInfo("Europe/London")
 T10 = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
@@ -350,3 +350,49 @@ def across_codecs_is_refused(srv, start: str, end: str) -> None:
     response = srv.get(f"/export.mp4?from=2026-11-20T{start}&to=2026-11-20T{end}")
     assert response.status_code == 422
     assert "hevc" in response.text and "h264" in response.text and response.text.count("\n") == 1
+    assert "add codec=h264 to re-encode it" in response.text
+
+
+def test_a_clip_re_encoded_to_h264_joins_a_compacted_video_and_late_segments_in_any_codec(
+        late_footage, server, ffmpeg_bin, tmp_path):
+    """codec=h264: the same keyframe-aligned range, every frame of it, one H.264 track in an MP4
+    with its index at the front (what phones and message apps want)."""
+    import av
+
+    root, codec, late = late_footage
+    srv = server(root)
+    response = srv.get("/export.mp4?from=2026-11-20T10:00:08&to=2026-11-20T10:00:22&codec=h264")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-clip-codec"] == "h264"
+    assert (response.headers["x-clip-start"], response.headers["x-clip-end"]) == (
+        "2026-11-20T10:00:00.000+00:00", "2026-11-20T10:00:30.000+00:00")
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(response.content)
+    assert len(frame_crcs(ffmpeg_bin, clip)) == 30 * FPS  # video 10 s, late segments 10, video 10
+    with av.open(str(clip)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+    head = response.content[:64 << 10]
+    assert 0 <= head.find(b"moov") < head.find(b"mdat")  # faststart: playable as it downloads
+    wait_until(lambda: not list((root / ".cctv").glob(".export-*")))  # its temporary folder goes
+    bad = srv.get("/export.mp4?from=2026-11-20T10:00:08&to=2026-11-20T10:00:22&codec=hevc")
+    assert bad.status_code == 400 and "codec='hevc'" in bad.text
+
+
+def test_the_cli_re_encodes_a_range_of_mixed_codecs_with_codec_h264(late_footage, ffmpeg_bin,
+                                                                    tmp_path):
+    root, codec, _ = late_footage
+
+    def export(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "cctv_server.cli", "export", "--root", str(root),
+             "--from", "2026-11-20T10:00:08", "--to", "2026-11-20T10:00:22",
+             "-o", str(tmp_path / "cli.mp4"), *extra],
+            capture_output=True, text=True, timeout=120, env=os.environ | {"CCTV_TIMEZONE": "UTC"})
+
+    if codec != "h264":
+        refused = export()
+        assert refused.returncode == 1 and "add codec=h264" in refused.stderr
+    proc = export("--codec", "h264")
+    assert proc.returncode == 0, proc.stderr
+    assert len(frame_crcs(ffmpeg_bin, tmp_path / "cli.mp4")) == 30 * FPS
+    assert [p.name for p in tmp_path.iterdir()] == ["cli.mp4"]  # no temporary folder left

@@ -56,7 +56,7 @@ def catalogued(root) -> Catalog:
 def whole(footage: Footage, first: int) -> bytes:
     """The run rendered in one piece, as before parts existed."""
     return hls.render(entries(Footage(footage.root, footage.catalog).run(DAYS[first:])), UTC,
-                      playlist_type="EVENT", ended=False).encode()
+                      playlist_type="EVENT", ended=False, start=0.0).encode()
 
 
 def test_a_joined_live_run_is_the_whole_run_and_reads_only_what_changed(root, record):

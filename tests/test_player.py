@@ -137,6 +137,9 @@ def test_the_player_page_plays_a_day_of_h264_segments(site, page):
     clock = page.text_content("#clock")
     assert clock.startswith("10:00:0"), clock  # clock time of the frame, from the day's start
     assert page.evaluate("window.cctvPlayer.hls() !== null")  # played by hls.js, not natively
+    level = page.evaluate("(h => h.levels[h.loadLevel].uri)(window.cctvPlayer.hls())")
+    assert level.endswith(f"/playlist.m3u8?date={DAY}")  # the only variant: nothing to re-encode
+    assert page.is_hidden("#rendition")
     shot(page, "player-day-of-segments")
 
 
@@ -201,6 +204,8 @@ def test_previous_and_next_day_and_the_export_selection(site, page):
     response = site.get("/" + href)
     assert response.status_code == 200
     assert response.headers["x-clip-start"] == "2026-11-20T10:30:04.000+00:00"
+    page.select_option("#export-codec", "h264")  # for phones: re-encoded
+    assert page.get_attribute("#export-link", "href") == href + "&codec=h264"
     page.click("#prev-day")
     page.wait_for_url(f"**/day/{PREV}")
     assert page.text_content("h1") == PREV
@@ -232,6 +237,7 @@ def test_the_live_button_plays_the_newest_footage(site, page, ffmpeg_bin, tmp_pa
         playing_past(page, started + 4)
         shown = float(page.get_attribute("#clock", "data-clock"))
         assert abs(shown - time.time()) < 60  # the newest minutes, not 10:00 on the 20th
+        assert page.is_hidden("#rendition")  # segments: the original, nothing re-encoded
         shot(page, "player-live")
     finally:
         stop.set()
@@ -278,6 +284,8 @@ def compacted(tmp_path_factory, ffmpeg_bin):
         done = compact(root, CCTV_CODEC=codec)
         assert done.returncode == 0, done.stderr
         assert (root / DAY / "video.mp4").is_file()
+        if codec == "hevc":  # and the next day, still segments, for a live run across them
+            demo.record(ffmpeg_bin, root, RUN1 + dt.timedelta(days=1), 6, **kw)
         servers[codec] = Server(root, tmp).start()
     yield servers
     for srv in servers.values():
@@ -298,24 +306,54 @@ def test_a_day_compacted_with_the_h264_profile_plays_in_clock_time(compacted, pa
     shot(page, "player-compacted-h264")
 
 
-def test_an_h265_day_says_it_cannot_be_decoded_where_mse_cannot(compacted, page):
+def hevc_decodes(page: Page, codec: str) -> bool:
+    return page.evaluate(f"MediaSource.isTypeSupported('video/mp4; codecs=\"{codec}\"')")
+
+
+def test_a_day_compacted_to_h265_plays_in_a_browser_without_an_h265_decoder(compacted, page):
     srv = compacted["hevc"]
     page.goto(f"{srv.url}/day/{DAY}")
     codec = srv.get(f"/api/day/{DAY}").json()["videos"][0]["codec"]
     assert codec.startswith(("hvc1.", "hev1."))
-    supported = page.evaluate(f"MediaSource.isTypeSupported('video/mp4; codecs=\"{codec}\"')")
-    notice = page.locator("#notice")
-    if supported:  # a build with HEVC: then the day must play, not be refused
-        playing_past(page, 3)
-        assert notice.is_hidden()
-    else:
-        notice.wait_for(state="visible")
-        text = notice.text_content()
-        assert "compacted to H.265 (HEVC), which this browser cannot decode" in text
-        assert f"playlist.m3u8?date={DAY}" in text
-        assert page.is_hidden("#video")
-        assert page.get_attribute(".video-link", "href") == f"{DAY}/video.mp4"
+    playing_past(page, 4)
+    assert page.is_hidden("#notice")
+    assert page.text_content("#clock").startswith("10:00:0")
+    level = page.evaluate("(h => h.levels[h.currentLevel].uri)(window.cctvPlayer.hls())")
+    if hevc_decodes(page, codec):  # a build with H.265: the original, untouched
+        assert level.endswith(f"/playlist.m3u8?date={DAY}") and page.is_hidden("#rendition")
+    else:  # Debian's chromium: the H.264 rendition, and the page says so
+        assert level.endswith(f"/h264.m3u8?date={DAY}") and page.is_visible("#rendition")
+    assert page.get_attribute(".video-link", "href") == f"{DAY}/video.mp4"
     shot(page, "player-compacted-h265")
+
+
+def test_a_seek_in_an_h265_day_lands_within_a_second_of_the_clock_time(compacted, page):
+    srv = compacted["hevc"]
+    page.goto(f"{srv.url}/day/{DAY}")
+    playing_past(page, 1)
+    target = RUN2.timestamp() + 7.4  # 10:30:07.4, inside the second run's first fragment
+    position = seek_done(page, lambda: (page.fill("#goto-time", "10:30:07"),
+                                        page.press("#goto-time", "Enter")))
+    assert abs(position - (30 + 7)) <= 0.05  # the second run starts 30 s into the playlist
+    page.wait_for_function(f"+document.getElementById('clock').dataset.clock >= {target - 0.5}",
+                           timeout=15000, polling=POLL)
+    shown = float(page.get_attribute("#clock", "data-clock"))
+    assert abs(shown - target) <= 1.0
+
+
+def test_a_live_run_from_an_h265_day_crosses_into_the_next_days_segments(compacted, page):
+    srv = compacted["hevc"]
+    page.goto(f"{srv.url}/day/{DAY}?onward=1&t=10:30:15")
+    assert page.text_content("#mode") == f"{DAY} and on"
+    playing_past(page, 44)  # 10:30:15 is 45 s in: started where asked, at D, not at its end
+    playing_past(page, 52)  # the video ends at 50 s; then the next day's segments
+    shown = float(page.get_attribute("#clock", "data-clock"))
+    next_day = RUN1.timestamp() + 86400
+    assert next_day <= shown <= next_day + 6
+    assert page.is_hidden("#notice")
+    url = page.evaluate("window.cctvPlayer.hls().url")
+    assert url.endswith(f"/variants.m3u8?date={DAY}&live=1")
+    shot(page, "player-live-run-from-h265")
 
 
 def test_the_video_is_served_with_byte_ranges_for_seeking(compacted):
@@ -365,3 +403,70 @@ def test_the_installed_hlsjs_is_served_as_javascript(site):
     response = httpx.get(f"{site.url}/static/vendor/hls.min.js")
     assert response.status_code == 200, "run `npm ci && scripts/vendor-js.sh` first"
     assert response.headers["content-type"].startswith("text/javascript")
+
+
+# --- stills on the timeline and the index, and the index's links into the player -------------
+
+def test_minute_and_poster_stills_are_the_pieces_at_that_time():
+    from cctv_server.footage.day import Piece
+    from cctv_server.playback import daystills
+
+    t = RUN1.timestamp()
+    pieces = [Piece(DAY, f"{i}.ts", t + 10 * i, 10.0, False, 0.0) for i in range(6)]
+    pieces.append(Piece(DAY, "late.ts", t + 600 + 30, 10.0, True, 0.0))
+    assert daystills.at_minute(pieces, int(t)).file == "0.ts"
+    assert daystills.at_minute(pieces, int(t) + 600).file == "late.ts"  # the first in the minute
+    assert daystills.at_minute(pieces, int(t) + 120) is None  # a minute without footage
+    assert daystills.poster(pieces).file == "3.ts"
+    assert daystills.poster([]) is None
+
+
+def test_hovering_the_timeline_shows_the_still_of_that_minute(site, page):
+    page.goto(f"{site.url}/day/{DAY}")
+    playing_past(page, 1)
+    box = page.locator("#timeline").bounding_box()
+    day_start = RUN1.replace(hour=0).timestamp()
+    target = RUN2.timestamp() + 120  # 10:32, inside the second run
+    page.mouse.move(box["x"] + (target - day_start) / 86400 * box["width"], box["y"] + 5)
+    page.wait_for_function("() => (i => !i.hidden && i.complete && i.naturalWidth > 0)"
+                           "(document.getElementById('hover-still'))", timeout=15000, polling=POLL)
+    src = page.get_attribute("#hover-still", "src")
+    minute = int(src.rsplit("/", 1)[1].removesuffix(".jpg"))
+    assert src == f"stills/{DAY}/{minute}.jpg" and minute % 60 == 0
+    assert abs(minute - target) <= 86400 / box["width"] + 60  # the minute under the pointer
+    assert page.text_content("#hover-time").startswith("10:3")
+    still = site.get(f"/{src}")
+    assert still.status_code == 200 and still.headers["content-type"] == "image/jpeg"
+    assert still.content.startswith(b"\xff\xd8")
+    assert site.get(f"/stills/{DAY}/{int(RUN1.timestamp()) + 900}.jpg").status_code == 404  # a gap
+    shot(page, "player-hover-still")
+    page.mouse.move(box["x"] + 5, box["y"] + box["height"] + 200)
+    page.wait_for_function("() => document.getElementById('hover').hidden", polling=POLL)
+
+
+def test_the_index_shows_a_poster_for_each_day_and_opens_the_player_live_or_from_a_day(site, page):
+    page.goto(site.url + "/")
+    poster = page.locator(f"#day-{DAY} img.poster")
+    assert poster.get_attribute("src") == f"stills/{DAY}/poster.jpg"
+    poster.scroll_into_view_if_needed()
+    page.wait_for_function(f"(i => i.complete && i.naturalWidth > 0)(document.querySelector("
+                           f"'#day-{DAY} img.poster'))", timeout=15000, polling=POLL)
+    assert page.get_attribute(f"#day-{DAY} a.onward", "href") == f"day/{DAY}?onward=1"
+    assert page.get_attribute(f"#day-{DAY} a.live-playlist", "href") == \
+        f"playlist.php?date={DAY}&live=1"  # the raw playlist stays, for VLC
+    assert page.get_attribute("#live-playlist", "href") == "live.m3u8"
+    shot(page, "index-posters")
+    page.click("#watch-now")
+    page.wait_for_url("**/day/*?live=1")
+    assert page.text_content("#mode") == "Live"
+    latest = site.get("/watch", follow_redirects=False).headers["location"]
+    assert latest.startswith("day/") and latest.endswith("?live=1")
+
+
+def test_the_player_opened_from_a_day_on_plays_that_day_from_its_start(site, page):
+    page.goto(f"{site.url}/day/{DAY}?onward=1")
+    playing_past(page, 2)
+    assert page.text_content("#mode") == f"{DAY} and on"
+    shown = float(page.get_attribute("#clock", "data-clock"))
+    assert RUN1.timestamp() <= shown < RUN1.timestamp() + 10  # D's first footage, not now
+    assert page.evaluate("window.cctvPlayer.hls().url").endswith(f"/variants.m3u8?date={DAY}&live=1")

@@ -206,6 +206,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("public_url", None, _optional_str, "the server's address as others reach it, for share links (e.g. https://cctv.example.org)"),
     Setting("upload_max", "64MB", parse_size, "largest segment PUT /upload/... accepts (413 beyond)"),
     Setting("upload_backlog", "7d", _positive_duration, "how far back an uploaded segment's day may be (422 beyond)"),
+    Setting("transcode_cache", "2GB", parse_size, "disk kept for the H.264 rendition of compacted days (per camera)"),
+    Setting("transcode_jobs", 0, _at_least_zero, "fragments re-encoded to H.264 at once, per camera (0 = half the cores)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -252,6 +254,8 @@ class Settings:
     public_url: str | None
     upload_max: int
     upload_backlog: float
+    transcode_cache: int
+    transcode_jobs: int
 
     @property
     def tz(self) -> ZoneInfo:

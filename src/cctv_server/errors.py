@@ -47,3 +47,11 @@ class FFmpegError(CctvError):
 
 class CorruptSegment(CctvError):
     """A segment's bytes are not a readable MPEG-TS video."""
+
+
+class Busy(CctvError):
+    """Every worker for this kind of request is busy: ask again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int = 2):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -20,22 +20,25 @@ from . import common
 @click.option("--to", "end", required=True, help="ISO 8601 end (naive times are in the root's zone).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The MP4 file to write.")
+@click.option("--codec", type=click.Choice(["copy", "h264"]), default="copy", show_default=True,
+              help="copy: stream copy; h264: re-encoded to H.264, for phones (any mix of codecs).")
 @click.pass_context
 def export_command(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...],
-                   start: str, end: str, output: Path) -> None:
-    """Write the footage between two times as an MP4, by stream copy (cut at keyframes)."""
+                   start: str, end: str, output: Path, codec: str) -> None:
+    """Write the footage between two times as an MP4, by stream copy (cut at keyframes), or
+    re-encoded to H.264 with --codec h264."""
     cams = common.cameras(ctx, camera_specs, root=root)
     if len(cams) > 1:
         raise click.UsageError(f"several cameras ({', '.join(c.name for c in cams)}):"
                                " pick one with --camera NAME")
     settings = cams[0].settings
     try:
-        plan = export.plan_from_disk(settings, start, end)
+        plan = export.plan_from_disk(settings, start, end, codec)
         click.echo(f"Clip from {format.iso(plan.start, settings.tz)} to "
                    f"{format.iso(plan.end, settings.tz)} (cut at keyframes)", err=True)
         with click.progressbar(length=max(1, round(plan.footage)), label="Exporting",
                                file=sys.stderr) as bar:
-            export.write(settings, plan, output, lambda s: bar.update(round(s) - bar.pos))
+            export.write(settings, plan, output, lambda s: bar.update(round(s) - bar.pos), codec)
     except CctvError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"Wrote {output}", err=True)

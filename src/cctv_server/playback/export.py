@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+import tempfile
 import time
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ from ..footage.catalog import Catalog
 from ..footage.day import Piece
 from ..footage.reader import Footage
 from ..layout import Root
-from ..media import decode, ffmpeg
+from ..media import decode, ffmpeg, streams, transcode
 from . import exportplan
 from .exportplan import Plan, Range, Source
 
@@ -73,11 +74,14 @@ def keyframes(path: str, media: float) -> list[float]:
         return sorted(keys)
 
 
-def make_plan(footage: Footage, root: Root, rng: Range, tz: ZoneInfo) -> Plan:
-    """Which footage, cut where: NotFound when the range holds none."""
+def make_plan(footage: Footage, root: Root, rng: Range, tz: ZoneInfo,
+              codec: str = exportplan.COPY) -> Plan:
+    """Which footage, cut where: NotFound when the range holds none; Unsupported when a stream
+    copy would have to join two codecs (a re-encode joins anything)."""
     pieces = footage.run(exportplan.days_touched(rng, tz))
     chosen = sources(root, exportplan.overlapping(pieces, rng))
-    exportplan.one_codec(chosen, _codec)
+    if codec == exportplan.COPY:
+        exportplan.one_codec(chosen, _codec)
     first, last = chosen[0], chosen[-1]
     return exportplan.plan(chosen, rng, keyframes(first.path, first.media(rng.start)),
                            keyframes(last.path, last.media(rng.end)))
@@ -137,7 +141,30 @@ def short(plan: Plan, seconds: float, frames: int) -> bool:
     return plan.footage - seconds > max(SHORT_TOLERANCE, SHORT_FRAMES * frame)
 
 
-def plan_from_disk(settings: Settings, start: str, end: str) -> Plan:
+async def reencode(binary: str, plan: Plan, folder: Path, threads: int = 0) -> Path:
+    """Write the clip re-encoded to H.264 as `folder/clip.mp4` (folder: a fresh temporary one)
+    and return its path. Each run of one codec is read by its own concat demuxer; the first
+    file's frame size and rate decide the clip's."""
+    groups = exportplan.codec_groups(plan.cuts, _codec)
+    lists = []
+    for i, group in enumerate(groups):
+        lists.append(folder / f"part-{i}.ffconcat")
+        lists[-1].write_text(exportplan.concat_list(group))
+    found = [streams.probe(Path(group[0].path)) for group in groups]
+    first = next((f for f in found if f is not None), None)
+    target = transcode.target(first.width, first.height, first.fps) if first else \
+        transcode.target(1280, 720, None)
+    audio = all(f is not None and f.audio for f in found)
+    output = folder / "clip.mp4"
+    argv = exportplan.reencode_argv(binary, [str(p) for p in lists], target, audio, str(output),
+                                    threads)
+    async for _ in ffmpeg.stream(argv, b""):  # the clip goes to the file; stdout stays empty
+        pass
+    return output
+
+
+def plan_from_disk(settings: Settings, start: str, end: str,
+                   codec: str = exportplan.COPY) -> Plan:
     """The CLI's way in: bring the catalog up to date for the days touched, then plan."""
     assert settings.root is not None
     tz = settings.tz
@@ -146,13 +173,18 @@ def plan_from_disk(settings: Settings, start: str, end: str) -> Plan:
     for day in exportplan.days_touched(rng, tz):
         if (settings.root / day).is_dir():
             catalog.sync_day(settings.root, day, time.time(), settings.stable_seconds, tz)
-    return make_plan(Footage(settings.root, catalog), Root(settings.root), rng, tz)
+    return make_plan(Footage(settings.root, catalog), Root(settings.root), rng, tz, codec)
 
 
 def write(settings: Settings, plan: Plan, output: Path,
-          on_progress: Callable[[float], None] | None = None) -> None:
+          on_progress: Callable[[float], None] | None = None,
+          codec: str = exportplan.COPY) -> None:
     """Write the clip to `output` through a temporary file, so a failure leaves no half clip."""
     binary = ffmpeg.locate(settings.ffmpeg)
+    if codec == exportplan.H264:
+        with tempfile.TemporaryDirectory(prefix=".export-", dir=output.parent) as folder:
+            os.replace(asyncio.run(reencode(binary, plan, Path(folder))), output)
+        return
     partial = output.with_name(f".{output.name}.partial")
 
     async def copy() -> None:

@@ -13,13 +13,15 @@ from zoneinfo import ZoneInfo
 
 from .. import format, layout
 from ..errors import InvalidInput, NotFound, Unsupported
-from ..media import ffmpeg
+from ..media import ffmpeg, transcode
 
 # Date, `T` or space, hours and minutes; seconds, a fraction and an offset are optional.
 _INSTANT = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
 )
 KEY_TOLERANCE = 0.001  # seconds: a keyframe this close to the requested time is at it
+COPY, H264 = "copy", "h264"  # a clip by stream copy (the default), or re-encoded to H.264
+AUDIO = "aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
 P = TypeVar("P")  # anything with a wall-clock start and end: a piece, or a source
 
 
@@ -185,7 +187,8 @@ def one_codec(sources: Sequence[Source], codec_of: Callable[[str], str | None]) 
     if len(found) > 1:
         names = " and ".join(f"{codec} ({name})" for codec, name in found.items())
         raise Unsupported(f"the range holds footage in {names}, which one clip cannot join "
-                          "without re-encoding; export the parts on either side separately")
+                          "by stream copy: add codec=h264 to re-encode it (plays anywhere), or "
+                          "export the parts on either side separately")
 
 
 def _bounds(run: list[Source]) -> tuple[float | None, float | None]:
@@ -263,3 +266,59 @@ def headers(camera: str, plan: Plan, tz: ZoneInfo) -> dict[str, str]:
         "X-Clip-End": format.iso(plan.end, tz),
         "X-Clip-Footage": f"{plan.footage:.3f}",
     }
+
+
+# --- a clip re-encoded to H.264 (`codec=h264`): for phones, and for ranges of mixed codecs -----
+
+
+def parse_codec(text: str | None) -> str:
+    """`codec=` of an export: `copy` (the default) or `h264`; InvalidInput otherwise."""
+    if text in (None, "", COPY, H264):
+        return text or COPY
+    raise InvalidInput(f"codec={text!r}: must be {COPY} (the default: a stream copy) or {H264}")
+
+
+def codec_groups(cuts: Sequence[Cut], codec_of: Callable[[str], str | None]) -> list[list[Cut]]:
+    """The cuts split where the codec changes, each group read by one concat demuxer (which
+    cannot switch decoders midway). One file of each run of the same kind is asked, as in
+    `one_codec`: a video, or consecutive segments (a camera does not change codec)."""
+    groups: list[list[Cut]] = []
+    codec, asked = None, None
+    for cut in cuts:
+        kind = cut.path if cut.path.endswith(".mp4") else "segments"
+        if kind != asked:
+            asked, found = kind, codec_of(cut.path)
+            if not groups or found != codec:
+                groups.append([])
+            codec = found
+        groups[-1].append(cut)
+    return groups
+
+
+def reencode_argv(binary: str, lists: Sequence[str], t: transcode.Target, audio: bool,
+                  output: str, threads: int = 0) -> list[str]:
+    """ffmpeg reading each group's concat list, bringing every group to one frame size (letter-
+    boxed where another camera's differs), joining them and encoding H.264 (and AAC when every
+    group has audio) into an MP4 with its index at the front, as message apps and phones want."""
+    inputs = []
+    for path in lists:
+        inputs += ["-f", "concat", "-safe", "0", "-i", path]
+    return [binary, "-hide_banner", "-nostats", "-loglevel", "error", "-y", *inputs,
+            "-filter_complex", reencode_filter(len(lists), t, audio), "-map", "[v]",
+            *(["-map", "[a]", "-c:a", "aac", "-b:a", "96k"] if audio else []),
+            *transcode.encoder_args(t, threads), "-movflags", "+faststart", "-f", "mp4", output]
+
+
+def reencode_filter(groups: int, t: transcode.Target, audio: bool) -> str:
+    """Pure: the filter graph of `reencode_argv`."""
+    fit = (f"scale={t.width}:{t.height}:force_original_aspect_ratio=decrease:flags=bicubic,"
+           f"pad={t.width}:{t.height}:(ow-iw)/2:(oh-ih)/2,setsar=1")
+    parts, joined = [], ""
+    for i in range(groups):
+        parts.append(f"[{i}:v:0]{fit}[v{i}]")
+        joined += f"[v{i}]"
+        if audio:
+            parts.append(f"[{i}:a:0]{AUDIO}[a{i}]")
+            joined += f"[a{i}]"
+    parts.append(f"{joined}concat=n={groups}:v=1:a={int(audio)}[v]" + ("[a]" if audio else ""))
+    return ";".join(parts)

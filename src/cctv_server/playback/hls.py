@@ -1,4 +1,4 @@
-"""Pure: HLS media playlist text (RFC 8216) from a list of playlist entries; no I/O."""
+"""Pure: HLS playlist text (RFC 8216): media playlists from playlist entries, multivariant playlists from variants; no I/O."""
 
 from __future__ import annotations
 
@@ -46,11 +46,14 @@ def render(
     media_sequence: int = 0,
     discontinuity_sequence: int = 0,
     min_target: int = 1,
+    start: float | None = None,
 ) -> str:
-    """The playlist text. `playlist_type` is "VOD", "EVENT" or None (a sliding window)."""
+    """The playlist text. `playlist_type` is "VOD", "EVENT" or None (a sliding window); `start`
+    (seconds from the top) is where a player that honours EXT-X-START begins, instead of
+    the live edge of a playlist without EXT-X-ENDLIST."""
     lines = header(version(entries), max(min_target, target_duration(entries)),
                    playlist_type=playlist_type, media_sequence=media_sequence,
-                   discontinuity_sequence=discontinuity_sequence)
+                   discontinuity_sequence=discontinuity_sequence, start=start)
     lines += body(entries, tz)
     if ended:
         lines.append("#EXT-X-ENDLIST")
@@ -58,7 +61,7 @@ def render(
 
 
 def header(version: int, target: int, *, playlist_type: str | None, media_sequence: int = 0,
-           discontinuity_sequence: int = 0) -> list[str]:
+           discontinuity_sequence: int = 0, start: float | None = None) -> list[str]:
     """The lines before the first entry."""
     lines = [
         "#EXTM3U",
@@ -71,6 +74,8 @@ def header(version: int, target: int, *, playlist_type: str | None, media_sequen
     if playlist_type:
         lines.append(f"#EXT-X-PLAYLIST-TYPE:{playlist_type}")
     lines.append("#EXT-X-INDEPENDENT-SEGMENTS")
+    if start is not None:
+        lines.append(_start(start))
     return lines
 
 
@@ -94,3 +99,35 @@ def body(entries: Sequence[Entry], tz: ZoneInfo, continues: bool = False) -> lis
             lines.append(f"#EXT-X-BYTERANGE:{entry.byterange[0]}@{entry.byterange[1]}")
         lines.append(entry.uri)
     return lines
+
+
+def _start(offset: float) -> str:
+    return f"#EXT-X-START:TIME-OFFSET={offset:.3f}".replace(".000", "")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One variant stream of a multivariant playlist: a media playlist and what it holds."""
+
+    uri: str
+    bandwidth: int  # bits/s: the peak segment bitrate
+    codecs: tuple[str, ...]  # RFC 6381, every format in any of its segments
+    resolution: tuple[int, int] | None = None
+    frame_rate: float | None = None
+
+
+def render_multivariant(variants: Sequence[Variant], start: float | None = None) -> str:
+    """A multivariant playlist; players take the first variant they can decode, in order."""
+    lines = ["#EXTM3U", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    if start is not None:
+        lines.append(_start(start))
+    for v in variants:
+        attrs = [f"BANDWIDTH={max(1, v.bandwidth)}"]
+        if v.codecs:
+            attrs.append(f'CODECS="{",".join(v.codecs)}"')
+        if v.resolution:
+            attrs.append(f"RESOLUTION={v.resolution[0]}x{v.resolution[1]}")
+        if v.frame_rate:
+            attrs.append(f"FRAME-RATE={v.frame_rate:.3f}")
+        lines += ["#EXT-X-STREAM-INF:" + ",".join(attrs), v.uri]
+    return "\n".join(lines) + "\n"

@@ -22,9 +22,15 @@ from ..footage import timeline
 from ..footage.catalog import Catalog
 from ..footage.day import Piece
 from ..footage.reader import Footage
-from . import hls, remux
+from . import hls, remux, rendition
+from .probes import Probes
 
 log = logging.getLogger(__name__)
+
+# What `playlist.php?date=D` may be asked as: the original media playlist (as the seed defines
+# it), the H.264 rendition's media playlist, or the multivariant playlist offering both.
+ORIGINAL, H264, VARIANTS = "original", "h264", "variants"
+DAY_START = 0.0  # EXT-X-START of a day's playlists: at D, not at the live edge
 
 CACHE_BYTES = 64 << 20  # rendered playlists kept: a 31-day live run is about 11 MB
 PARTS_BYTES = 64 << 20  # rendered days of live runs kept
@@ -57,6 +63,7 @@ class Playlists:
         self._cache = SizedCache(CACHE_BYTES)  # of Rendered, by kind and day versions
         self._parts = SizedCache(PARTS_BYTES)  # of DayPart: the days of live runs
         self._numbering = WindowNumbering(self.catalog)
+        self.probes = Probes(layout.Root(footage.root))  # codecs and sizes, for the rendition
         # Called from worker threads. One render of each kind at a time: players asking for the
         # same new version wait for it instead of rendering it again, and a long live run being
         # rendered does not hold up /live.m3u8.
@@ -72,14 +79,16 @@ class Playlists:
     def _today(self, now: float) -> dt.date:
         return dt.datetime.fromtimestamp(now, self.tz).date()
 
-    def for_day(self, day: str, live: bool, now: float) -> Rendered:
+    def for_day(self, day: str, live: bool, now: float, variant: str = ORIGINAL) -> Rendered:
         """`playlist.php?date=DAY` (that day only) or with `live=1` (that day and every later one
         not ahead of the clock: footage dated in the future would sit after today's forever)."""
-        return _made(self.prepare_day(day, live, now))
+        return _made(self.prepare_day(day, live, now, variant))
 
-    def prepare_day(self, day: str, live: bool, now: float) -> Rendered | Callable[[], Rendered]:
+    def prepare_day(self, day: str, live: bool, now: float,
+                    variant: str = ORIGINAL) -> Rendered | Callable[[], Rendered]:
         """for_day's playlist if it is cached, else the function that makes it: for a caller
-        that renders in a worker thread and wants no thread for a cached one."""
+        that renders in a worker thread and wants no thread for a cached one. As `variant`:
+        the original, its H.264 rendition, or the multivariant playlist of both."""
         layout.parse_day(day)
         versions = self.catalog.versions(day)
         if not versions or versions[0][0] != day:
@@ -88,10 +97,14 @@ class Playlists:
             today = self._today(now)
             versions = [v for v in versions if v[0] == day or not layout.is_future(v[0], today)]
             self._check_live_span(day, versions)
-            return self._cached(("live", tuple(versions)), lambda: self._render_live(versions))
+            if variant == ORIGINAL:  # joined from cached day parts: the common, long case
+                return self._cached(("live", tuple(versions)), lambda: self._render_live(versions))
+            return self._cached(("live", variant, tuple(versions)), lambda: self._render_days(
+                [d for d, _ in versions], playlist_type="EVENT", ended=False, variant=variant,
+                live=True))
         ended = now >= timeline.day_bounds(day, self.tz)[1]
-        return self._cached(("day", versions[0], ended), lambda: self._render_days(
-            [day], playlist_type="VOD" if ended else "EVENT", ended=ended))
+        return self._cached(("day", variant, versions[0], ended), lambda: self._render_days(
+            [day], playlist_type="VOD" if ended else "EVENT", ended=ended, variant=variant))
 
     def newest(self, now: float) -> Rendered:
         """`/live.m3u8`: a sliding window over the newest minutes, for watching now; a day
@@ -123,7 +136,8 @@ class Playlists:
         as_ts = any(p.fragments for p in parts) and any(p.segments for p in parts)
         chosen = [p.as_ts if as_ts else p.as_is for p in parts]
         head = hls.header(max([3] + [c.version for c in chosen]),
-                          max([1] + [c.target for c in chosen]), playlist_type="EVENT")
+                          max([1] + [c.target for c in chosen]), playlist_type="EVENT",
+                          start=DAY_START)
         return "\n".join(head).encode() + b"\n" + b"".join(c.text for c in chosen)
 
     def _live_parts(self, versions: list[tuple[str, int]]) -> list[DayPart]:
@@ -156,8 +170,22 @@ class Playlists:
             n += 1
         return n
 
-    def _render_days(self, days: list[str], *, playlist_type: str, ended: bool) -> str:
-        return hls.render(self.entries(days), self.tz, playlist_type=playlist_type, ended=ended)
+    def _render_days(self, days: list[str], *, playlist_type: str, ended: bool,
+                     variant: str = ORIGINAL, live: bool = False) -> str:
+        if variant == VARIANTS:
+            return self._render_variants(days, live)
+        pieces = self.footage.run(days)
+        if variant == H264:
+            found = rendition_entries(pieces, self.probes.transcoded)
+        else:
+            found = entries(pieces)
+        return hls.render(found, self.tz, playlist_type=playlist_type, ended=ended,
+                          start=DAY_START)
+
+    def _render_variants(self, days: list[str], live: bool) -> str:
+        found = rendition.sources(self.footage.run(days), self.probes.streams,
+                                  self.probes.transcoded)
+        return hls.render_multivariant(rendition.variants(found, days[0], live), start=DAY_START)
 
     def entries(self, days: list[str]) -> list[hls.Entry]:
         """Every piece of these days as a playlist entry, in the footage model's order."""
@@ -389,3 +417,19 @@ def entry(p: Piece, as_ts: bool) -> hls.Entry:
     init_offset, init_length = p.init
     return hls.Entry(f"{video}?fragment={p.number}", p.duration, p.start, p.discontinuity,
                      (length, offset), (video, init_length, init_offset))
+
+
+def rendition_entries(pieces: Sequence[Piece], transcoded: Callable[[Piece], bool]) -> list[hls.Entry]:
+    """Pure: the H.264 rendition's entries, all MPEG-TS: the model's order, durations and breaks
+    kept, so that a position in it is the same clock time as in the original (rendition.py).
+    `transcoded` is asked once per video: a day has thousands of fragments."""
+    asked: dict[tuple[str, str], bool] = {}
+    found = []
+    for p in pieces:
+        if not p.is_fragment:
+            found.append(entry(p, True))
+            continue
+        if (p.day, p.file) not in asked:
+            asked[p.day, p.file] = transcoded(p)
+        found.append(rendition.fragment_entry(p, asked[p.day, p.file]))
+    return found

@@ -50,13 +50,18 @@ class Stills:
             return self._newest
 
     def _make(self, piece: Piece) -> bytes:
-        path = self.root.resolve(piece.day, piece.file)
-        if not piece.is_fragment:
-            return still.of_file(self.binary, path)
-        with open(path, "rb") as f:
-            init = os.pread(f.fileno(), piece.init[1], piece.init[0])
-            data = os.pread(f.fileno(), piece.byterange[1], piece.byterange[0])
-        return still.of_fragment(self.binary, init, data)
+        return of_piece(self.root, self.binary, piece)
+
+
+def of_piece(root: Root, binary: str, piece: Piece, width: int = still.WIDTH) -> bytes:
+    """The first keyframe of a piece as a JPEG `width` pixels wide."""
+    path = root.resolve(piece.day, piece.file)
+    if not piece.is_fragment:
+        return still.of_file(binary, path, width)
+    with open(path, "rb") as f:
+        init = os.pread(f.fileno(), piece.init[1], piece.init[0])
+        data = os.pread(f.fileno(), piece.byterange[1], piece.byterange[0])
+    return still.of_fragment(binary, init, data, width)
 
 
 def safe_newest(stills: Stills) -> Still | None:

@@ -21,8 +21,12 @@ from ..footage.reader import Footage
 from ..footage.watcher import Watcher
 from ..layout import Root
 from ..media import ffmpeg
+from ..playback import transcodes
+from ..playback.daystills import DayStills
+from ..playback.filecache import FileCache
 from ..playback.playlists import Playlists
 from ..playback.stills import Stills
+from ..playback.transcodes import Transcodes
 from . import routes
 from .clips import Slots
 
@@ -50,6 +54,8 @@ class State:
         # The overview's still: at most one ffmpeg per camera every tenth of the live window.
         self.stills = Stills(self.footage, self.root, ffmpeg.locate(settings.ffmpeg),
                              settings.live_window / 10, settings.tz)
+        self.transcodes = _transcodes(settings)  # the H.264 rendition of compacted days
+        self.day_stills = DayStills(self.root, ffmpeg.locate(settings.ffmpeg))  # timeline, index
         self.sections: dict[str, tuple] = {}  # day -> (key, html) of its index section
         self.access = None  # the server's access control (web/server.py sets it)
         self.notices: list[str] = []  # page banners from the server (auth = none)
@@ -64,6 +70,14 @@ class State:
         found = [self.catalog.problem, "catalog being rebuilt from the recordings"
                  if self.watcher.rebuilding else None]
         return [p for p in found if p]
+
+
+def _transcodes(settings: Settings) -> Transcodes:
+    """Fragments re-encoded to H.264 on demand, cached in the camera's state folder."""
+    jobs = settings.transcode_jobs or transcodes.default_jobs()
+    binary, threads = ffmpeg.locate(settings.ffmpeg), transcodes.threads_per_job(jobs)
+    cache = FileCache(settings.catalog_path.parent / "h264", settings.transcode_cache)
+    return Transcodes(cache, jobs, lambda work: transcodes.make_fragment(work, binary, threads))
 
 
 def create_app(settings: Settings, watch: bool = True, cameras: Sequence[str] = ()) -> Starlette:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
 from markupsafe import Markup
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import (
@@ -27,10 +30,10 @@ from starlette.staticfiles import StaticFiles
 
 from .. import format, layout
 from ..compaction import status
-from ..errors import CctvError, Forbidden, InvalidInput, NotFound, Unsupported
+from ..errors import Busy, CctvError, Forbidden, InvalidInput, NotFound, Unsupported
 from ..media import ffmpeg
 from ..media.mp4 import codec_of
-from ..playback import dayview, export, exportplan, hls, remux
+from ..playback import daystills, dayview, export, exportplan, hls, playlists, remux, transcodes
 from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
 from . import clips, guard, sharing
@@ -43,14 +46,15 @@ EXPORT_RETRY = "30"  # seconds: exports take a while; soon, but not a storm of r
 
 
 # Where a domain error becomes an HTTP status: nowhere else knows them.
-STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, Unsupported: 422}
+STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, Unsupported: 422, Busy: 503}
 
 
 async def error(request: Request, exc: Exception) -> PlainTextResponse:
     """Any CctvError as its status and its one-line reason; an unknown kind is a 500."""
     assert isinstance(exc, CctvError)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 500)
-    return PlainTextResponse(str(exc) + "\n", status_code=status)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+    return PlainTextResponse(str(exc) + "\n", status_code=status, headers=headers)
 
 
 def _state(request: Request):
@@ -123,7 +127,8 @@ async def playlist(request: Request) -> Response:
     return _playlist(request, await _made(state.playlists.prepare_day(day, live, time.time())))
 
 
-async def _shared_playlist(request: Request, state, share, day: str, live: bool) -> Response:
+async def _shared_playlist(request: Request, state, share, day: str, live: bool,
+                           variant: str = playlists.ORIGINAL) -> Response:
     """A share link's playlist: rendered for it alone (rare; never cached with the others)."""
     now = time.time()
     days = [d for d, _ in state.catalog.versions(day)] if live else [day]
@@ -131,8 +136,36 @@ async def _shared_playlist(request: Request, state, share, day: str, live: bool)
         raise NotFound(f"no recordings for {day}")
     pieces = await run_in_threadpool(state.footage.run, days)
     ended = not live and now >= share.end
-    text = sharing.playlist(pieces, share, sharing.token_of(request), state.settings.tz, ended)
+    text = await run_in_threadpool(sharing.playlist, pieces, share, sharing.token_of(request),
+                                   state.settings.tz, ended, variant, state.playlists.probes,
+                                   day, live)
     return Response(text, media_type=hls.MIME, headers={"Cache-Control": "no-cache"})
+
+
+async def variants_playlist(request: Request) -> Response:
+    """`variants.m3u8?date=D[&live=1]`: the multivariant playlist the player loads, offering the
+    original and, when a video is not in H.264, the H.264 rendition (playback/rendition.py)."""
+    return await _variant(request, playlists.VARIANTS)
+
+
+async def h264_playlist(request: Request) -> Response:
+    """`h264.m3u8?date=D[&live=1]`: the H.264 rendition's media playlist."""
+    return await _variant(request, playlists.H264)
+
+
+async def _variant(request: Request, variant: str) -> Response:
+    state = _state(request)
+    query = request.query_params
+    date = query.get("date")
+    if not date:
+        params = dict(query) | {"date": state.playlists.latest_day(time.time())}
+        return RedirectResponse(f"{request.url.path}?{urlencode(params)}", status_code=302)
+    live = query.get("live", "").lower() in TRUE
+    day = _day(state, date)
+    if (share := sharing.share_of(request)) is not None:
+        return await _shared_playlist(request, state, share, day, live, variant)
+    return _playlist(request, await _made(state.playlists.prepare_day(day, live, time.time(),
+                                                                      variant)))
 
 
 async def health(request: Request) -> Response:
@@ -191,13 +224,19 @@ async def recording(request: Request) -> FileResponse:
 
 async def export_clip(request: Request) -> Response:
     """`/export.mp4?from=ISO&to=ISO`: the range by stream copy, cut at keyframes (X-Clip-*);
-    at most `export_jobs` at once, 503 beyond."""
+    at most `export_jobs` at once, 503 beyond; with `&codec=h264`, re-encoded to H.264 (phones;
+    ranges that mix codecs)."""
     state = _state(request)
     settings = state.settings
     query = request.query_params
     rng = exportplan.parse_range(query.get("from"), query.get("to"), settings.tz,
                                  settings.export_max, _today(state))
     sharing.check_range(sharing.share_of(request), rng.start, rng.end)
+    codec = exportplan.parse_codec(query.get("codec"))
+    if codec == exportplan.H264:  # made whole first (its index in front), in a transcoding slot
+        plan = await run_in_threadpool(export.make_plan, state.footage, state.root, rng,
+                                       settings.tz, codec)
+        return await _reencoded_clip(state, plan)
     release = state.exports.take()
     if release is None:
         return PlainTextResponse(
@@ -212,6 +251,23 @@ async def export_clip(request: Request) -> Response:
     except BaseException:
         release()
         raise
+
+
+async def _reencoded_clip(state, plan: exportplan.Plan) -> FileResponse:
+    """The clip re-encoded in a transcoding slot (Busy: 503 when none is free) into a temporary
+    file in the camera's state folder, sent, then deleted."""
+    settings = state.settings
+    folder = Path(tempfile.mkdtemp(prefix=".export-", dir=settings.catalog_path.parent))
+    try:
+        async with state.transcodes.slot():
+            clip = await export.reencode(ffmpeg.locate(settings.ffmpeg), plan, folder,
+                                         transcodes.threads_per_job(state.transcodes.jobs))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    headers = exportplan.headers(settings.camera, plan, settings.tz) | {"X-Clip-Codec": "h264"}
+    return FileResponse(clip, media_type="video/mp4", headers=headers,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
 async def day_page(request: Request) -> HTMLResponse:
@@ -280,6 +336,29 @@ async def fragment_ts(request: Request) -> StreamingResponse:
     return StreamingResponse(ffmpeg.stream(remux.argv(binary), data), media_type="video/mp2t")
 
 
+async def fragment_h264(request: Request) -> Response:
+    """`DAY/video.mp4/h264/OFFSET-LENGTH.ts`: one fragment of a video re-encoded to H.264 (the
+    rendition), made on demand, once, cached; the next ones made ahead. 503 when saturated."""
+    state = _state(request)
+    day, video = _day(state, request.path_params["day"]), request.path_params["video"]
+    offset, length = request.path_params["offset"], request.path_params["length"]
+    piece = await run_in_threadpool(state.footage.fragment, day, video, offset, length)
+    if piece is None:
+        raise NotFound(f"{day}/{video} has no fragment at bytes {offset}-{offset + length}")
+    sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")
+    work, ahead = await run_in_threadpool(_works, state, piece)
+    data, how = await state.transcodes.get(work, ahead)
+    return Response(data, media_type="video/mp2t",
+                    headers={"X-Transcode": how, "Cache-Control": "max-age=86400"})
+
+
+def _works(state, piece) -> tuple[transcodes.Work, list[transcodes.Work]]:
+    """The fragment's work and that of the ones after it, to make ahead."""
+    work = transcodes.work_for(state.root, state.playlists.probes, piece)
+    after = transcodes.following(state.footage.day(piece.day), piece)
+    return work, [transcodes.work_for(state.root, state.playlists.probes, p) for p in after]
+
+
 def _read_ranges(path: Path, ranges: list[tuple[int, int]]) -> bytes:
     with open(path, "rb") as f:
         return b"".join(os.pread(f.fileno(), length, offset) for offset, length in ranges)
@@ -294,6 +373,34 @@ async def newest_still(request: Request) -> Response:
         raise NotFound("no still: this camera has no footage yet")
     return Response(found.jpeg, media_type="image/jpeg",
                     headers={"Cache-Control": "no-cache", "X-Still-Time": f"{found.shows:.3f}"})
+
+
+async def minute_still(request: Request) -> Response:
+    """`stills/DAY/MINUTE.jpg` (MINUTE: the Unix time of a minute's start): the keyframe of the
+    footage at that minute, for the timeline's hover preview. 404 for a minute without any."""
+    state = _state(request)
+    day, minute = _day(state, request.path_params["day"]), request.path_params["minute"]
+    pieces = await run_in_threadpool(state.footage.day, day)
+    piece = daystills.at_minute(pieces, minute - minute % daystills.MINUTE)
+    sharing.check(sharing.share_of(request), piece, f"the still of {day} at {minute}")
+    jpeg = await run_in_threadpool(state.day_stills.of, piece, f"in that minute of {day}")
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "max-age=3600"})
+
+
+async def day_poster(request: Request) -> Response:
+    """`stills/DAY/poster.jpg`: a still from halfway through the day's footage, for the index."""
+    state = _state(request)
+    day = _day(state, request.path_params["day"])
+    sharing.refuse(request, "a day's poster")
+    pieces = await run_in_threadpool(state.footage.day, day)
+    jpeg = await run_in_threadpool(state.day_stills.of, daystills.poster(pieces), f"on {day}")
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "max-age=300"})
+
+
+async def watch_now(request: Request) -> RedirectResponse:
+    """`watch`: the player in live mode on the latest day (the index's "Watch now")."""
+    day = _state(request).playlists.latest_day(time.time())
+    return RedirectResponse(f"day/{day}?live=1", status_code=302)
 
 
 async def vendor(request: Request) -> FileResponse:
@@ -312,14 +419,20 @@ ROUTES = [
     Route("/index.php", index),
     Route("/playlist.m3u8", playlist),
     Route("/playlist.php", playlist),
+    Route("/variants.m3u8", variants_playlist),
+    Route("/h264.m3u8", h264_playlist),
     Route("/live.m3u8", newest),
     Route("/healthz", health),
     Route("/still.jpg", newest_still),
+    Route("/watch", watch_now),
+    Route("/stills/{day}/poster.jpg", day_poster),
+    Route("/stills/{day}/{minute:int}.jpg", minute_still),
     Route("/export.mp4", export_clip),
     Route("/day/{day}", day_page),
     Route("/api/day/{day}", day_api),
     Route("/static/vendor/{name}", vendor),
     Route("/{day}/{video}/{offset:int}-{length:int}.ts", fragment_ts),
+    Route("/{day}/{video}/h264/{offset:int}-{length:int}.ts", fragment_h264),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),
     Route("/{day}/{name}", recording),
 ]

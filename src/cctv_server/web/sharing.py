@@ -9,13 +9,15 @@ that do not keep the cookie a browser is given.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from starlette.requests import Request
 
 from ..access.shares import PARAM, Share
 from ..errors import Forbidden
 from ..footage.day import Piece
-from ..playback import hls, playlists
+from ..playback import hls, playlists, rendition
+from ..playback.probes import Probes
 from . import guard
 
 
@@ -45,19 +47,29 @@ def check_range(share: Share | None, start: float, end: float) -> None:
         raise Forbidden("that range is not inside the shared range")
 
 
-def playlist(pieces: Sequence[Piece], share: Share, token: str, tz, ended: bool) -> str:
-    """A day's (or a run's) playlist cut to the shared range, each URI carrying the token. Every
-    fragment is served as MPEG-TS: the video's init section lies outside any one range."""
-    entries = [_with_token(e, token) for e in
-               (playlists.entry(p, as_ts=True) for p in within(share, pieces))]
-    return hls.render(entries, tz, playlist_type="VOD" if ended else "EVENT", ended=ended)
+def playlist(pieces: Sequence[Piece], share: Share, token: str, tz, ended: bool,
+             variant: str, probes: Probes, day: str, live: bool) -> str:
+    """A day's (or a run's) playlist cut to the shared range, each URI carrying the token: the
+    original (every fragment as MPEG-TS: the video's init section lies outside any one range),
+    the H.264 rendition, or the multivariant playlist offering both."""
+    shared = within(share, pieces)
+    if variant == playlists.VARIANTS:
+        found = rendition.sources(shared, probes.streams, probes.transcoded)
+        offered = [replace(v, uri=_tokened(v.uri, token))
+                   for v in rendition.variants(found, day, live)]
+        return hls.render_multivariant(offered, start=playlists.DAY_START)
+    if variant == playlists.H264:
+        entries = playlists.rendition_entries(shared, probes.transcoded)
+    else:
+        entries = [playlists.entry(p, as_ts=True) for p in shared]
+    return hls.render([replace(e, uri=_tokened(e.uri, token)) for e in entries], tz,
+                      playlist_type="VOD" if ended else "EVENT", ended=ended,
+                      start=playlists.DAY_START)
 
 
 def token_of(request: Request) -> str:
     return request.query_params.get(PARAM) or request.cookies.get(guard.SHARE_COOKIE, "")
 
 
-def _with_token(entry: hls.Entry, token: str) -> hls.Entry:
-    joiner = "&" if "?" in entry.uri else "?"
-    return hls.Entry(f"{entry.uri}{joiner}{PARAM}={token}", entry.duration, entry.start,
-                     entry.discontinuity, entry.byterange, entry.init)
+def _tokened(uri: str, token: str) -> str:
+    return f"{uri}{'&' if '?' in uri else '?'}{PARAM}={token}"

@@ -5,7 +5,7 @@
   const $ = (id) => document.getElementById(id);
   const video = $("video");
   let view = JSON.parse($("day-data").textContent);
-  let mode = "day"; // or "live"
+  let mode = "day"; // or "onward" (this day and the days after it), or "live" (the newest minutes)
   let hls = null;
 
   // --- clock time <-> the day's local time -----------------------------------------------------
@@ -89,6 +89,11 @@
     if (useHlsJs()) {
       hls = new Hls({ startPosition: startPosition, enableWorker: true });
       hls.on(Hls.Events.ERROR, (_, data) => data.fatal && failed(data));
+      hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
+        const level = chooseLevel(data.levels);
+        if (data.levels.length > 1 && level >= 0) hls.currentLevel = level; // no switching between them
+        $("rendition").hidden = level < 0 || !isRendition(data.levels[level]);
+      });
       hls.loadSource(absolute);
       hls.attachMedia(video);
     } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
@@ -113,28 +118,18 @@
     }
   }
 
-  // A day compacted to a codec the browser cannot decode gets words, not a black box.
-  function undecodable() {
-    for (const v of view.videos) {
-      if (!v.codec) continue;
-      const type = `video/mp4; codecs="${v.codec}"`;
-      const ok = useHlsJs() ? MediaSource.isTypeSupported(type) : video.canPlayType(type) !== "";
-      if (!ok) return v;
-    }
-    return null;
+  // A variant of the multivariant playlist: the H.264 rendition (h264.m3u8) or the original.
+  function isRendition(level) {
+    return /\/h264\.m3u8\?/.test(level.uri || String(level.url));
   }
 
-  const CODEC_NAMES = { hvc1: "H.265 (HEVC)", hev1: "H.265 (HEVC)", av01: "AV1", avc1: "H.264", avc3: "H.264" };
-
-  function explainUndecodable(v) {
-    const name = CODEC_NAMES[v.codec.split(".")[0]] || v.codec;
-    const playlist = new URL(view.playlist, document.baseURI).href;
-    if (hls) hls.destroy();
-    hls = null;
-    video.removeAttribute("src");
-    video.hidden = true; // a black box that never plays says nothing
-    stop(`This day was compacted to ${name}, which this browser cannot decode. `
-      + "Download the video below and play it in VLC, or open this playlist in VLC: ", playlist);
+  // hls.js has dropped the variants whose CODECS this browser cannot decode. Of the rest, the
+  // original is played untouched, unless it mixes a video in AV1 with segments: that is served
+  // as MPEG-TS, from which hls.js demuxes H.264 and H.265 only. Else the H.264 rendition.
+  function chooseLevel(levels) {
+    const playable = (l) => !(/av01/.test(l.videoCodec || "") && /,/.test(l.videoCodec || ""));
+    const original = levels.findIndex((l) => !isRendition(l) && playable(l));
+    return original >= 0 ? original : levels.findIndex(isRendition);
   }
 
   // --- what the page says ----------------------------------------------------------------------
@@ -227,6 +222,38 @@
     seekClock(view.start + f * (view.end - view.start));
   });
 
+  // --- stills over the timeline ---------------------------------------------------------------
+
+  // Hovering shows the clock time and the keyframe of the footage at that minute. A still is
+  // asked for once the pointer rests (not for every pixel it crosses); the browser caches it.
+  const hover = { minute: null, timer: null };
+
+  function showHover(event) {
+    const box = $("timeline").getBoundingClientRect();
+    const f = Math.max(0, Math.min(1, (event.clientX - box.left) / box.width));
+    const t = view.start + f * (view.end - view.start);
+    const minute = Math.floor(t / 60) * 60;
+    $("hover").hidden = false;
+    $("hover").style.left = `clamp(6.5rem, ${f * 100}%, calc(100% - 6.5rem))`;
+    $("hover-time").textContent = clockText(t);
+    const footage = view.runs.some(([start, end]) => end > minute && start < minute + 60);
+    if (!footage) $("hover-still").hidden = true;
+    if (!footage || minute === hover.minute) return;
+    clearTimeout(hover.timer);
+    hover.timer = setTimeout(() => {
+      hover.minute = minute;
+      $("hover-still").src = `stills/${view.day}/${minute}.jpg`;
+    }, 120);
+  }
+
+  $("timeline").addEventListener("mousemove", showHover);
+  $("timeline").addEventListener("mouseleave", () => {
+    clearTimeout(hover.timer);
+    $("hover").hidden = true;
+  });
+  $("hover-still").addEventListener("load", () => { $("hover-still").hidden = false; });
+  $("hover-still").addEventListener("error", () => { $("hover-still").hidden = true; });
+
   $("goto").addEventListener("submit", (event) => {
     event.preventDefault();
     const t = parseClock($("goto-time").value);
@@ -236,25 +263,45 @@
 
   // --- live ------------------------------------------------------------------------------------
 
+  // Which playlist a mode plays. With hls.js, the multivariant one: the original, or its H.264
+  // rendition where this browser cannot decode the original. Native HLS (Safari) decodes
+  // H.265 and gets the original untouched.
+  function playlistOf(onward) {
+    const query = `date=${view.day}${onward ? "&live=1" : ""}`;
+    return useHlsJs() ? `variants.m3u8?${query}` : `playlist.m3u8?${query}`;
+  }
+
+  function toOnward(position) {
+    mode = "onward";
+    setLive(false);
+    $("onward").classList.add("on");
+    $("mode").textContent = `${view.day} and on`;
+    load(playlistOf(true), position);
+  }
+
+  function setLive(on) {
+    $("live").classList.toggle("on", on);
+    $("live").textContent = on ? "● Live – back to the day" : "● Live";
+    $("mode").classList.toggle("live", on);
+    $("onward").classList.remove("on");
+  }
+
   function toLive() {
     mode = "live";
-    $("live").classList.add("on");
-    $("live").textContent = "● Live – back to the day";
+    setLive(true);
     $("mode").textContent = "Live";
-    $("mode").classList.add("live");
     load("live.m3u8", -1);
   }
 
   function toDay() {
     mode = "day";
-    $("live").classList.remove("on");
-    $("live").textContent = "● Live";
+    setLive(false);
     $("mode").textContent = view.day;
-    $("mode").classList.remove("live");
     start(0);
   }
 
   $("live").addEventListener("click", () => (mode === "live" ? toDay() : toLive()));
+  $("onward").addEventListener("click", () => (mode === "onward" ? toDay() : toOnward(0)));
 
   // --- export ----------------------------------------------------------------------------------
 
@@ -270,7 +317,8 @@
       link.removeAttribute("href");
       return;
     }
-    link.href = `export.mp4?from=${encodeURIComponent(isoText(from))}&to=${encodeURIComponent(isoText(to))}`;
+    const codec = $("export-codec").value ? `&codec=${$("export-codec").value}` : "";
+    link.href = `export.mp4?from=${encodeURIComponent(isoText(from))}&to=${encodeURIComponent(isoText(to))}${codec}`;
     $("selection").style.left = percent(from);
     $("selection").style.width = `calc(${percent(to)} - ${percent(from)})`;
   }
@@ -285,6 +333,7 @@
   $("mark-to").addEventListener("click", () => mark("sel-to"));
   $("sel-from").addEventListener("input", drawSelection);
   $("sel-to").addEventListener("input", drawSelection);
+  $("export-codec").addEventListener("change", drawSelection);
   $("export").addEventListener("submit", (event) => event.preventDefault());
 
   // --- keys ------------------------------------------------------------------------------------
@@ -319,12 +368,7 @@
   // --- start -----------------------------------------------------------------------------------
 
   function start(position) {
-    const bad = undecodable();
-    if (bad) {
-      explainUndecodable(bad);
-      return;
-    }
-    load(view.playlist, position);
+    load(playlistOf(false), position);
   }
 
   video.addEventListener("timeupdate", drawNow);
@@ -334,8 +378,10 @@
   drawSelection();
   const query = new URLSearchParams(location.search);
   const asked = parseClock(query.get("t"));
+  const askedPosition = asked !== null && positionOf(asked) ? positionOf(asked).position : 0;
   if (query.get("live") === "1") toLive();
-  else start(asked !== null && positionOf(asked) ? positionOf(asked).position : 0);
+  else if (query.get("onward") === "1") toOnward(askedPosition);
+  else start(askedPosition);
   if (!view.ended) setTimeout(refresh, 30000);
   window.cctvPlayer = { parseClock, clockText, positionOf, clockAt, currentClock, view: () => view, hls: () => hls };
 })();
