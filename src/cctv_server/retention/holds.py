@@ -59,3 +59,9 @@ def get(root: Path, day: str) -> Hold | None:
 
 def all_held(root: Path) -> list[Hold]:
     return [h for day in layout.list_days(root) if (h := get(root, day))]
+
+
+def allow_compaction(root: Path, day: str) -> bool:
+    """Whether compaction may replace the day's segments: not held, or held with that allowed."""
+    found = get(root, day)
+    return found is None or found.allow_compaction
