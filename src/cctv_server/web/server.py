@@ -23,7 +23,7 @@ from ..config import Settings
 from ..errors import CctvError, InvalidInput, NotFound
 from ..footage import timeline
 from ..playback import overview
-from . import app, routes
+from . import app, metrics, routes
 from .hosts import HostCheck, own_names
 
 CAMERA_PREFIX = "/cam"
@@ -33,7 +33,7 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     """The whole server; `settings` are the server's own (host, allowed_hosts ...)."""
     names = [c.name for c in cameras]
     apps = {c.name: app.create_app(c.settings, watch, cameras=names) for c in cameras}
-    served = [Route("/healthz", health)]
+    served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page)]
     for name, camera_app in apps.items():
         served += [Route(f"{CAMERA_PREFIX}/{name}", _to_slash),
                    Mount(f"{CAMERA_PREFIX}/{name}", app=camera_app)]
@@ -53,11 +53,14 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
                 await stack.enter_async_context(camera_app.router.lifespan_context(camera_app))
             yield
 
+    measured = metrics.for_server(settings, cameras, {n: a.state.cctv for n, a in apps.items()})
     server = Starlette(
         routes=served, lifespan=lifespan, exception_handlers={CctvError: routes.error},
         # No accounts yet, so always: see hosts.py.
-        middleware=[Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts))],
+        middleware=[Middleware(metrics.Measure, metrics=measured),
+                    Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts))],
     )
+    server.state.metrics = measured
     # A slash added or dropped by a redirect could turn /cam/a%2f..%2fb/ into another camera's
     # path in a client that follows it: the only redirect is /cam/NAME -> /cam/NAME/, above.
     for router_of in (server, *apps.values()):
