@@ -23,7 +23,7 @@ from ..config import Settings
 from ..errors import CctvError, InvalidInput, NotFound
 from ..footage import timeline
 from ..playback import overview
-from . import app, metrics, routes
+from . import app, diskview, metrics, routes
 from .hosts import HostCheck, own_names
 
 CAMERA_PREFIX = "/cam"
@@ -112,6 +112,7 @@ async def overview_page(request: Request) -> HTMLResponse:
     any_state = next(iter(states.values()))
     page = any_state.templates.get_template("overview.html").render(
         tiles=tiles, now=now, size=routes.format.size, duration=routes.format.duration,
+        disks=diskview.of_cameras(states, now), days=diskview.days_text,
         clock=lambda s: routes.format.clock(s, any_state.settings.tz, day=""),
     )
     return HTMLResponse(page)
