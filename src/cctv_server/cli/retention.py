@@ -46,6 +46,8 @@ def _report(result: run.Result, cams: list[Camera], dry_run: bool) -> None:
     settings = {c.name: c.settings for c in cams}
     done = result.plan.deletions if dry_run else result.deleted
     verb = "would delete" if dry_run else "deleted"
+    for d in result.finished:
+        click.echo(f"finished deleting {label(d.camera, d.day)}, interrupted before")
     for d in done:
         click.echo(f"{verb} {label(d.camera, d.day)}: {_why(d, settings, result)},"
                    f" {'frees' if dry_run else 'freed'} {format.size(d.frees)}")

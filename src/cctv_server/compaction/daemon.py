@@ -23,7 +23,7 @@ from ..footage import arrival
 from ..footage.catalog import Catalog
 from ..footage.inotify import RootWatch
 from ..media import ffmpeg
-from ..retention import delete, holds
+from ..retention import holds
 from ..retention import run as retention
 from . import encoding, schedule
 from .job import Compactor, Outcome
@@ -128,8 +128,8 @@ class Daemon:
         self.retention = Retention(compactors, clock, audit)
 
     def run(self, stop: threading.Event) -> None:
+        self.retention.finish()  # a deletion killed midway: before anything lists the root
         for c in self.compactors.values():
-            delete.finish(c.root)
             recover(c)
         keeper = threading.Thread(target=self.retention.run, args=(stop,), name="retention",
                                   daemon=True)
@@ -220,6 +220,12 @@ class Retention:
         except (OSError, sqlite3.Error) as err:  # a root gone or unreadable: try again later
             log.error("retention pass stopped: %s", err)
             return None
+
+    def finish(self) -> None:
+        try:
+            retention.finish(self.cameras, self.clock(), self.audit, self._forget, by="compactor")
+        except (OSError, sqlite3.Error) as err:
+            log.error("cannot finish the deletions a crash interrupted: %s", err)
 
     def _forget(self, camera: str, day: str) -> None:
         self.catalogs[camera].forget_day(day)

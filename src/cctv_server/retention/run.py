@@ -25,6 +25,7 @@ from .space import Disk, disk
 log = logging.getLogger(__name__)
 
 AUDIT_EVENT = "retention-delete"
+INTERRUPTED = "interrupted"  # the reason of a deletion finished after a crash: it was not noted
 Forget = Callable[[str, str], None]  # (camera, day): drop the day's catalog rows
 
 
@@ -46,6 +47,7 @@ class Result:
     disks: dict[int, Disk]
     deleted: list[Deletion] = field(default_factory=list)
     kept: list[tuple[Deletion, str]] = field(default_factory=list)  # (deletion, why not now)
+    finished: list[Deletion] = field(default_factory=list)  # interrupted by a crash before
 
     @property
     def short(self) -> list[Disk]:
@@ -108,11 +110,10 @@ def size_on_disk(folder: Path) -> int:
 def run(cameras: Sequence[Camera], now: float, audit: AuditLog | None = None,
         forget: Forget | None = None, dry_run: bool = False, by: str = "retention") -> Result:
     """Plan, and unless `dry_run` delete, every day the policy gives up, oldest first."""
-    for camera in cameras:
-        if not dry_run:
-            delete.finish(camera.root)
+    finished = [] if dry_run else finish(cameras, now, audit, forget, by)
     found = survey(cameras, now)
-    result = Result(policy.plan(found.days, found.limits, found.space()), found.disks)
+    result = Result(policy.plan(found.days, found.limits, found.space()), found.disks,
+                    finished=finished)
     _say_emergency(result)
     if dry_run:
         return result
@@ -128,6 +129,23 @@ def run(cameras: Sequence[Camera], now: float, audit: AuditLog | None = None,
         result.plan.stuck = more.stuck
     _say_stuck(result)
     return result
+
+
+def finish(cameras: Sequence[Camera], now: float, audit: AuditLog | None = None,
+           forget: Forget | None = None, by: str = "retention") -> list[Deletion]:
+    """Finish the deletions a crash interrupted (delete.py), each recorded as any other, with
+    the reason INTERRUPTED: the first record of it was never written (it comes after)."""
+    done = []
+    for camera in cameras:
+        going = {p.name.removeprefix(layout.DELETING): size_on_disk(p)
+                 for p in camera.root.glob(f"{layout.DELETING}*") if p.is_dir()}
+        dev = os.stat(camera.root).st_dev
+        for day in delete.finish(camera.root):
+            done.append(Deletion(camera.name, day, INTERRUPTED, going.get(day, 0), dev))
+    for d in done:
+        _forget(forget, d)
+        _audit(audit, d, by, now)
+    return done
 
 
 def _execute(result: Result, deletions: list[Deletion], roots: dict[str, Path],
