@@ -257,12 +257,12 @@ def ffmpeg_encoders(settings: config.Settings, cameras: list[Camera], now: float
 def free_space(settings: config.Settings, cameras: list[Camera], now: float) -> Iterator[Finding]:
     """Each filesystem against keep_free, and against the largest day the compactor has to do."""
     for d in disks(cameras).values():
-        text = (f"{d.mount}: {format.size(d.free)} free of {format.size(d.total)},"
-                f" keep_free {format.size(d.keep_free)}")
+        text = f"{d.mount}: {format.size(d.free)} free of {format.size(d.total)}"
         if d.short > 0:
-            yield Finding("FAIL", text + ": retention deletes the oldest days, compaction waits")
+            yield Finding("FAIL", f"{text}, below keep_free {format.size(d.keep_free)}: retention"
+                          " deletes the oldest days, compaction waits")
             continue
-        yield Finding("OK", text)
+        yield Finding("OK", f"{text}, keep_free {format.size(d.keep_free)}")
         need = _compaction_need(cameras, d.dev)
         if need and need[0] + d.keep_free > d.free:
             yield Finding("WARN", f"{d.mount}: compacting {need[1]} needs about"
