@@ -19,6 +19,7 @@ from .. import layout
 from ..access.audit import AuditLog
 from ..cameras import Camera
 from ..config import Settings
+from ..errors import CctvError
 from ..footage import arrival
 from ..footage.catalog import Catalog
 from ..footage.inotify import RootWatch
@@ -217,7 +218,8 @@ class Retention:
                 return None
             self._next_pass = now + RETENTION_EVERY
             return retention.run(self.cameras, now, self.audit, self._forget, by="compactor")
-        except (OSError, sqlite3.Error) as err:  # a root gone or unreadable: try again later
+        except (OSError, sqlite3.Error, CctvError, ValueError) as err:
+            # a root gone or unreadable, a catalog that cannot answer: the next look tries again
             log.error("retention pass stopped: %s", err)
             return None
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import logging
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections import Counter as Tally
@@ -42,6 +44,8 @@ FORWARDED = ("forwarded", "x-forwarded-for", "x-real-ip")  # a proxy on this mac
 METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"}
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120)
 UPLOAD = re.compile(r"(?:/cam/([^/]+))?/upload/")
+
+log = logging.getLogger(__name__)
 
 
 def metrics_allowed(request: Request) -> bool:
@@ -148,9 +152,13 @@ class Figures:
 
     def collect(self) -> Iterator:
         now = time.time()
-        yield from self._recordings(now)
-        yield from self._compaction()
-        yield from self._filesystems()
+        parts = {"recordings": lambda: self._recordings(now), "compaction": self._compaction,
+                 "filesystems": self._filesystems}
+        for name, part in parts.items():
+            try:
+                yield from list(part())
+            except (OSError, sqlite3.Error) as err:  # a catalog being rebuilt, a root gone
+                log.warning("/metrics: the %s figures are left out (%s)", name, err)
         if self.deletions is not None:
             yield from self.deletions.collect()
 
