@@ -58,7 +58,10 @@ def of_cameras(states: dict, now: float | None = None,
     raw: dict[int, int] = {}
     on: dict[int, list[str]] = {}
     for name, state in states.items():
-        d = disk(state.root.path, state.settings.keep_free)
+        try:
+            d = disk(state.root.path, state.settings.keep_free)
+        except OSError:  # a root gone or unmounted: its footage is still listed, without this
+            continue
         view = views.setdefault(d.dev, DiskView(d.mount, d.free, d.total, d.keep_free))
         view.keep_free = max(view.keep_free, d.keep_free)
         raw[d.dev] = max(raw.get(d.dev, 0), forecast.raw_days(state.settings.settle))

@@ -80,7 +80,7 @@ async def index(request: Request) -> HTMLResponse:
         sections=[_day_section(state, d, states.get(d.day)) for d in days],
         timezone=state.settings.timezone, problems=state.problems(),
         camera=state.settings.camera, several=len(state.cameras) > 1,
-        disk=disk[0], size=format.size, days=diskview.days_text, settings=state.settings,
+        disk=disk[0] if disk else None, size=format.size, days=diskview.days_text, settings=state.settings,
     )
     return HTMLResponse(page)
 
