@@ -293,3 +293,27 @@ def test_the_daemon_runs_retention_in_a_thread_that_stops_with_it(tmp_path):
     runner.join(30)
     assert not runner.is_alive()
     assert not any(t.name == "retention" for t in threading.enumerate())
+
+
+def test_the_overview_shows_each_disk_with_its_cameras_forecast_and_alarm(tmp_path, footage, tiny_fs):  # noqa: F811
+    from starlette.testclient import TestClient
+
+    from cctv_server import cameras
+    from cctv_server.web.server import create_server
+
+    disk = tiny_fs("disk")
+    roots = {name: disk / name for name in ("garden", "porch")}
+    for root in roots.values():
+        make_days(root, footage, range(3, -1, -1))
+    settings = config.load(env={}, flags={"timezone": "UTC", "keep_free": "1MB",
+                                          "state_dir": tmp_path / "state"})
+    cams = cameras.load(settings, flags=[f"{n}={r}" for n, r in roots.items()])
+    for c in cams:
+        Catalog(c.settings.catalog_path).rescan(c.root, time.time(), 0, UTC, full=True)
+    with TestClient(create_server(settings, cams, watch=False), base_url="http://127.0.0.1") as client:
+        page = client.get("/").text
+        assert f"{disk} (garden, porch)" in page and "Disk almost full" not in page
+        assert page.count("a day as recorded") == 2 and "the disk holds <b>" in page
+        fill_to(disk, 1 << 19)
+        assert "Disk almost full" in client.get("/").text
+        assert 'id="emergency"' in client.get("/cam/porch/").text
