@@ -132,8 +132,10 @@ def test_the_compactor_starts_on_a_full_disk_and_skips_the_day(tmp_path, tiny_fs
     assert f"{DAY}: skipped - not enough disk" in once.stdout
     log = tmp_path / "compactor.log"
     with open(log, "wb") as out:
+        # keep_free 0: retention would rightly delete the day of a full disk; this is compaction's
         daemon = subprocess.Popen(cli_argv(root, "compactor", "--settle", "0", "--quiet", "0"),
-                                  env=os.environ | ENV, stdout=out, stderr=subprocess.STDOUT)
+                                  env=os.environ | ENV | {"CCTV_KEEP_FREE": "0"}, stdout=out,
+                                  stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: "skipped, not enough disk" in log.read_text())
         assert daemon.poll() is None, log.read_text()

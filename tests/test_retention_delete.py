@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from cctv_server.compaction.journal import day_lock
-from cctv_server.retention import delete
+from cctv_server.retention import delete, holds
 
 DAY = "2026-11-20"
 FILES = ["10-00-00.ts", "10-00-10.ts", "video.mp4", "video.mp4.sha512sum", ".video.mp4.json",
@@ -33,14 +33,21 @@ def listing(root) -> list[str]:
 
 def test_a_day_goes_whole_and_nothing_else_does(tmp_path):
     make_day(tmp_path)
-    assert delete.delete_day(tmp_path, DAY)
+    assert delete.delete_day(tmp_path, DAY) == delete.DELETED
     assert listing(tmp_path) == ["2026-11-21", "2026-11-21/keep.ts"]
 
 
 def test_a_day_being_compacted_is_not_deleted_now(tmp_path):
     make_day(tmp_path)
     with day_lock(tmp_path / DAY) as locked:
-        assert locked and not delete.delete_day(tmp_path, DAY)
+        assert locked and delete.delete_day(tmp_path, DAY) == delete.BUSY
+    assert (tmp_path / DAY / "video.mp4").exists()
+
+
+def test_a_day_held_since_the_plan_was_made_is_not_deleted(tmp_path):
+    make_day(tmp_path)
+    holds.hold(tmp_path, DAY, "the police asked for it", "alice")
+    assert delete.delete_day(tmp_path, DAY) == delete.HELD
     assert (tmp_path / DAY / "video.mp4").exists()
 
 

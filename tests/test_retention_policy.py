@@ -57,3 +57,12 @@ def test_age_and_size_deletions_count_towards_free_space_on_their_filesystem():
     assert gone(found) == [("porch", "2026-11-18", AGE), ("porch", "2026-11-19", AGE)]
     assert found.stuck == [2]  # nothing of ours lives there
     assert found.reasons() == {AGE: 2 * GB}
+
+
+def test_each_camera_counts_today_in_its_own_zone_and_the_days_go_oldest_first():
+    # garden's zone is a day ahead: its 2026-11-28 is today, its 2026-11-27 yesterday
+    garden = [DayUsage("garden", d, GB, 1) for d in ("2026-11-26", "2026-11-27", "2026-11-28")]
+    found = plan(days("porch", 3) + garden,
+                 {"porch": Limits(TODAY, keep_days=1), "garden": Limits(dt.date(2026, 11, 28), keep_days=1)},
+                 {})
+    assert gone(found) == [("porch", "2026-11-25", AGE), ("garden", "2026-11-26", AGE)]

@@ -25,6 +25,7 @@ NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 OVERRIDES = frozenset({
     "root", "state_dir", "timezone", "codec", "preset", "crf", "keyint", "denoise", "settle",
     "quiet", "stable_seconds", "live_window", "quality_sample", "export_max", "still_frames",
+    "keep_days", "max_size", "keep_free",
 })
 STATE = ".cctv"  # a root's own state folder (its catalog), unless state_dir says otherwise
 

@@ -46,6 +46,35 @@ def parse_size(text: str | int) -> int:
     return int(float(number) * 1024 ** " kmgt".index(unit or " "))
 
 
+@dataclass(frozen=True)
+class FreeSpace:
+    """Free space to keep on a filesystem: a size, or a percentage of the filesystem's size."""
+
+    size: int = 0
+    percent: float = 0.0
+
+    def of(self, total: int) -> int:
+        """Bytes to keep free on a filesystem of `total` bytes."""
+        return self.size if not self.percent else int(total * self.percent / 100)
+
+    def __str__(self) -> str:
+        return f"{self.percent:g}%" if self.percent else str(self.size)
+
+
+def parse_free_space(text: str | int) -> FreeSpace:
+    """`5%` of the filesystem, or a size (`10GB`, a bare number of bytes)."""
+    value = str(text).strip()
+    if not value.endswith("%"):
+        return FreeSpace(size=parse_size(value))
+    try:
+        percent = float(value[:-1])
+    except ValueError:
+        raise ValueError(f"{text!r} is not a percentage like 5% or a size like 10GB") from None
+    if not 0 <= percent < 100:
+        raise ValueError("a percentage must be from 0% to below 100%")
+    return FreeSpace(percent=percent)
+
+
 def system_timezone() -> str:
     """The machine's IANA zone name (from TZ or /etc/localtime), else UTC."""
     env = os.environ.get("TZ", "").lstrip(":")
@@ -102,6 +131,13 @@ def _at_least_zero(value: Any) -> int:
     if number < 0:
         raise ValueError("must be 0 or more")
     return number
+
+
+def _days(value: Any) -> int:
+    text = str(value).strip().lower().removesuffix("d")
+    if not text.isdigit():
+        raise ValueError(f"{value!r} is not a number of days like 30 (0: no limit)")
+    return int(text)
 
 
 def _positive_duration(value: Any) -> float:
@@ -189,7 +225,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("still_frames", "keep", _choice("keep", "drop"), "keep every frame, or drop the frames of a still scene (drop)"),
     Setting("jobs", 0, _at_least_zero, "encoders run at once, each on a chunk of the day (0 = one per core)"),
     Setting("quality_sample", True, _bool, "after each compaction, the SSIM of a few seconds of the video against its segments"),
-    Setting("min_free", "1GB", parse_size, "free disk to keep beyond a compaction's estimated output"),
+    Setting("keep_free", "5%", parse_free_space, "free space to keep on each filesystem of recordings (a size or a percentage): retention deletes the oldest days below it, and compaction needs it beyond its output"),
+    Setting("keep_days", 0, _days, "days of recordings to keep, today included; older days are deleted (0: no age limit)"),
+    Setting("max_size", "0", parse_size, "a camera's recordings at most this size, the oldest days deleted beyond it (0: no limit)"),
     Setting("export_max", "24h", _positive_duration, "longest clip /export.mp4 will make"),
     Setting("export_jobs", 2, _positive_int, "exports made at once; more get 503 with Retry-After"),
     Setting("live_max_days", 31, _positive_int, "most days of recordings one playlist.php?live=1 may span"),
@@ -208,8 +246,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("upload_backlog", "7d", _positive_duration, "how far back an uploaded segment's day may be (422 beyond)"),
     Setting("transcode_cache", "2GB", parse_size, "disk kept for the H.264 rendition of compacted days (per camera)"),
     Setting("transcode_jobs", 0, _at_least_zero, "fragments re-encoded to H.264 at once, per camera (0 = half the cores)"),
+    Setting("metrics_token", None, _optional_str, "a bearer token that may read /metrics (without it, only loopback requests may)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
+# Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
+# one `keep_free` that retention keeps too (given in an old config file or environment).
+ALIASES = {"min_free": "keep_free"}
 
 
 @dataclass(frozen=True)
@@ -237,7 +279,9 @@ class Settings:
     still_frames: str
     jobs: int
     quality_sample: bool
-    min_free: int
+    keep_free: FreeSpace
+    keep_days: int
+    max_size: int
     export_max: float
     export_jobs: int
     live_max_days: int
@@ -256,6 +300,7 @@ class Settings:
     upload_backlog: float
     transcode_cache: int
     transcode_jobs: int
+    metrics_token: str | None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -279,8 +324,18 @@ def load(
     raw: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     raw.update(_from_file(config_file) if config_file else {})
     raw.update(_from_env(os.environ if env is None else env))
-    raw.update({k: v for k, v in (flags or {}).items() if v is not None})
+    raw.update(_unalias({k: v for k, v in (flags or {}).items() if v is not None}))
     return Settings(**{name: _parse(name, value) for name, value in raw.items()})
+
+
+def _unalias(layer: dict[str, Any]) -> dict[str, Any]:
+    """A layer's old names as their new ones; the new name wins when a layer gives both."""
+    found = dict(layer)
+    for old, new in ALIASES.items():
+        if old in found:
+            value = found.pop(old)
+            found.setdefault(new, value)
+    return found
 
 
 def _parse(name: str, value: Any, key: str | None = None) -> Any:
@@ -306,9 +361,9 @@ def _from_file(path: Path) -> dict[str, Any]:
         if isinstance(table, dict) and name != "cameras":  # [cameras.NAME]: cameras.py
             flat.update(table)
     for key in flat:
-        if key not in _BY_NAME:
+        if key not in _BY_NAME and key not in ALIASES:
             raise ConfigError(f"config file {path}: unknown setting {key!r}")
-    return flat
+    return _unalias(flat)
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
@@ -317,10 +372,10 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         if not key.startswith("CCTV_"):
             continue
         name = key[5:].lower()
-        if name not in _BY_NAME:
+        if name not in _BY_NAME and name not in ALIASES:
             raise ConfigError(f"environment variable {key}: unknown setting {name!r}")
         found[name] = value
-    return found
+    return _unalias(found)
 
 
 def explicit(env: Mapping[str, str] | None = None, flags: Mapping[str, Any] | None = None) -> set[str]:
@@ -328,4 +383,5 @@ def explicit(env: Mapping[str, str] | None = None, flags: Mapping[str, Any] | No
     camera's table in it (cameras.py)."""
     env = os.environ if env is None else env
     named = {k[5:].lower() for k in env if k.startswith("CCTV_")}
-    return (named | {k for k, v in (flags or {}).items() if v is not None}) & set(_BY_NAME)
+    named |= {k for k, v in (flags or {}).items() if v is not None}
+    return {ALIASES.get(k, k) for k in named} & set(_BY_NAME)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import access, compaction, doctor, export, push, serve
+from . import access, compaction, doctor, export, push, retention, serve
 
 
 @click.group()
@@ -25,6 +25,6 @@ def main(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
     ctx.obj = {"config": config_file}
 
 
-for _family in (serve, export, compaction, push, doctor, access):
+for _family in (serve, export, compaction, push, doctor, access, retention):
     for _command in _family.COMMANDS:
         main.add_command(_command)

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .. import config
-from ..cameras import Camera
+from ..cameras import Camera, server_state_dir
 from ..cameras import load as load_cameras
 from ..compaction import encoding
 from ..errors import CctvError
@@ -53,6 +53,16 @@ def cameras(ctx: click.Context, specs: tuple[str, ...] = (), **flags: Any) -> li
     for camera in found:
         root_folder(camera.settings)
     return found
+
+
+def state_dir(ctx: click.Context, specs: tuple[str, ...] = (), **flags: Any) -> Path:
+    """The server's own state folder (accounts, the audit log), as `serve` finds it: from every
+    camera, whichever ones a command's `--camera NAME` picks."""
+    everyone = cameras(ctx, tuple(s for s in specs if "=" in s), **flags)
+    try:
+        return server_state_dir(settings(ctx, need_root=False, **flags), everyone)
+    except CctvError as err:
+        raise click.ClickException(str(err)) from None
 
 
 def root_folder(found: config.Settings) -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from .. import config, format, layout
+from ..access.audit import AuditLog
 from ..compaction import daemon, phases, status, verify
 from ..compaction.job import Compactor, Outcome
 from ..errors import CctvError
@@ -180,8 +181,10 @@ def compactor_command(ctx: click.Context, root: Path | None, camera_specs: tuple
     signal.signal(signal.SIGTERM, on_signal)
     for c in cams:
         click.echo(f"Compacting {c.name}: {c.root} (settle {c.settings.settle:.0f} s)", err=True)
+    # Its retention pass writes each deletion to the server's audit log.
+    audit = AuditLog(common.state_dir(ctx, camera_specs, root=root), cams[0].settings.tz)
     try:
-        daemon.Daemon(compactors).run(stop)
+        daemon.Daemon(compactors, audit=audit).run(stop)
     except KeyboardInterrupt:
         pass
 

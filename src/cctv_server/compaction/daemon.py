@@ -11,15 +11,21 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from asyncinotify import Inotify
 
 from .. import layout
+from ..access.audit import AuditLog
+from ..cameras import Camera
 from ..config import Settings
+from ..errors import CctvError
 from ..footage import arrival
 from ..footage.catalog import Catalog
 from ..footage.inotify import RootWatch
 from ..media import ffmpeg
+from ..retention import holds
+from ..retention import run as retention
 from . import encoding, schedule
 from .job import Compactor, Outcome
 
@@ -27,6 +33,8 @@ log = logging.getLogger(__name__)
 
 SETTLE_EVENTS = 5.0  # seconds: a burst of uploads is looked at once, not per file
 NICE = 19
+RETENTION_EVERY = 3600.0  # seconds between retention passes ...
+SPACE_CHECK_EVERY = 60.0  # ... or sooner, when a statvfs this often finds a disk below keep_free
 
 
 def make_compactor(settings: Settings, on_progress=None) -> Compactor:
@@ -38,10 +46,14 @@ def make_compactor(settings: Settings, on_progress=None) -> Compactor:
 def candidates(c: Compactor, settle: float, now: float,
                respect_backoff: bool = True) -> list[schedule.Candidate]:
     """Every day with segments and when it may be compacted; each eligibility is recorded.
-    Only the days the server looks at (layout.out_of_range) are candidates."""
+    Only the days the server looks at (layout.out_of_range) are candidates, and a held day only
+    when its hold allows compaction: evidence may need the bytes the camera uploaded."""
     found = []
     rows = c.catalog.compactions()
     for day in layout.list_days(c.root, dt.datetime.fromtimestamp(now, c.settings.tz).date()):
+        if not holds.allow_compaction(c.root, day):
+            _note_held(c.root / day)
+            continue
         try:
             arrived = arrival.last_arrival(layout.list_day(c.root / day)[0])
         except OSError as err:  # an unreadable day folder must not stop the other days
@@ -56,6 +68,17 @@ def candidates(c: Compactor, settle: float, now: float,
             c.record(day, eligible_at=cand.ready_at)
         found.append(cand)
     return found
+
+
+_held_noted: set[Path] = set()
+
+
+def _note_held(day_dir: Path) -> None:
+    """Said once per day and process: the daemon looks at the days again and again."""
+    if day_dir not in _held_noted:
+        _held_noted.add(day_dir)
+        log.info("%s: held, so its segments are kept as uploaded and it is not compacted"
+                 " (cctv-server hold --allow-compaction allows it)", day_dir.name)
 
 
 def recover(c: Compactor) -> dict[str, str]:
@@ -98,21 +121,32 @@ class Daemon:
     eligible, the oldest first whichever camera it is, one at a time (the encoders are shared:
     one day already keeps every core busy)."""
 
-    def __init__(self, compactors: list[Compactor], clock: Callable[[], float] = time.time):
+    def __init__(self, compactors: list[Compactor], clock: Callable[[], float] = time.time,
+                 audit: AuditLog | None = None):
         self.compactors = {c.settings.camera: c for c in compactors}
         self.clock = clock
         self._not_before: dict[tuple[str, str], float] = {}  # skipped (busy, low disk): wait
+        self.retention = Retention(compactors, clock, audit)
 
     def run(self, stop: threading.Event) -> None:
+        self.retention.finish()  # a deletion killed midway: before anything lists the root
         for c in self.compactors.values():
             recover(c)
-        with Inotify() as inotify:
-            watches = [RootWatch(inotify, c.root) for c in self.compactors.values()]
-            for watch in watches:
-                watch.start()
-            while not stop.is_set():
-                wake = self._step(stop)
-                self._wait(inotify, watches, stop, wake)
+        keeper = threading.Thread(target=self.retention.run, args=(stop,), name="retention",
+                                  daemon=True)
+        keeper.start()  # its own thread: a disk fills during a compaction of hours too
+        try:
+            with Inotify() as inotify:
+                watches = [RootWatch(inotify, c.root) for c in self.compactors.values()]
+                for watch in watches:
+                    watch.start()
+                while not stop.is_set():
+                    wake = self._step(stop)
+                    self._wait(inotify, watches, stop, wake)
+        finally:
+            stop.set()
+            self.retention.wake.set()
+            keeper.join(30)
 
     def _step(self, stop: threading.Event) -> float:
         """Compact the oldest due day of any camera; return how long to sleep before looking again."""
@@ -141,6 +175,7 @@ class Daemon:
         for outcome in outcomes:
             if outcome.status == "skipped":
                 self._not_before[(name, day)] = now + c.settings.rescan_interval
+        self.retention.wake.set()  # a compaction changes free space: look at it now
 
     def _wait(self, inotify: Inotify, watches: list[RootWatch], stop: threading.Event,
               seconds: float) -> None:
@@ -154,3 +189,45 @@ class Daemon:
             change = owner.change(event) if owner is not None else None
             if change is not None and change.settled:
                 deadline = min(deadline, time.monotonic() + SETTLE_EVENTS)
+
+
+class Retention:
+    """The daemon's retention: a pass every RETENTION_EVERY, and at once whenever the cheap
+    check (every SPACE_CHECK_EVERY, and after each compaction) finds a disk below keep_free."""
+
+    def __init__(self, compactors: list[Compactor], clock: Callable[[], float],
+                 audit: AuditLog | None):
+        self.catalogs = {c.settings.camera: c.catalog for c in compactors}
+        self.cameras = [Camera(c.settings.camera, c.settings) for c in compactors]
+        self.clock = clock
+        self.audit = audit
+        self.wake = threading.Event()
+        self._next_pass = 0.0
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.step()
+            self.wake.wait(SPACE_CHECK_EVERY)
+            self.wake.clear()
+
+    def step(self) -> retention.Result | None:
+        """One look: a pass when one is due or a disk is short; None when neither."""
+        now = self.clock()
+        try:
+            if now < self._next_pass and not retention.short(self.cameras):
+                return None
+            self._next_pass = now + RETENTION_EVERY
+            return retention.run(self.cameras, now, self.audit, self._forget, by="compactor")
+        except (OSError, sqlite3.Error, CctvError, ValueError) as err:
+            # a root gone or unreadable, a catalog that cannot answer: the next look tries again
+            log.error("retention pass stopped: %s", err)
+            return None
+
+    def finish(self) -> None:
+        try:
+            retention.finish(self.cameras, self.clock(), self.audit, self._forget, by="compactor")
+        except (OSError, sqlite3.Error) as err:
+            log.error("cannot finish the deletions a crash interrupted: %s", err)
+
+    def _forget(self, camera: str, day: str) -> None:
+        self.catalogs[camera].forget_day(day)

@@ -23,6 +23,7 @@ from ..footage.catalog import Catalog
 from ..footage.day import DayFiles, of_day
 from ..footage.videoindex import Span, build, dump
 from ..media import decode, mp4
+from ..retention import space
 from . import chunks, encoding, quality, schedule, still
 from .inputs import Input, make_input, quarantine, spans_of
 from .journal import Journal, commit, day_lock, days_with_journals, recover
@@ -174,13 +175,14 @@ class Compactor:
         return profile
 
     def _disk_short(self, day_dir: Path, inputs: list[Input]) -> str | None:
+        """Why the disk cannot take this compaction now: its output must fit and still leave
+        `keep_free`, the very figure retention keeps free (so that the two never disagree)."""
         need = 2 * int(sum(i.size for i in inputs) * SIZE_ESTIMATE[self.profile.codec])
-        st = os.statvfs(day_dir)
-        free = st.f_bavail * st.f_frsize
-        if free >= need + self.settings.min_free:
+        found = space.disk(day_dir, self.settings.keep_free)
+        if found.free >= need + found.keep_free:
             return None
-        return (f"not enough disk: the video needs about {need} bytes plus {self.settings.min_free}"
-                f" kept free, and {free} are free")
+        return (f"not enough disk: the video needs about {need} bytes plus {found.keep_free} kept"
+                f" free (keep_free {self.settings.keep_free}), and {found.free} are free")
 
     def _run_job(self, day: str, day_dir: Path, video: str, inputs: list[Input],
                  profile: encoding.Profile, phases: Phases) -> Outcome:

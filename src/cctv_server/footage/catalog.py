@@ -277,6 +277,16 @@ class Catalog:
             " count(*) FROM day d LEFT JOIN compaction c ON c.day = d.day GROUP BY s")
         return used, Counter(dict(rows.fetchall()))
 
+    def totals(self) -> dict[str, tuple[int, int]]:
+        """(files, bytes) of every segment (readable or not) and every video catalogued."""
+        db = self._db()
+        return {kind: tuple(db.execute(f"SELECT count(*), coalesce(sum(size), 0) FROM {kind}")
+                            .fetchone()) for kind in ("segment", "video")}
+
+    def newest_arrival(self) -> float | None:
+        """When the newest segment arrived (its ctime), whichever day it is in."""
+        return self._db().execute("SELECT max(last_arrival) FROM day").fetchone()[0]
+
     def versions(self, first_day: str = "", last_day: str = "9999-12-31") -> list[tuple[str, int]]:
         """(day, version) of every day from `first_day` to `last_day`: a cache key for playlists."""
         rows = self._db().execute(

@@ -14,19 +14,26 @@ from pathlib import Path
 
 from .. import durable, layout
 from ..compaction.journal import day_lock
+from . import holds
 
 log = logging.getLogger(__name__)
 
 
-def delete_day(root: Path, day: str) -> bool:
-    """Delete ROOT/DAY whole; False when a compaction holds it (try again later)."""
+DELETED, BUSY, HELD = "deleted", "busy", "held"
+
+
+def delete_day(root: Path, day: str) -> str:
+    """Delete ROOT/DAY whole: DELETED (or it was not there); BUSY while a compaction holds it
+    (try again later); HELD when a hold was put on it since the plan was made (never deleted)."""
     layout.parse_day(day)
     folder = root / day
     if not folder.is_dir():
-        return True
+        return DELETED
     with day_lock(folder) as locked:
         if not locked:
-            return False
+            return BUSY
+        if holds.get(root, day) is not None:
+            return HELD
         durable.checkpoint("delete-locked")
         going = root / f"{layout.DELETING}{day}"
         os.rename(folder, going)
@@ -36,7 +43,7 @@ def delete_day(root: Path, day: str) -> bool:
     _remove(going)
     durable.fsync_dir(root)
     durable.checkpoint("delete-done")
-    return True
+    return DELETED
 
 
 def finish(root: Path) -> list[str]:

@@ -5,6 +5,7 @@ its segments alone unless the hold allows it (evidence may need the original byt
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,16 +47,30 @@ def release(root: Path, day: str) -> Hold:
 
 def get(root: Path, day: str) -> Hold | None:
     """The day's hold; an unreadable hold file still holds the day (better kept than lost)."""
-    path = root / day / layout.HOLD
+    path = f"{root}/{day}/{layout.HOLD}"
     try:
-        data = json.loads(path.read_text())
+        os.stat(path)  # most days have none: a stat is cheaper than an open (the index asks each)
+        data = json.loads(Path(path).read_text())
         return Hold(**{k: data[k] for k in ("day", "reason", "by", "since")},
                     allow_compaction=bool(data.get("allow_compaction")))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
-        return Hold(day, "unreadable hold file: kept to be safe", "?", path.stat().st_mtime)
+        return Hold(day, "unreadable hold file: kept to be safe", "?", _mtime(path))
 
 
 def all_held(root: Path) -> list[Hold]:
     return [h for day in layout.list_days(root) if (h := get(root, day))]
+
+
+def allow_compaction(root: Path, day: str) -> bool:
+    """Whether compaction may replace the day's segments: not held, or held with that allowed."""
+    found = get(root, day)
+    return found is None or found.allow_compaction
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0

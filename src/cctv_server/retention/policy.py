@@ -68,13 +68,13 @@ class Plan:
 
 def plan(days: Iterable[DayUsage], limits: dict[str, Limits], space: dict[int, Space]) -> Plan:
     """Deletions for age, then size (per camera), then free space (per filesystem)."""
-    left = sorted(days, key=lambda d: (d.day, d.camera))
+    left = sorted(days, key=_oldest)
     result = Plan()
     for reason in (AGE, SIZE):
-        for camera, lim in limits.items():
-            chosen = _over_age(left, camera, lim) if reason == AGE else _over_size(left, camera, lim)
-            result.deletions += [_deletion(d, reason) for d in chosen]
-            left = [d for d in left if d not in chosen]
+        chosen = [d for camera, lim in limits.items()
+                  for d in (_over_age if reason == AGE else _over_size)(left, camera, lim)]
+        result.deletions += [_deletion(d, reason) for d in sorted(chosen, key=_oldest)]
+        left = [d for d in left if d not in chosen]
     for fs, room in space.items():
         chosen, short = _for_space(left, fs, room, result.deletions)
         result.deletions += [_deletion(d, FREE) for d in chosen]
@@ -82,6 +82,10 @@ def plan(days: Iterable[DayUsage], limits: dict[str, Limits], space: dict[int, S
         if short:
             result.stuck.append(fs)
     return result
+
+
+def _oldest(d: DayUsage) -> tuple[str, str]:
+    return d.day, d.camera
 
 
 def _protected(d: DayUsage, lim: Limits) -> bool:

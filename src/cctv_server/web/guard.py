@@ -110,6 +110,8 @@ class Guard:
         header = request.headers.get("authorization", "")
         scheme, _, credential = header.partition(" ")
         if scheme.lower() == "bearer":
+            if target.action == METRICS:  # metrics_token, which /metrics checks itself
+                return rules.ANONYMOUS
             return self._token(credential.strip())
         if self.open_server or not self.access.any_account():
             return rules.OPEN

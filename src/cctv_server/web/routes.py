@@ -36,7 +36,8 @@ from ..media.mp4 import codec_of
 from ..playback import daystills, dayview, export, exportplan, hls, playlists, remux, transcodes
 from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
-from . import clips, guard, sharing
+from ..retention import holds
+from . import clips, diskview, guard, sharing
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
@@ -79,19 +80,22 @@ async def index(request: Request) -> HTMLResponse:
     days = state.catalog.days()
     states = status.states(state.catalog, state.settings, time.time(),
                            lambda s: format.clock(s, tz, day=""), format.size, days)  # with date
+    disk = diskview.of_cameras({state.settings.camera: state}, days={state.settings.camera: days})
     page = state.templates.get_template("index.html").render(
         sections=[_day_section(state, d, states.get(d.day)) for d in days],
         timezone=state.settings.timezone, problems=state.problems(),
         camera=state.settings.camera, several=len(state.cameras) > 1,
         notices=state.notices, me=guard.me(request),
+        disk=disk[0] if disk else None, size=format.size, days=diskview.days_text, settings=state.settings,
     )
     return HTMLResponse(page)
 
 
 def _day_section(state, d, st) -> Markup:
-    """One day's part of the index, rendered again only when the day or its state changes:
-    a year of days renders in a few milliseconds instead of a few hundred."""
-    key = (d.version, st)
+    """One day's part of the index, rendered again only when the day, its state or its hold
+    changes: a year of days renders in a few milliseconds instead of a few hundred."""
+    hold = holds.get(state.root.path, d.day)  # on disk beside the footage, not in the catalog
+    key = (d.version, st, hold)
     cached = state.sections.get(d.day)
     if cached and cached[0] == key:
         return cached[1]
@@ -99,7 +103,7 @@ def _day_section(state, d, st) -> Markup:
     html = Markup(state.templates.get_template("day_section.html").render(
         d=d, st=st, videos=_videos(state, d.day) if d.videos else [],
         duration=format.duration, size=format.size,
-        clock=lambda s, day=None: format.clock(s, tz, day),
+        clock=lambda s, day=None: format.clock(s, tz, day), hold=hold,
     ))
     state.sections[d.day] = (key, html)
     return html

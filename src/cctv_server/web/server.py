@@ -25,7 +25,7 @@ from ..config import Settings
 from ..errors import CctvError, InvalidInput, NotFound
 from ..footage import timeline
 from ..playback import overview
-from . import app, guard, login, routes
+from . import app, diskview, guard, login, metrics, routes
 from .guard import Guard
 from .hosts import HostCheck, own_names
 
@@ -38,7 +38,7 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     apps = {c.name: app.create_app(c.settings, watch, cameras=names) for c in cameras}
     access = Access(server_state_dir(settings, cameras), settings.tz, settings.session_idle,
                     settings.session_max)
-    served = [Route("/healthz", health), *login.ROUTES]
+    served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page), *login.ROUTES]
     for name, camera_app in apps.items():
         served += [Route(f"{CAMERA_PREFIX}/{name}", _to_slash),
                    Mount(f"{CAMERA_PREFIX}/{name}", app=camera_app)]
@@ -58,15 +58,18 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
                 await stack.enter_async_context(camera_app.router.lifespan_context(camera_app))
             yield
 
+    measured = metrics.for_server(settings, cameras, {n: a.state.cctv for n, a in apps.items()})
     server = Starlette(
         routes=served, lifespan=lifespan, exception_handlers={CctvError: routes.error},
         middleware=[
+            Middleware(metrics.Measure, metrics=measured),
             # Before any account exists this is all that keeps a web page from reading the
             # footage through DNS rebinding; it stays on after (see hosts.py).
             Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts)),
             Middleware(Guard, access=access, cameras=names, open_server=settings.auth == "none"),
         ],
     )
+    server.state.metrics = measured
     # A slash added or dropped by a redirect could turn /cam/a%2f..%2fb/ into another camera's
     # path in a client that follows it: the only redirect is /cam/NAME -> /cam/NAME/, above.
     for router_of in (server, *apps.values()):
@@ -129,6 +132,7 @@ async def overview_page(request: Request) -> HTMLResponse:
         tiles=tiles, now=now, size=routes.format.size, duration=routes.format.duration,
         clock=lambda s: routes.format.clock(s, request.app.state.access.tz, day=""),
         notices=request.app.state.notices, me=guard.me(request),
+        disks=diskview.of_cameras(states, now), days=diskview.days_text,
     )
     return HTMLResponse(page)
 
