@@ -261,3 +261,39 @@ def test_a_browser_signs_in_through_the_form_and_the_player_plays(site):
                                polling=POLL, timeout=30000)
         assert page.url.endswith(f"/day/{DAY}") and page.text_content("#whoami") == "bob"
         browser.close()
+
+
+def test_an_admin_shares_a_clip_and_holds_the_day_from_the_player(site):
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    from .test_player import CHROMIUM, CHROMIUM_ARGS, POLL
+
+    root, srv = site
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        browser = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{srv.url}/login?next=/day/{DAY}")
+        page.fill("input[name=name]", "alice")
+        page.fill("input[name=password]", PASSWORD["alice"])
+        page.click("button[type=submit]")
+        page.wait_for_selector("#share")
+        page.fill("#sel-from", "12:00:02")
+        page.fill("#sel-to", "12:00:04")
+        page.click("#share")
+        page.wait_for_function("() => !document.getElementById('share-url').hidden", polling=POLL)
+        link = page.input_value("#share-url")
+        page.fill("#hold-reason", "a parcel went missing")
+        page.click("#hold")
+        page.wait_for_function("() => !document.getElementById('release').hidden", polling=POLL)
+        assert "a parcel went missing" in (root / DAY / ".hold.json").read_text()
+        page.click("#release")
+        page.wait_for_function("() => document.getElementById('release').hidden", polling=POLL)
+        browser.close()
+    assert not (root / DAY / ".hold.json").exists()
+    shared = httpx.Client()  # someone else, who has only the link
+    assert shared.get(link).status_code == 200
+    playlist = hlscheck.check(shared.get(f"{srv.url}/cam/camera/playlist.php?date={DAY}").text)
+    assert [u.split("?")[0] for u in playlist.uris] == [f"{DAY}/12-00-02.ts"]

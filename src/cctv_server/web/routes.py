@@ -282,7 +282,7 @@ async def day_page(request: Request) -> HTMLResponse:
     page = state.templates.get_template("day.html").render(
         view=view, view_json=json.dumps(view).replace("<", "\\u003c"), size=format.size,
         camera=state.settings.camera, cameras=state.cameras, me=guard.me(request),
-        notices=state.notices,
+        notices=state.notices, hold=holds.get(state.root.path, view["day"]),
         vendor_ok=(STATIC / "vendor" / "hls.min.js").is_file(),
     )
     return HTMLResponse(page)

@@ -336,6 +336,60 @@
   $("export-codec").addEventListener("change", drawSelection);
   $("export").addEventListener("submit", (event) => event.preventDefault());
 
+  // --- an admin's actions: a share link for the selection, holding the day ---------------------
+
+  async function adminPost(action, fields) {
+    const form = $("admin");
+    const response = await fetch(`/cam/${form.dataset.camera}/admin/${action}`, {
+      method: "POST", headers: { "X-CSRF-Token": form.dataset.csrf },
+      body: new URLSearchParams(fields),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(text.trim());
+    return JSON.parse(text);
+  }
+
+  function say(text) {
+    $("admin-status").textContent = text;
+  }
+
+  if ($("admin")) {
+    $("share").addEventListener("click", async () => {
+      const from = parseClock($("sel-from").value);
+      const to = parseClock($("sel-to").value);
+      if (from === null || to === null || to <= from) return say("Choose the clip's start and end first.");
+      try {
+        const made = await adminPost("share", { from: isoText(from), to: isoText(to), expires: "7d" });
+        $("share-url").value = new URL(made.url, location.href).href;
+        $("share-url").hidden = false;
+        $("share-url").select();
+        say("Share link made: it works for 7 days, for this range only.");
+      } catch (err) {
+        say(`No share link: ${err.message}`);
+      }
+    });
+    $("hold").addEventListener("click", async () => {
+      try {
+        const held = await adminPost("hold", { day: view.day, reason: $("hold-reason").value });
+        $("hold-state").textContent = `Held by ${held.by}: ${held.reason}`;
+        $("release").hidden = false;
+        say("Held: retention keeps this day until it is released.");
+      } catch (err) {
+        say(`Not held: ${err.message}`);
+      }
+    });
+    $("release").addEventListener("click", async () => {
+      try {
+        await adminPost("release", { day: view.day });
+        $("hold-state").textContent = "Not held";
+        $("release").hidden = true;
+        say("Released.");
+      } catch (err) {
+        say(`Not released: ${err.message}`);
+      }
+    });
+  }
+
   // --- keys ------------------------------------------------------------------------------------
 
   document.addEventListener("keydown", (event) => {
