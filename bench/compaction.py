@@ -138,7 +138,7 @@ def naive_argv(source: Path, out: Path) -> list[str]:
 
 def encode_profile(profile: Profile, bench: Bench, fps: float, out: Path, workers: int) -> None:
     """The compactor's encode alone: chunks on `workers` encoders, joined into fragmented MP4."""
-    job = chunks.Job(locate(), bench.pieces, profile, fps, [], False, 0.0, "bench")
+    job = chunks.Job(locate(), bench.parts, profile, fps, [], False, 0.0, "bench")
     chunks.encode(job, out.with_suffix(".chunks"), out, workers)
 
 
@@ -190,10 +190,10 @@ def prepare_day(variant: str, duration: float, segment: float, workdir: Path) ->
     return day, info
 
 
-def pieces_of(day: Path, info: dict) -> list[chunks.Piece]:
+def parts_of(day: Path, info: dict) -> list[chunks.Part]:
     """The day's segments with their decoded durations, as the compactor lists them."""
     paths = [(day / "segments" / n).resolve() for n in info["segments"]]
-    return [chunks.Piece(p, decode.decode(p).duration) for p in paths]
+    return [chunks.Part(p, decode.decode(p).duration) for p in paths]
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,7 @@ class Bench:
     repeat: int
     vs_clean: bool
     vmaf_subsample: int
-    pieces: list[chunks.Piece]
+    parts: list[chunks.Part]
     workers: int
 
     @property
@@ -356,7 +356,7 @@ def contenders_from(specs: list[str]) -> list[Contender]:
 def run_variant(variant: str, args: argparse.Namespace, contenders: list[Contender]) -> dict:
     day, info = prepare_day(variant, args.duration, args.segment, args.workdir)
     bench = Bench(day, info, args.repeat, args.vs_clean, args.vmaf_subsample,
-                  pieces_of(day, info), workers_for(os.cpu_count() or 1))
+                  parts_of(day, info), workers_for(os.cpu_count() or 1))
     rows = compare(bench, contenders)
     kbps = info["source_bytes"] * 8 / bench.seconds / 1000
     naive = next(r for r in rows if r.label == "naive")

@@ -19,27 +19,27 @@ from .conftest import UTC, frames_in
 START = dt.datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 
 
-def pieces(*durations: float) -> list[chunks.Piece]:
-    return [chunks.Piece(Path(f"{n}.ts"), d) for n, d in enumerate(durations)]
+def pieces(*durations: float) -> list[chunks.Part]:
+    return [chunks.Part(Path(f"{n}.ts"), d) for n, d in enumerate(durations)]
 
 
 def test_one_worker_encodes_the_day_in_one_chunk():
     plan = chunks.plan(pieces(*[10.0] * 8640), workers=1)
-    assert len(plan) == 1 and len(plan[0].pieces) == 8640
+    assert len(plan) == 1 and len(plan[0].parts) == 8640
 
 
 def test_a_day_splits_into_ten_minute_chunks_of_whole_segments_in_order():
     day = pieces(*[10.0] * 8640)
     plan = chunks.plan(day, workers=2)
     assert len(plan) == 144
-    assert all(len(c.pieces) == 60 for c in plan)
-    assert [p for c in plan for p in c.pieces] == day
+    assert all(len(c.parts) == 60 for c in plan)
+    assert [p for c in plan for p in c.parts] == day
     assert [c.offset for c in plan[:3]] == [0.0, 600.0, 1200.0]
 
 
 def test_a_short_day_still_gives_every_worker_a_chunk():
     plan = chunks.plan(pieces(*[2.0] * 6), workers=2)
-    assert [len(c.pieces) for c in plan] == [3, 3]
+    assert [len(c.parts) for c in plan] == [3, 3]
     assert plan[1].offset == 6.0
 
 
@@ -66,14 +66,14 @@ def job_for(binary: str, files: list[Path], profile=encoding.DEFAULT, **kw) -> c
     found = [decode.decode(f) for f in files]
     kw = {"fps": 25.0, "breaks": [], "audio": any(d.audio for d in found),
           "creation": START.timestamp(), "comment": "test"} | kw
-    return chunks.Job(binary, [chunks.Piece(f, d.duration) for f, d in zip(files, found)],
+    return chunks.Job(binary, [chunks.Part(f, d.duration) for f, d in zip(files, found)],
                       profile, **kw)
 
 
 def test_a_chunk_starts_on_a_keyframe_and_gets_only_its_own_breaks(ffmpeg_bin):
     job = chunks.Job(ffmpeg_bin, pieces(*[2.0] * 6), encoding.DEFAULT, 25.0, [2.0, 8.0], False,
                      0.0, "c")
-    first, second = chunks.plan(job.pieces, workers=2)
+    first, second = chunks.plan(job.parts, workers=2)
     one = encoding.profile_from("hevc", threads=1)
     argv = chunks.chunk_argv(job, second, one, Path("l"), Path("o.mp4"), (320, 180))
     assert argv[argv.index("-force_key_frames") + 1] == "2.000"  # 8 s in the day, 2 s in
@@ -86,7 +86,7 @@ def test_a_chunk_with_still_frames_dropped_forces_a_keyframe_every_keyint_second
     profile = dataclasses.replace(encoding.profile_from("hevc", threads=1),
                                   decimate="mpdecimate=hi=768:lo=320:frac=0.33")
     job = chunks.Job(ffmpeg_bin, pieces(*[2.0] * 6), profile, 25.0, [], False, 0.0, "c")
-    (first,) = chunks.plan(job.pieces, workers=1)
+    (first,) = chunks.plan(job.parts, workers=1)
     argv = chunks.chunk_argv(job, first, profile, Path("l"), Path("o.mp4"), None, Path("o.frames"))
     assert argv[argv.index("-force_key_frames") + 1] == "expr:gte(t,n_forced*10)"
     assert argv[argv.index("-forced-idr") + 1] == "1"
@@ -141,16 +141,16 @@ def test_chunks_join_seamlessly_into_what_one_encode_makes(tmp_path, record, ffm
                       audio=True))
     want = frames_in(ffmpeg_bin, files)
     job = job_for(ffmpeg_bin, files)
-    restart = sum(p.duration for p in job.pieces[:len(files) // 2])
+    restart = sum(p.duration for p in job.parts[:len(files) // 2])
     job = dataclasses.replace(job, breaks=[restart])
-    assert len(chunks.plan(job.pieces, 3)) == 3
+    assert len(chunks.plan(job.parts, 3)) == 3
     whole, whole_audio = encoded(job, tmp_path / "whole.mp4", 1)
     joined, joined_audio = encoded(job, tmp_path / "joined.mp4", 3)
     assert len(whole) == want and joined == whole  # every frame once, at the same instant
     assert joined_audio == whole_audio > 0
     found = decode.decode(tmp_path / "joined.mp4")
     assert found.repeated == 0 and found.error is None
-    assert found.duration == pytest.approx(sum(p.duration for p in job.pieces), abs=0.1)
+    assert found.duration == pytest.approx(sum(p.duration for p in job.parts), abs=0.1)
     starts = [f.start for f in mp4.layout(tmp_path / "joined.mp4").fragments]
     assert any(0 <= s - restart < 0.1 for s in starts)  # the camera restart starts a fragment
 
@@ -164,7 +164,7 @@ def test_progress_adds_up_relative_paths_work_and_a_stale_output_is_replaced(
     seen: list[float] = []
     chunks.encode(job, Path("work"), Path("out.mp4"), 2, on_progress=seen.append)
     assert decode.decode(tmp_path / "out.mp4").frames == frames_in(ffmpeg_bin, files)
-    total = sum(p.duration for p in job.pieces)
+    total = sum(p.duration for p in job.parts)
     assert seen and max(seen) == pytest.approx(total, abs=0.5) and max(seen) > total / 2 + 0.5
 
 

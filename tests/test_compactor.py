@@ -196,7 +196,7 @@ def test_verification_fails_when_the_video_lacks_a_frame_the_encoders_encoded(da
     found = [decode.probe(p) for p in segments]
     inputs = [Input(p.name, 0, 0, d.frames, d.duration, 0.0, n == 0)
               for n, (p, d) in enumerate(zip(segments, found))]
-    job_ = chunks.Job(ffmpeg_bin, [chunks.Piece(p, d.duration) for p, d in zip(segments, found)],
+    job_ = chunks.Job(ffmpeg_bin, [chunks.Part(p, d.duration) for p, d in zip(segments, found)],
                       encoding.DEFAULT, 10.0, [], False, START.timestamp(), "test")
     video = tmp_path / "video.mp4"
     encoded = chunks.encode(job_, tmp_path / "work", video, 2)

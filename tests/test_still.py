@@ -168,7 +168,7 @@ def decimated(tmp_path_factory, ffmpeg_bin):
     inputs = [Input(p.name, 0, 0, d.frames, d.duration, 0.0, n == 0)
               for n, (p, d) in enumerate(zip(made, found))]
     profile = dataclasses.replace(encoding.DEFAULT, decimate=still.filter_for(None, most=100))
-    job = chunks.Job(ffmpeg_bin, [chunks.Piece(p, d.duration) for p, d in zip(made, found)],
+    job = chunks.Job(ffmpeg_bin, [chunks.Part(p, d.duration) for p, d in zip(made, found)],
                      profile, FPS, [], False, START.timestamp(), "test")
     video = tmp / "video.mp4"
     encoded = chunks.encode(job, tmp / "work", video, 2)

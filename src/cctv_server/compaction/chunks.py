@@ -2,7 +2,7 @@
 
 One x265 encode keeps only ~1.7 of 2 cores busy on 720p footage and stops scaling long before 32.
 One single-threaded encoder per core, each on its own run of segments, keeps every core busy and
-spends less CPU per frame (no thread hand-offs). Each chunk starts on a keyframe, so the pieces
+spends less CPU per frame (no thread hand-offs). Each chunk starts on a keyframe, so the chunks
 join without re-encoding; docs/performance.md has the measurements.
 """
 
@@ -35,7 +35,7 @@ FRAME_LOG = ["-stats_enc_pre_fmt", "{pts} {tb}"]
 
 
 @dataclass(frozen=True)
-class Piece:
+class Part:
     """One input file and how long it lasts on the joined video's timeline."""
 
     path: Path
@@ -44,14 +44,14 @@ class Piece:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Consecutive pieces encoded together; `offset` is where they start in the joined video."""
+    """Consecutive parts encoded together; `offset` is where they start in the joined video."""
 
-    pieces: tuple[Piece, ...]
+    parts: tuple[Part, ...]
     offset: float
 
     @property
     def duration(self) -> float:
-        return sum(p.duration for p in self.pieces)
+        return sum(p.duration for p in self.parts)
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Job:
     """Everything an encode needs besides where it works and where it writes."""
 
     binary: str
-    pieces: list[Piece]
+    parts: list[Part]
     profile: encoding.Profile
     fps: float | None
     breaks: list[float]  # offsets that must start a keyframe (a camera restart, a gap)
@@ -68,14 +68,14 @@ class Job:
     comment: str
 
 
-def plan(pieces: list[Piece], workers: int, target: float = CHUNK_SECONDS,
+def plan(pieces: list[Part], workers: int, target: float = CHUNK_SECONDS,
          cuts: list[float] = ()) -> list[Chunk]:
     """Pure: pieces grouped in order into chunks of about `target` s, or shorter so every worker
     has one; a chunk also starts at each offset in `cuts` (a camera restart, when frames are dropped)."""
     total = sum(p.duration for p in pieces)
     length = total if workers <= 1 else min(target, total / workers)
     chunks: list[Chunk] = []
-    current: list[Piece] = []
+    current: list[Part] = []
     offset = start = 0.0
     for piece in pieces:
         if current and any(abs(offset - c) < 1e-6 for c in cuts):
@@ -157,7 +157,7 @@ def join_argv(job: Job, chunk_list: Path, audio_list: Path | None, out: Path,
     stamp = dt.datetime.fromtimestamp(job.creation, dt.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%S.%fZ")
     if job.profile.decimate and frames:
-        argv += ["-bsf:v", last_frame_until(frames - 1, sum(p.duration for p in job.pieces))]
+        argv += ["-bsf:v", last_frame_until(frames - 1, sum(p.duration for p in job.parts))]
     return argv + ["-c:v", "copy", *encoding.tag_args(job.profile),
                    "-metadata", f"creation_time={stamp}", "-metadata", f"comment={job.comment}",
                    *FRAGMENTED, *ffmpeg.progress_args(), str(out)]
@@ -184,7 +184,7 @@ def encode(job: Job, work: Path, out: Path, workers: int,
     work = work.absolute()  # an ffconcat list reads relative paths from its own folder
     work.mkdir(exist_ok=True)
     cuts = job.breaks if job.profile.decimate else []
-    chunks = plan(job.pieces, workers if job.profile.codec != "copy" else 1, cuts=cuts)
+    chunks = plan(job.parts, workers if job.profile.codec != "copy" else 1, cuts=cuts)
     outputs, logs = _encode_chunks(job, chunks, work, workers, on_progress, on_start)
     frames = [read_frame_log(log) for log in logs] if logs else None
     on_chunks_done()
@@ -212,7 +212,7 @@ def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
     # Several chunks run one thread each; a lone chunk gets the whole machine.
     profile = job.profile if len(chunks) == 1 else replace(job.profile, threads=1)
     progress = _Progress(len(chunks), on_progress)
-    size = decode.frame_size(job.pieces[0].path)
+    size = decode.frame_size(job.parts[0].path)
     outputs = [work / f"chunk-{k:05d}.mp4" for k in range(len(chunks))]
     logs = [] if job.profile.codec == "copy" else [o.with_suffix(".frames") for o in outputs]
 
@@ -220,7 +220,7 @@ def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
         if cancel.is_set():
             return
         list_file = work / f"chunk-{k:05d}.ffconcat"
-        entries = [(p.path.absolute(), p.duration) for p in chunks[k].pieces]
+        entries = [(p.path.absolute(), p.duration) for p in chunks[k].parts]
         durable.write_atomic(list_file, ffconcat(entries).encode())
         argv = chunk_argv(job, chunks[k], profile, list_file, outputs[k], size,
                           logs[k] if logs else None)
@@ -239,7 +239,7 @@ def _join(job: Job, chunks: list[Chunk], outputs: list[Path], work: Path, out: P
     audio_list = None
     if job.audio:
         audio_list = work / "audio.ffconcat"
-        entries = [(p.path.absolute(), p.duration) for p in job.pieces]
+        entries = [(p.path.absolute(), p.duration) for p in job.parts]
         durable.write_atomic(audio_list, ffconcat(entries).encode())
     ffmpeg.run_job(join_argv(job, chunk_list, audio_list, out, frames))
 
