@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 import tempfile
 
 import pytest
@@ -12,6 +11,7 @@ from playwright.sync_api import sync_playwright
 from . import hlscheck
 from .conftest import FPS, UTC, count_frames
 from .test_player import CHROMIUM, CHROMIUM_ARGS, POLL
+from .test_web import raw_get
 
 NOON = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -25,15 +25,6 @@ def two_cameras(tmp_path, record, server):
     now = dt.datetime.now(UTC).replace(microsecond=0)
     record(garden, now - dt.timedelta(seconds=30), 4)
     return server({"porch": porch, "garden": garden})
-
-
-def raw_get(srv, path: str) -> int:
-    """A request with the path sent exactly as written (no client-side normalisation)."""
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
-    conn.request("GET", path)
-    status = conn.getresponse().status
-    conn.close()
-    return status
 
 
 def test_each_camera_plays_its_own_days_frame_for_frame(two_cameras, ffmpeg_bin):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 import pwd
 import sqlite3
@@ -26,6 +25,7 @@ from ..errors import CctvError
 from ..media import ffmpeg
 from ..retention.run import disks
 from . import common
+from .preflight import is_loopback
 
 
 @dataclass(frozen=True)
@@ -305,7 +305,7 @@ def inotify_watches(settings: config.Settings, cameras: list[Camera], now: float
 
 def accounts(settings: config.Settings, cameras: list[Camera], now: float) -> Iterator[Finding]:
     """Listening beyond loopback without any account leaves nobody to answer for the footage."""
-    if _loopback(settings.host):
+    if is_loopback(settings.host):
         yield Finding("OK", f"listening on {settings.host}: this machine only")
         return
     try:
@@ -319,15 +319,6 @@ def accounts(settings: config.Settings, cameras: list[Camera], now: float) -> It
     else:
         yield Finding("WARN", f"listening on {settings.host} beyond this machine, and there is no"
                       f" account in {path}: create an admin account")
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _accounts(path: Path) -> int:

@@ -81,7 +81,7 @@ def _bind_error(host: str, port: int, err: OSError) -> str:
 def accounts_before_network(settings: Settings, cameras) -> None:
     """Beyond loopback, footage needs accounts: refuse to listen there before the first exists,
     unless `auth = "none"` says the server is meant to be open."""
-    if settings.auth == "none" or _loopback(settings.host):
+    if settings.auth == "none" or is_loopback(settings.host):
         return
     if not Access(server_state_dir(settings, cameras), settings.tz).any_account():
         raise ConfigError(
@@ -90,7 +90,8 @@ def accounts_before_network(settings: Settings, cameras) -> None:
             " auth = \"none\" to serve everyone")
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether an address (or `localhost`) is this machine's alone."""
     if host == "localhost":
         return True
     try:
