@@ -87,7 +87,7 @@ def test_the_server_s_user_needs_its_roots_and_accounts_beyond_loopback(tmp_path
     found = doctor("--root", str(root), "--user", "nobody", CCTV_HOST="0.0.0.0")
     assert found.returncode == 1
     assert any(f.startswith(f"nobody cannot read and change {root}") for f in lines(found, "FAIL"))
-    assert any("no account" in w for w in lines(found, "WARN"))
+    assert any("no account" in f and "user add" in f for f in lines(found, "FAIL"))
     Accounts(Store(root / ".cctv")).add("admin", "admin", "a long password")
     found = doctor("--root", str(root), CCTV_HOST="0.0.0.0")
     assert any("with 1 accounts" in o for o in lines(found, "OK"))

@@ -308,6 +308,10 @@ def accounts(settings: config.Settings, cameras: list[Camera], now: float) -> It
     if is_loopback(settings.host):
         yield Finding("OK", f"listening on {settings.host}: this machine only")
         return
+    if settings.auth == "none":
+        yield Finding("WARN", f"listening on {settings.host} with auth = none: anyone who can"
+                      " reach it watches every camera")
+        return
     try:
         path = server_state_dir(settings, cameras) / ACCOUNTS_FILE
     except CctvError as err:
@@ -317,8 +321,8 @@ def accounts(settings: config.Settings, cameras: list[Camera], now: float) -> It
     if count:
         yield Finding("OK", f"listening on {settings.host}, with {count} accounts")
     else:
-        yield Finding("WARN", f"listening on {settings.host} beyond this machine, and there is no"
-                      f" account in {path}: create an admin account")
+        yield Finding("FAIL", f"listening on {settings.host} beyond this machine, and there is no"
+                      f" account in {path}: serve refuses to start; run cctv-server user add")
 
 
 def _accounts(path: Path) -> int:
