@@ -33,3 +33,20 @@ def test_an_unreadable_hold_file_still_holds_the_day(tmp_path):
     (tmp_path / DAY).mkdir()
     (tmp_path / DAY / ".hold.json").write_text("{not json")
     assert "unreadable" in holds.get(tmp_path, DAY).reason
+
+
+def test_the_compactor_asks_for_a_hold_again_under_the_days_lock(tmp_path, record):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from cctv_server import config
+    from cctv_server.compaction import daemon
+
+    root = tmp_path / "root"
+    segments = record(root, dt.datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("UTC")), 4)
+    holds.hold(root, DAY, "evidence", "alice")
+    settings = config.load(env={"CCTV_TIMEZONE": "UTC", "CCTV_STABLE_SECONDS": "0"},
+                           flags={"root": root, "keep_free": "0"})
+    outcome = daemon.make_compactor(settings).compact_day(DAY)  # past the candidates' filter
+    assert outcome.status == "skipped" and "held" in outcome.message
+    assert all(p.exists() for p in segments) and not (root / DAY / "video.mp4").exists()

@@ -23,10 +23,10 @@ from ..footage.catalog import Catalog
 from ..footage.day import DayFiles, of_day
 from ..footage.videoindex import Span, build, dump
 from ..media import decode, mp4
-from ..retention import space
+from ..retention import holds, space
 from . import chunks, encoding, quality, schedule, still
 from .inputs import Input, make_input, quarantine, spans_of
-from .journal import Journal, commit, day_lock, days_with_journals, recover
+from .journal import Journal, commit, day_lock, days_with_journals, recover, rollback
 from .phases import Phases
 from .verify import VerifyError, verify_video, write_checksum
 
@@ -124,6 +124,8 @@ class Compactor:
                 if not arrival.is_complete(day_dir / n, st, now, self.settings.stable_seconds)]
         if busy:
             return Outcome(day, "skipped", f"{busy[0]} is still being written")
+        if not holds.allow_compaction(self.root, day):  # asked again under the day's lock
+            return Outcome(day, "skipped", "held: its segments are kept as they are")
         phases = Phases()
         phases.begin("probe")
         inputs = self._inputs(day, day_dir, segments)
@@ -194,6 +196,12 @@ class Compactor:
         try:
             stats = self._encode_and_verify(day, day_dir, journal, profile, phases)
             self.record(day, **stats)  # kept should we be killed before the end
+            if not holds.allow_compaction(self.root, day):  # held while it was being made
+                rollback(day_dir, journal)
+                self.sync(day)
+                self.record(day, state="waiting", percent=None, updated=time.time())
+                return Outcome(day, "skipped", "held while it was compacted: rolled back, "
+                                               "its segments kept")
             commit(day_dir, journal)
         except (FFmpegError, VerifyError, OSError, mp4.NotFragmented) as err:
             _clean_up(day_dir)

@@ -37,6 +37,7 @@ def hold(root: Path, day: str, reason: str, by: str, allow_compaction: bool = Fa
 
 
 def release(root: Path, day: str) -> Hold:
+    layout.parse_day(day)
     found = get(root, day)
     if found is None:
         raise NotFound(f"{day} is not held")
