@@ -68,7 +68,7 @@ def server_state_dir(settings: Settings, cameras: Sequence[Camera]) -> Path:
     if settings.state_dir is not None:
         return settings.state_dir
     if len(cameras) == 1:
-        return cameras[0].root / STATE
+        return cameras[0].settings.catalog_path.parent  # its own state_dir, or ROOT/.cctv
     parent = Path(os.path.commonpath([str(c.root.absolute()) for c in cameras]))
     if parent == Path(parent.anchor):
         raise ConfigError("setting 'state_dir': the cameras' roots share no folder; say where"

@@ -24,8 +24,8 @@ from ..compaction.journal import day_lock
 from ..errors import CctvError
 from ..media import ffmpeg
 from ..retention.run import disks
+from ..web.hosts import is_loopback
 from . import common
-from .preflight import is_loopback
 
 
 @dataclass(frozen=True)
@@ -222,8 +222,6 @@ def camera_checks(user: User | None = None) -> list[Check]:
             catalog_integrity, stray_files, clock_and_zone]
 
 
-CHECKS: list[Check] = camera_checks()
-
 
 # --- the machine and the server ------------------------------------------------------------
 
@@ -341,10 +339,12 @@ def _accounts(path: Path) -> int:
 SERVER_CHECKS: list[ServerCheck] = [ffmpeg_encoders, free_space, inotify_watches, accounts]
 
 
-def run_checks(settings: config.Settings, now: float, checks: list[Check] = CHECKS) -> list[Finding]:
-    """Every check's findings; a check that breaks is itself a FAIL, and the others still run."""
+def run_checks(settings: config.Settings, now: float,
+               checks: list[Check] | None = None) -> list[Finding]:
+    """Every check's findings; a check that breaks is itself a FAIL, and the others still run.
+    The checks are made when run: looking up the server's user must not happen at import."""
     found: list[Finding] = []
-    for check in checks:
+    for check in camera_checks() if checks is None else checks:
         try:
             found += check(settings, now)
         except OSError as err:

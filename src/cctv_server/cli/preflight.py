@@ -5,7 +5,6 @@ starts."""
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import socket
 from pathlib import Path
@@ -14,6 +13,7 @@ from ..access.service import Access
 from ..cameras import server_state_dir
 from ..config import Settings
 from ..errors import ConfigError
+from ..web.hosts import is_loopback
 
 BACKLOG = 2048  # as uvicorn's default: a burst of connections waits rather than being reset
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT}  # not a bad setting: the server starts read-only
@@ -88,16 +88,6 @@ def accounts_before_network(settings: Settings, cameras) -> None:
             f"setting 'host': {settings.host} is reachable from other machines and there is no"
             " account yet: add one first (cctv-server user add NAME --role admin), or set"
             " auth = \"none\" to serve everyone")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether an address (or `localhost`) is this machine's alone."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def tls(settings: Settings) -> dict:
