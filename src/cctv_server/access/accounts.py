@@ -69,6 +69,7 @@ class Accounts:
                                (_HASHER.hash(password), time.time() if now is None else now, name))
             if not found.rowcount:
                 raise NotFound(f"no account named {name!r}")
+            db.execute("DELETE FROM session WHERE account = ?", (name,))  # a stolen cookie too
 
     def remove(self, name: str) -> None:
         with self.store.tx() as db:

@@ -12,6 +12,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from .store import Store
 
 COOKIE = "cctv_session"
+SEEN_EVERY = 60.0  # seconds: how often a session's last use is written down
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class Sessions:
         if now - seen > self.idle or now - created > self.lifetime:
             self.end(cookie)
             return None
-        self.store.note("UPDATE session SET seen = ? WHERE hash = ?", (now, _digest(raw)))
+        if now - seen > SEEN_EVERY:  # not at every segment: a minute is precise enough for idling
+            self.store.note("UPDATE session SET seen = ? WHERE hash = ?", (now, _digest(raw)))
         return Session(account, created, now, self._csrf.dumps(_digest(raw)))
 
     def csrf_ok(self, cookie: str | None, sent: str | None) -> bool:
@@ -68,7 +70,7 @@ class Sessions:
     def end(self, cookie: str | None) -> None:
         raw = self._raw(cookie)
         if raw is not None:
-            self.store.db().execute("DELETE FROM session WHERE hash = ?", (_digest(raw),))
+            self.store.note("DELETE FROM session WHERE hash = ?", (_digest(raw),))
 
     def _raw(self, cookie: str | None) -> str | None:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ class Share:
     created: float
     created_by: str
     revoked: float | None = None
+    last_used: float | None = None
 
     def covers(self, start: float, end: float) -> bool:
         """Whether the wall-clock range [start, end) lies inside the shared range."""
@@ -45,15 +48,17 @@ class Shares:
         if expires <= now:
             raise InvalidInput("a share must expire in the future")
         share = Share(secrets.token_hex(6), camera, start, end, expires, now, created_by)
+        secret = secrets.token_urlsafe(16)  # kept only as a hash: a copy of the database
+        # (a backup) holds the signing key, and must not be enough to make the link again
         with self.store.tx() as db:
-            db.execute("INSERT INTO share VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-                       (share.id, camera, start, end, expires, now, created_by))
-        return share, self._signer.dumps(share.id)
+            db.execute("INSERT INTO share (id, camera, start, end, expires, created, created_by,"
+                       " hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (share.id, camera, start, end, expires, now, created_by, _digest(secret)))
+        return share, self._signer.dumps(f"{share.id}.{secret}")
 
     def all(self) -> list[Share]:
         rows = self.store.db().execute(
-            "SELECT id, camera, start, end, expires, created, created_by, revoked FROM share"
-            " ORDER BY created")
+            "SELECT id, camera, start, end, expires, created, created_by, revoked, last_used FROM share ORDER BY created")
         return [Share(*r) for r in rows]
 
     def revoke(self, share_id: str, now: float | None = None) -> None:
@@ -67,19 +72,23 @@ class Shares:
         """The share a token stands for; Forbidden with the reason when it is forged, revoked,
         unknown or expired."""
         try:
-            share_id = self._signer.loads(token)
+            share_id, _, secret = str(self._signer.loads(token)).partition(".")
         except BadSignature:
             raise Forbidden("the share link is not valid (it was altered or is not one of ours)") from None
         row = self.store.db().execute(
-            "SELECT id, camera, start, end, expires, created, created_by, revoked FROM share"
-            " WHERE id = ?", (share_id,)).fetchone()
-        if row is None:
+            "SELECT id, camera, start, end, expires, created, created_by, revoked, last_used, hash FROM share WHERE id = ?", (share_id,)).fetchone()
+        if row is None or not hmac.compare_digest(row[-1], _digest(secret)):
             raise Forbidden("the share link no longer exists")
-        share = Share(*row)
+        share = Share(*row[:-1])
         now = time.time() if now is None else now
         if share.revoked is not None:
             raise Forbidden("the share link was revoked")
         if now >= share.expires:
             raise Forbidden(f"the share link expired at {format.iso(share.expires, tz)}")
-        self.store.note("UPDATE share SET last_used = ? WHERE id = ?", (now, share.id))
+        if share.last_used is None or now - share.last_used > 60:  # not at every segment
+            self.store.note("UPDATE share SET last_used = ? WHERE id = ?", (now, share.id))
         return share
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

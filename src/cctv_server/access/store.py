@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS share (
     created REAL NOT NULL,
     created_by TEXT NOT NULL,
     revoked REAL,
-    last_used REAL
+    last_used REAL,
+    hash TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS secret (
     name TEXT PRIMARY KEY,
@@ -113,7 +114,7 @@ class Store:
             return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30,
                                    isolation_level=None, check_same_thread=False)
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA journal_mode=WAL")  # synchronous stays FULL: a revocation must last
         return db
 
     def note(self, sql: str, args: tuple) -> None:

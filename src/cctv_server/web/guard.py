@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from ..errors import Forbidden
 
 PUBLIC, METRICS = "public", "metrics"
 SHARE_COOKIE = "cctv_share"
+MEDIA = re.compile(r"\.(ts|mp4|jpg)$")  # a player's fetches, as opposed to pages and playlists
 SAFE = {"GET", "HEAD", "OPTIONS"}
 # Scripts from this server only; hls.js makes its workers and media sources from blob: URLs.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -82,11 +84,15 @@ class Refusal(Exception):
 class Guard:
     """ASGI middleware: sets `scope["principal"]`, or answers 401/403/429 itself."""
 
-    def __init__(self, app: ASGIApp, access: Access, cameras: Sequence[str], open_server: bool):
+    def __init__(self, app: ASGIApp, access: Access, cameras: Sequence[str], open_server: bool,
+                 loopback: bool):
         self.app = app
         self.access = access
         self.cameras = list(cameras)
         self.open_server = open_server  # auth = "none"
+        # With no account the server is open only where it always was: on loopback. Beyond it,
+        # an account removed while the server runs must not open it to the network.
+        self.open_without_accounts = loopback
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,7 +108,7 @@ class Guard:
         except Refusal as refusal:
             await refusal.response(scope, receive, send)
             return
-        if who.kind == "share" and request.query_params.get(PARAM):
+        if who.kind == "share" and _newly_shared(request):
             send = _setting_share_cookie(send, request)
         await self.app(scope, receive, send)
 
@@ -113,7 +119,7 @@ class Guard:
             if target.action == METRICS:  # metrics_token, which /metrics checks itself
                 return rules.ANONYMOUS
             return self._token(credential.strip())
-        if self.open_server or not self.access.any_account():
+        if self.open_server or (self.open_without_accounts and not self.access.any_account()):
             return rules.OPEN
         if scheme.lower() == "basic":
             return await self._basic(request, credential.strip())
@@ -145,7 +151,8 @@ class Guard:
             share = self.access.shares.check(token, self.access.tz)
         except Forbidden as err:
             raise Refusal(PlainTextResponse(str(err) + "\n", status_code=403)) from None
-        if request.query_params.get(PARAM):
+        if _newly_shared(request) and not MEDIA.search(request.url.path):
+            # Once when the link is opened, not for each of the hundreds of segments after it.
             self.access.audit.write("share link used", share=share.id, camera=share.camera,
                                     address=client_address(request), path=request.url.path)
         return Principal("share", share=share)
@@ -183,6 +190,12 @@ async def sign_in(access: Access, request: Request, name: str, password: str):
         access.audit.write("sign-in failed", account=name, address=client_address(request))
         raise Refusal(_unauthorized("wrong name or password"))
     return account
+
+
+def _newly_shared(request: Request) -> bool:
+    """A share token in the query that the browser's cookie does not already carry."""
+    token = request.query_params.get(PARAM)
+    return bool(token) and request.cookies.get(SHARE_COOKIE) != token
 
 
 def client_address(request: Request) -> str:

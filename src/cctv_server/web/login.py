@@ -20,7 +20,7 @@ from ..access.service import Access
 from ..access.sessions import COOKIE
 from ..access.shares import PARAM
 from ..config import parse_duration
-from ..errors import Forbidden
+from ..errors import Forbidden, InvalidInput, NotFound
 from ..playback import exportplan
 from ..retention import holds
 from . import guard
@@ -89,13 +89,16 @@ async def audit_log(request: Request) -> JSONResponse:
 
 async def make_share(request: Request) -> JSONResponse:
     """`POST /cam/NAME/admin/share` (from, to, expires): a share link for that range of this camera."""
-    access, camera = _access(request), request.path_params["camera"]
+    access, (camera, settings) = _access(request), _camera(request)
     form = await request.form()
     _csrf(access, request, form)
-    tz = request.app.state.camera_settings[camera].tz
+    tz = settings.tz
     rng = exportplan.parse_range(form.get("from"), form.get("to"), tz, float("inf"),
                                  dt.datetime.now(tz).date())
-    expires = time.time() + parse_duration(str(form.get("expires") or SHARE_DEFAULT))
+    try:
+        expires = time.time() + parse_duration(str(form.get("expires") or SHARE_DEFAULT))
+    except ValueError as err:
+        raise InvalidInput(f"expires: {err}") from None
     who = guard.principal(request).name
     share, token = access.shares.add(camera, rng.start, rng.end, expires, who)
     access.audit.write("share link made", by=who, share=share.id, camera=camera,
@@ -113,10 +116,10 @@ def share_path(camera: str, start: float, tz, token: str) -> str:
 
 async def hold_day(request: Request) -> JSONResponse:
     """`POST /cam/NAME/admin/hold` (day, reason): keep the day as evidence."""
-    access, camera = _access(request), request.path_params["camera"]
+    access, (camera, settings) = _access(request), _camera(request)
     form = await request.form()
     _csrf(access, request, form)
-    root = request.app.state.camera_settings[camera].root
+    root = settings.root
     who = guard.principal(request).name
     found = holds.hold(root, str(form.get("day", "")), str(form.get("reason", "")), who)
     access.audit.write("hold", by=who, camera=camera, day=found.day, reason=found.reason)
@@ -125,14 +128,23 @@ async def hold_day(request: Request) -> JSONResponse:
 
 async def release_day(request: Request) -> JSONResponse:
     """`POST /cam/NAME/admin/release` (day): retention may delete the day again."""
-    access, camera = _access(request), request.path_params["camera"]
+    access, (camera, settings) = _access(request), _camera(request)
     form = await request.form()
     _csrf(access, request, form)
-    root = request.app.state.camera_settings[camera].root
+    root = settings.root
     who = guard.principal(request).name
     found = holds.release(root, str(form.get("day", "")))
     access.audit.write("release", by=who, camera=camera, day=found.day)
     return JSONResponse({"day": found.day, "released": True})
+
+
+def _camera(request: Request):
+    """The settings of the camera a POST names; NotFound for a camera the server has not."""
+    camera = request.path_params["camera"]
+    found = request.app.state.camera_settings.get(camera)
+    if found is None:
+        raise NotFound(f"no camera named {camera!r}")
+    return camera, found
 
 
 def _csrf(access: Access, request: Request, form) -> None:

@@ -31,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from .. import format, layout
 from ..compaction import status
 from ..errors import Busy, CctvError, Forbidden, InvalidInput, NotFound, Unsupported
+from ..footage import timeline
 from ..media import ffmpeg
 from ..media.mp4 import codec_of
 from ..playback import daystills, dayview, export, exportplan, hls, playlists, remux, transcodes
@@ -135,7 +136,8 @@ async def _shared_playlist(request: Request, state, share, day: str, live: bool,
                            variant: str = playlists.ORIGINAL) -> Response:
     """A share link's playlist: rendered for it alone (rare; never cached with the others)."""
     now = time.time()
-    days = [d for d, _ in state.catalog.versions(day)] if live else [day]
+    last = timeline.local_date(share.end, state.settings.tz)  # a share's run ends with its range
+    days = [d for d, _ in state.catalog.versions(day, last)] if live else [day]
     if day not in days[:1]:
         raise NotFound(f"no recordings for {day}")
     pieces = await run_in_threadpool(state.footage.run, days)

@@ -27,7 +27,7 @@ from ..footage import timeline
 from ..playback import overview
 from . import app, diskview, guard, login, metrics, routes
 from .guard import Guard
-from .hosts import HostCheck, own_names
+from .hosts import HostCheck, is_loopback, own_names
 
 CAMERA_PREFIX = "/cam"
 
@@ -66,7 +66,8 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
             # Before any account exists this is all that keeps a web page from reading the
             # footage through DNS rebinding; it stays on after (see hosts.py).
             Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts)),
-            Middleware(Guard, access=access, cameras=names, open_server=settings.auth == "none"),
+            Middleware(Guard, access=access, cameras=names, open_server=settings.auth == "none",
+                       loopback=is_loopback(settings.host)),
         ],
     )
     server.state.metrics = measured
