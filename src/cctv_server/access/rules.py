@@ -35,9 +35,9 @@ OPEN = Principal("open")  # no account exists yet: the server is as open as it a
 ANONYMOUS = Principal("anonymous")  # accounts exist, and this request carries no credential
 
 
-def allows(who: Principal, action: str, camera: str | None = None,
-           span: tuple[float, float] | None = None) -> str | None:
-    """None when `who` may do `action` (on `camera`, for footage in `span`); else why not."""
+def allows(who: Principal, action: str, camera: str | None = None) -> str | None:
+    """None when `who` may do `action` (on `camera`); else why not. Which footage a share link
+    reaches is cut by web/sharing.py, which knows the pieces."""
     if who.kind == "open":
         return None if action != UPLOAD else "uploading needs a camera token"
     if who.kind == "token":
@@ -45,7 +45,7 @@ def allows(who: Principal, action: str, camera: str | None = None,
             return "a camera token can only upload"
         return None if camera == who.token.camera else f"this token uploads to {who.token.camera} only"
     if who.kind == "share":
-        return _share_allows(who.share, action, camera, span)
+        return _share_allows(who.share, action, camera)
     if who.account is None:
         return "sign in first"
     return _account_allows(who.account, action, camera)
@@ -61,12 +61,9 @@ def _account_allows(account: Account, action: str, camera: str | None) -> str | 
     return None
 
 
-def _share_allows(share: Share, action: str, camera: str | None,
-                  span: tuple[float, float] | None) -> str | None:
+def _share_allows(share: Share, action: str, camera: str | None) -> str | None:
     if action not in (WATCH, EXPORT):
         return "a share link only lets you watch"
     if camera != share.camera:
         return "the share link is for another camera"
-    if span is not None and not share.covers(*span):
-        return "that footage is outside the shared range"
     return None

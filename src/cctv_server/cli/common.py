@@ -71,3 +71,9 @@ def root_folder(found: config.Settings) -> Path:
     if not found.root.is_dir():
         raise click.ClickException(f"recordings root {found.root} is not a folder")
     return found.root
+
+
+def labeller(cams: list[Camera]):
+    """Names a camera's day `DAY` when there is one camera, `CAMERA DAY` when there are several."""
+    several = len(cams) > 1
+    return lambda name, day: f"{name} {day}" if several else day

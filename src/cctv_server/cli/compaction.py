@@ -52,7 +52,7 @@ def compact(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...]
     if day is not None:
         _check_day(day, cams[0].settings)
     bar = _ProgressBar()
-    label = _labeller(cams)
+    label = common.labeller(cams)
     compactors = {c.name: _compactor(c.settings, _progress(bar, label, c.name)) for c in cams}
     plans = {}
     for name, c in compactors.items():
@@ -82,12 +82,6 @@ def _compact_one(c: Compactor, day: str):
         return daemon.run_pass(c, [day])[0]
     except (OSError, sqlite3.Error) as err:
         return Outcome(day, "failed", str(err))
-
-
-def _labeller(cams):
-    """`DAY` for one camera, `CAMERA DAY` for several."""
-    several = len(cams) > 1
-    return lambda name, day: f"{name} {day}" if several else day
 
 
 def _progress(bar, label, name):

@@ -19,7 +19,7 @@ import click
 from .. import config, format, layout
 from ..access.store import FILE_NAME as ACCOUNTS_FILE
 from ..cameras import Camera, server_state_dir
-from ..compaction.job import SIZE_ESTIMATE
+from ..compaction.job import disk_need
 from ..compaction.journal import day_lock
 from ..errors import CctvError
 from ..media import ffmpeg
@@ -276,8 +276,8 @@ def _compaction_need(cameras: list[Camera], dev: int) -> tuple[int, str] | None:
         for day in layout.list_days(c.root):
             size = sum(st.st_size for st in layout.list_day(c.root / day)[0].values())
             if size:
-                estimate = 2 * int(size * SIZE_ESTIMATE.get(c.settings.codec, 1.05))
-                needs.append((estimate, f"{c.name} {day}" if len(cameras) > 1 else day))
+                needs.append((disk_need(size, c.settings.codec),
+                              f"{c.name} {day}" if len(cameras) > 1 else day))
     return max(needs, default=None)
 
 

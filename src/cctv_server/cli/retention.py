@@ -42,7 +42,7 @@ def retention(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ..
 
 
 def _report(result: run.Result, cams: list[Camera], dry_run: bool) -> None:
-    label = _labeller(cams)
+    label = common.labeller(cams)
     settings = {c.name: c.settings for c in cams}
     done = result.plan.deletions if dry_run else result.deleted
     verb = "would delete" if dry_run else "deleted"
@@ -74,12 +74,6 @@ def _why(d: Deletion, settings: dict, result: run.Result) -> str:
         return f"size (max_size {format.size(s.max_size)})"
     disk = result.disks[d.filesystem]
     return f"free space ({disk.mount} below keep_free {format.size(disk.keep_free)})"
-
-
-def _labeller(cams: list[Camera]):
-    """`DAY` for one camera, `CAMERA DAY` for several, as `compact` says it."""
-    several = len(cams) > 1
-    return lambda name, day: f"{name} {day}" if several else day
 
 
 class _Forget:
@@ -142,7 +136,7 @@ def hold_command(ctx: click.Context, root: Path | None, camera_specs: tuple[str,
     if not having:
         raise click.ClickException(f"no camera has recordings on {date}")
     audit, by = _audit(ctx, camera_specs, root, cams), _user()
-    label = _labeller(cams)
+    label = common.labeller(cams)
     for camera in having:
         try:
             found = holds.hold(camera.root, date, reason, by, allow_compaction)
@@ -168,7 +162,7 @@ def release_command(ctx: click.Context, root: Path | None, camera_specs: tuple[s
     if not held:
         raise click.ClickException(f"{date} is not held")
     audit, by = _audit(ctx, camera_specs, root, cams), _user()
-    label = _labeller(cams)
+    label = common.labeller(cams)
     for camera in held:
         try:
             holds.release(camera.root, date)
@@ -185,7 +179,7 @@ def release_command(ctx: click.Context, root: Path | None, camera_specs: tuple[s
 def holds_command(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...]) -> None:
     """List the held days of every camera (or of --camera NAME)."""
     cams = common.cameras(ctx, camera_specs, root=root)
-    label = _labeller(cams)
+    label = common.labeller(cams)
     found = 0
     for camera in cams:
         tz = camera.settings.tz

@@ -69,10 +69,10 @@ def _run_server(settings: config.Settings, cams: list[Camera], config_file: Path
         raise click.ClickException(str(err)) from None
     if settings.auth == "none":
         log.warning("auth = none: anyone who can reach %s watches every camera", settings.host)
-    guard = connections.Guard(settings.header_timeout, settings.send_timeout,
-                              connections.fit_file_limit(settings.max_connections))
+    limits = connections.ConnectionLimits(settings.header_timeout, settings.send_timeout,
+                                          connections.fit_file_limit(settings.max_connections))
     server = uvicorn.Server(uvicorn.Config(
-        app, log_level="warning", http=connections.protocol(guard), ws="none",
+        app, log_level="warning", http=connections.protocol(limits), ws="none",
         # Forwarded headers only from the proxies named: anyone else could claim any address
         # (and dodge the sign-in limiter) or claim HTTPS.
         proxy_headers=bool(settings.trusted_proxies),

@@ -68,21 +68,21 @@ class Job:
     comment: str
 
 
-def plan(pieces: list[Part], workers: int, target: float = CHUNK_SECONDS,
+def plan(parts: list[Part], workers: int, target: float = CHUNK_SECONDS,
          cuts: list[float] = ()) -> list[Chunk]:
-    """Pure: pieces grouped in order into chunks of about `target` s, or shorter so every worker
+    """Pure: parts grouped in order into chunks of about `target` s, or shorter so every worker
     has one; a chunk also starts at each offset in `cuts` (a camera restart, when frames are dropped)."""
-    total = sum(p.duration for p in pieces)
+    total = sum(p.duration for p in parts)
     length = total if workers <= 1 else min(target, total / workers)
     chunks: list[Chunk] = []
     current: list[Part] = []
     offset = start = 0.0
-    for piece in pieces:
+    for part in parts:
         if current and any(abs(offset - c) < 1e-6 for c in cuts):
             chunks.append(Chunk(tuple(current), start))
             current, start = [], offset
-        current.append(piece)
-        offset += piece.duration
+        current.append(part)
+        offset += part.duration
         if offset - start >= length - 1e-6:
             chunks.append(Chunk(tuple(current), start))
             current, start = [], offset

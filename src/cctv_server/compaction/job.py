@@ -39,6 +39,11 @@ SIZE_ESTIMATE = {"hevc": 0.25, "av1": 0.25, "h264": 0.5, "copy": 1.05}
 PROGRESS_EVERY = 1.0  # seconds between progress rows written to the catalog
 
 
+def disk_need(input_bytes: int, codec: str) -> int:
+    """Bytes a compaction of this many input bytes needs free (chunks and video together)."""
+    return 2 * int(input_bytes * SIZE_ESTIMATE.get(codec, SIZE_ESTIMATE["copy"]))
+
+
 @dataclass
 class Outcome:
     day: str
@@ -179,7 +184,7 @@ class Compactor:
     def _disk_short(self, day_dir: Path, inputs: list[Input]) -> str | None:
         """Why the disk cannot take this compaction now: its output must fit and still leave
         `keep_free`, the very figure retention keeps free (so that the two never disagree)."""
-        need = 2 * int(sum(i.size for i in inputs) * SIZE_ESTIMATE[self.profile.codec])
+        need = disk_need(sum(i.size for i in inputs), self.profile.codec)
         found = space.disk(day_dir, self.settings.keep_free)
         if found.free >= need + found.keep_free:
             return None

@@ -303,12 +303,8 @@ class Catalog:
         return [(d, found.get(d)) for d in days]
 
     def segments(self, day: str) -> list[Segment]:
-        rows = self._db().execute(
-            "SELECT day, name, size, mtime_ns, first_pts, duration, name_time, error "
-            "FROM segment WHERE day = ? ORDER BY sort_key",
-            (day,),
-        )
-        return [_segment(r) for r in rows]
+        """A day's segments in natural name order (footage/day.py puts them in clock order)."""
+        return self.segments_in(self._db(), day)
 
     def videos(self, day: str) -> dict[str, int]:
         rows = self._db().execute("SELECT name, size FROM video WHERE day = ? ORDER BY name", (day,))

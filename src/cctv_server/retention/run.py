@@ -126,6 +126,7 @@ def run(cameras: Sequence[Camera], now: float, audit: AuditLog | None = None,
         days = [d for d in again.days if (d.camera, d.day) not in busy]
         more = policy.plan(days, again.limits, again.space())
         _execute(result, more.deletions, roots, audit, forget, by, now)
+        result.plan.deletions.extend(more.deletions)  # the plan says all that was tried
         result.plan.stuck = more.stuck
     _say_stuck(result)
     return result

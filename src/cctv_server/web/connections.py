@@ -29,7 +29,7 @@ BUSY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=
         b"too many connections are busy: retry soon\n")
 
 
-class Guard:
+class ConnectionLimits:
     """What the connections of one server share: the limits, the open connections in order of
     arrival, and whether the cap is reached (logged once, not once per connection)."""
 
@@ -37,12 +37,12 @@ class Guard:
         self.header_timeout = header_timeout
         self.send_timeout = send_timeout
         self.max_connections = max_connections
-        self.open: dict[GuardedHttp, None] = {}  # insertion order: the oldest first
+        self.open: dict[LimitedHttp, None] = {}  # insertion order: the oldest first
         self.at_limit = False
         self.closed = 0  # idle connections closed to make room, since the limit was reached
         self.refused = 0  # connections refused because every open one was busy
 
-    def admit(self, conn: GuardedHttp) -> bool:
+    def admit(self, conn: LimitedHttp) -> bool:
         """Make room for a new connection by closing the longest-open one that is not being
         answered (a slow or half-sent request, an idle keep-alive); False when all are busy."""
         if len(self.open) >= self.max_connections:
@@ -56,7 +56,7 @@ class Guard:
         self.open[conn] = None
         return True
 
-    def leave(self, conn: GuardedHttp) -> None:
+    def leave(self, conn: LimitedHttp) -> None:
         self.open.pop(conn, None)
         if self.at_limit and len(self.open) < self.max_connections * RECOVERED:
             self.at_limit = False
@@ -73,10 +73,10 @@ class Guard:
                         self.max_connections)
 
 
-class GuardedHttp(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1 protocol, under a Guard (see the module's docstring)."""
+class LimitedHttp(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol, under ConnectionLimits (see the module's docstring)."""
 
-    guard: Guard  # set on the subclass that `protocol` makes
+    limits: ConnectionLimits  # set on the subclass that `protocol` makes
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,14 +91,14 @@ class GuardedHttp(HttpToolsProtocol):
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if not self.guard.admit(self):
+        if not self.limits.admit(self):
             transport.write(BUSY)
             transport.close()
             return
         self._arm_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.guard.leave(self)
+        self.limits.leave(self)
         self._cancel()
         super().connection_lost(exc)
 
@@ -121,7 +121,7 @@ class GuardedHttp(HttpToolsProtocol):
     def pause_writing(self) -> None:
         super().pause_writing()
         if self._stall is None:
-            self._stall = self.loop.call_later(self.guard.send_timeout, self._stalled)
+            self._stall = self.loop.call_later(self.limits.send_timeout, self._stalled)
 
     def resume_writing(self) -> None:
         super().resume_writing()
@@ -129,7 +129,7 @@ class GuardedHttp(HttpToolsProtocol):
 
     def drop(self) -> None:
         """Close at once to make room: the client was sending nothing worth waiting for."""
-        self.guard.leave(self)
+        self.limits.leave(self)
         self.abort()
 
     def abort(self) -> None:
@@ -145,7 +145,7 @@ class GuardedHttp(HttpToolsProtocol):
     def _arm_deadline(self, seconds: float | None = None) -> None:
         self._disarm("_deadline")
         self._unsent = self.transport.get_write_buffer_size()
-        self._deadline = self.loop.call_later(seconds or self.guard.header_timeout,
+        self._deadline = self.loop.call_later(seconds or self.limits.header_timeout,
                                               self._too_slow)
 
     def _too_slow(self) -> None:
@@ -154,7 +154,7 @@ class GuardedHttp(HttpToolsProtocol):
             return
         unsent = self.transport.get_write_buffer_size()
         if unsent and unsent < self._unsent:  # the last response's tail is still being read
-            self._arm_deadline(self.guard.send_timeout)
+            self._arm_deadline(self.limits.send_timeout)
             return
         self.abort()
 
@@ -162,7 +162,7 @@ class GuardedHttp(HttpToolsProtocol):
         self._stall = None
         what = f'{self.scope["method"]} {self.scope["path"]}' if self.scope else "a response"
         log.warning("client %s read nothing of %s for %g s: disconnected",
-                    _client(self.client), what, self.guard.send_timeout)
+                    _client(self.client), what, self.limits.send_timeout)
         self.abort()
 
     def _disarm(self, name: str) -> None:
@@ -176,9 +176,9 @@ class GuardedHttp(HttpToolsProtocol):
         self._disarm("_stall")
 
 
-def protocol(guard: Guard) -> type[GuardedHttp]:
-    """The protocol class to give uvicorn (`http=`): one per server, sharing its Guard."""
-    return type("GuardedHttp", (GuardedHttp,), {"guard": guard})
+def protocol(limits: ConnectionLimits) -> type[LimitedHttp]:
+    """The protocol class to give uvicorn (`http=`): one per server, sharing its limits."""
+    return type("LimitedHttp", (LimitedHttp,), {"limits": limits})
 
 
 def fit_file_limit(wanted: int) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -337,7 +336,7 @@ async def fragment_ts(request: Request) -> StreamingResponse:
         raise NotFound(f"{day}/{video} has no fragment at bytes {offset}-{offset + length}")
     sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")
     ranges = [piece.init, piece.byterange]
-    data = await run_in_threadpool(_read_ranges, path, ranges)
+    data = await run_in_threadpool(transcodes.read_ranges, path, ranges)
     binary = ffmpeg.locate(state.settings.ffmpeg)
     return StreamingResponse(ffmpeg.stream(remux.argv(binary), data), media_type="video/mp2t")
 
@@ -363,11 +362,6 @@ def _works(state, piece) -> tuple[transcodes.Work, list[transcodes.Work]]:
     work = transcodes.work_for(state.root, state.playlists.probes, piece)
     after = transcodes.following(state.footage.day(piece.day), piece)
     return work, [transcodes.work_for(state.root, state.playlists.probes, p) for p in after]
-
-
-def _read_ranges(path: Path, ranges: list[tuple[int, int]]) -> bytes:
-    with open(path, "rb") as f:
-        return b"".join(os.pread(f.fileno(), length, offset) for offset, length in ranges)
 
 
 async def newest_still(request: Request) -> Response:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -128,14 +129,19 @@ async def overview_page(request: Request) -> HTMLResponse:
     states = {name: s for name, s in _states(request).items()
               if allows(who, WATCH, name) is None}  # a viewer sees only its cameras
     now = time.time()
-    tiles = [_tile(name, state, now) for name, state in states.items()]
+    tiles, disks = await run_in_threadpool(_tiles_and_disks, states, now)  # catalog and statfs
     page = request.app.state.templates.get_template("overview.html").render(
         tiles=tiles, now=now, size=routes.format.size, duration=routes.format.duration,
         clock=lambda s: routes.format.clock(s, request.app.state.access.tz, day=""),
         notices=request.app.state.notices, me=guard.me(request),
-        disks=diskview.of_cameras(states, now), days=diskview.days_text,
+        disks=disks, days=diskview.days_text,
     )
     return HTMLResponse(page)
+
+
+def _tiles_and_disks(states: dict, now: float) -> tuple[list[dict], list[diskview.DiskView]]:
+    return [_tile(name, state, now) for name, state in states.items()], \
+        diskview.of_cameras(states, now)
 
 
 def _tile(name: str, state, now: float) -> dict:
