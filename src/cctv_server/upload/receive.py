@@ -84,7 +84,7 @@ async def receive(day_dir: Path, name: str, body: AsyncIterator[bytes], limit: i
             raise NoSpace("the disk is full; nothing was kept") from None
         raise
     finally:
-        temp.unlink(missing_ok=True)
+        await _io(temp.unlink, True)  # missing_ok: gone already once the upload is stored
 
 
 async def _io(fn: Callable[..., T], *args) -> T:
