@@ -91,6 +91,17 @@ def test_a_token_is_shown_once_kept_as_a_hash_and_checked(store):
     assert tokens.check(secret) is None
 
 
+def test_a_tokens_use_is_written_at_most_once_a_minute(store):
+    tokens = Tokens(store)
+    token, secret = tokens.add("porch", now=T0)
+    for seconds in (5, 30, 64.9):  # a camera uploading all the while: one write, not three
+        tokens.check(secret, now=T0 + seconds)
+    tokens.check(secret, now=T0 + 65)
+    assert [t.last_used for t in tokens.all()] == [T0 + 65]
+    tokens.check(secret, now=T0 + 70)
+    assert [t.last_used for t in tokens.all()] == [T0 + 65]
+
+
 def test_a_session_expires_when_idle_or_old_and_ends_on_the_server(store):
     sessions = Sessions(store, idle=600, lifetime=3600)
     cookie = sessions.start("alice", now=T0)

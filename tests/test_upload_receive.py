@@ -119,3 +119,19 @@ def test_a_full_disk_is_no_space_and_leaves_nothing(tiny_fs, segments):
     with pytest.raises(NoSpace):
         put(tiny_fs / DAY, "big.ts", data)
     assert leftovers(tiny_fs / DAY) == []
+
+
+def test_a_received_segment_is_listed_at_once_and_a_file_copied_in_waits(tmp_path, segments):
+    from cctv_server.footage.catalog import Catalog
+
+    root = tmp_path / "root"
+    (root / DAY).mkdir(parents=True)
+    stored = put(root / DAY, "10-00-00.ts", segments[0].read_bytes())
+    (root / DAY / "10-00-02.ts").write_bytes(segments[1].read_bytes())  # by other means, just now
+    catalog = Catalog(root / ".cctv" / "catalog.sqlite3")
+    now = (root / DAY / "10-00-02.ts").stat().st_mtime
+    result = catalog.sync_day(root, DAY, now, 3600, UTC,
+                              {"10-00-00.ts": (stored.size, stored.mtime_ns),
+                               "10-00-02.ts": (stored.size, stored.mtime_ns)})  # not that file
+    assert [s.name for s in catalog.segments(DAY)] == ["10-00-00.ts"]
+    assert result.pending == ["10-00-02.ts"]

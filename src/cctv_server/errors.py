@@ -33,6 +33,10 @@ class NoSpace(CctvError):
     """The disk is full: nothing was kept."""
 
 
+class TooSlow(CctvError):
+    """A client sent its request's body too slowly; it was abandoned and nothing kept."""
+
+
 class NotFound(CctvError):
     """There is nothing of that name or in that range."""
 

@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,10 +313,13 @@ class Catalog:
     # --- keeping current with the disk --------------------------------------------------
 
     def sync_day(
-        self, root: Path, day: str, now: float, stable_seconds: float, tz: ZoneInfo
+        self, root: Path, day: str, now: float, stable_seconds: float, tz: ZoneInfo,
+        stored: Mapping[str, tuple[int, int]] | None = None,
     ) -> SyncResult:
         """Make the catalog's view of one day folder equal the disk's; a day outside the days
-        the server looks at (an inotify event can name one) is forgotten instead."""
+        the server looks at (an inotify event can name one) is forgotten instead. `stored`:
+        segments given their name whole (an upload), by (size, mtime_ns): complete at once while
+        still that file, where any other must wait `stable_seconds`."""
         date = layout.day_date(day)
         if date is None or layout.out_of_range(date, _today(now, tz)):
             if self.day(day) is not None:
@@ -334,7 +337,8 @@ class Catalog:
         for name, st in on_disk.items():
             if known.get(name) == (st.st_size, st.st_mtime_ns):
                 continue
-            if not arrival.is_complete(day_dir / name, st, now, stable_seconds):
+            whole = (stored or {}).get(name) == (st.st_size, st.st_mtime_ns)
+            if not whole and not arrival.is_complete(day_dir / name, st, now, stable_seconds):
                 result.pending.append(name)
                 continue
             fresh.append(_probe(day, name, day_dir / name, st, tz))

@@ -31,6 +31,7 @@ class Watcher:
         self.catalog = catalog
         self.on_change = on_change or (lambda day: None)
         self._dirty: dict[str, float] = {}  # day -> not before (monotonic seconds)
+        self._stored: dict[str, dict[str, tuple[int, int]]] = {}  # day -> uploads to list at once
         self._wake = asyncio.Event()
         self._check_now = asyncio.Event()
         self.ready = asyncio.Event()  # set once the first full scan is done
@@ -47,6 +48,12 @@ class Watcher:
         due = time.monotonic() + delay
         self._dirty[day] = min(self._dirty.get(day, due), due)
         self._wake.set()
+
+    def stored(self, day: str, name: str, size: int, mtime_ns: int) -> None:
+        """A segment given its name whole (an upload, upload/receive.py): listed at the next
+        sync, without waiting `stable_seconds`, as long as it is still that file."""
+        self._stored.setdefault(day, {})[name] = (size, mtime_ns)
+        self.mark(day)
 
     async def run(self) -> None:
         """Watch until cancelled."""
@@ -85,12 +92,14 @@ class Watcher:
 
     async def sync(self, day: str) -> None:
         generation = self.catalog.generation
+        stored = self._stored.pop(day, {})
         try:
             result = await asyncio.to_thread(
                 self.catalog.sync_day, self.root, day, time.time(),
-                self.settings.stable_seconds, self.settings.tz,
+                self.settings.stable_seconds, self.settings.tz, stored,
             )
         except Exception as err:  # a sync must never stop the watcher; the next event or scan retries
+            self._stored[day] = stored | self._stored.get(day, {})
             if self.catalog.generation != generation:  # it failed the catalog's old database
                 self.mark(day)
                 return

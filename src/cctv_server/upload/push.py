@@ -28,6 +28,9 @@ BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 300.0
 STABLE = 2.0  # seconds a file must be unchanged (and not open for writing) to be finished
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# An idle connection is let go before the server's keep-alive (5 s) ends it: one reused just as
+# the server closes it fails the upload for nothing.
+LIMITS = httpx.Limits(keepalive_expiry=2.0)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class Pusher:
         self.tz = tz
         self.keep = keep
         self.delete_after = delete_after
-        self.client = client or httpx.Client(timeout=TIMEOUT,
+        self.client = client or httpx.Client(timeout=TIMEOUT, limits=LIMITS,
                                               headers={"Authorization": f"Bearer {token}"})
         self.done_file = self.folder / DONE_FILE
         self.done = self._read_done()

@@ -9,15 +9,18 @@ next start removes.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import errno
 import hashlib
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 from .. import durable, layout
 from ..errors import Conflict, CorruptSegment, InvalidInput, NoSpace, TooLarge, Unprocessable
@@ -26,6 +29,9 @@ from ..media import mpegts
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.ts")
 NAME_MAX = 128
 TEMP = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._-]*\.ts\.upload-[0-9a-f]{8}")
+BLOCK = 256 * 1024  # bytes gathered before a write
+POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload")  # fsyncs wait here, not in the loop
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class Stored:
     size: int
     sha256: str
     created: bool  # False: the same bytes were there already (a retry after a lost answer)
+    mtime_ns: int  # of the stored file: the catalog lists it at once while it is still this one
 
 
 def check_name(name: str) -> None:
@@ -61,33 +68,68 @@ def check_length(length: str | None, limit: int) -> None:
 
 
 async def receive(day_dir: Path, name: str, body: AsyncIterator[bytes], limit: int) -> Stored:
-    """Store the body as `day_dir/name`, or raise; nothing is left behind when it raises."""
-    day_dir.mkdir(exist_ok=True)
+    """Store the body as `day_dir/name`, or raise; nothing is left behind when it raises.
+    The disk work runs in a small pool of its own: an fsync must not stall the event loop, nor
+    take the threads that catalogue and render playlists."""
     temp = day_dir / f".{name}.upload-{secrets.token_hex(4)}"
     try:
-        size, digest = await _write(temp, body, limit)
-        _check_segment(temp)
-        durable.fsync_file(temp)
-        created = _link(temp, day_dir / name, digest)
-        return Stored(name, size, digest, created)
+        out = await _io(_open_temp, temp)
+        try:
+            size, digest = await _write(out, body, limit)
+        finally:
+            await _io(out.close)
+        return await _io(_finish, temp, day_dir / name, size, digest)
     except OSError as err:
-        if err.errno == errno.ENOSPC:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
             raise NoSpace("the disk is full; nothing was kept") from None
         raise
     finally:
-        temp.unlink(missing_ok=True)
+        await _io(temp.unlink, True)  # missing_ok: gone already once the upload is stored
 
 
-async def _write(temp: Path, body: AsyncIterator[bytes], limit: int) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
-    with open(temp, "xb") as out:
-        async for chunk in body:
-            size += len(chunk)
-            if size > limit:
-                raise TooLarge(f"more than upload_max ({limit} bytes)")
-            digest.update(chunk)
-            out.write(chunk)
+async def _io(fn: Callable[..., T], *args) -> T:
+    return await asyncio.get_running_loop().run_in_executor(POOL, fn, *args)
+
+
+def _open_temp(temp: Path) -> BinaryIO:
+    """The dotfile, in a day folder made durable if it is new (its entry in the root too)."""
+    if not temp.parent.is_dir():
+        temp.parent.mkdir(exist_ok=True)
+        durable.fsync_dir(temp.parent.parent)
+    return open(temp, "xb")
+
+
+async def _write(out: BinaryIO, body: AsyncIterator[bytes], limit: int) -> tuple[int, str]:
+    """Hashed as it comes, written a block at a time (one thread hop per block, not per read)."""
+    digest, size, block = hashlib.sha256(), 0, bytearray()
+    async for chunk in body:
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"more than upload_max ({limit} bytes)")
+        digest.update(chunk)
+        block += chunk
+        if len(block) >= BLOCK:
+            await _io(_append, out, bytes(block))
+            block.clear()
+    if block:
+        await _io(_append, out, bytes(block))
     return size, digest.hexdigest()
+
+
+def _append(out: BinaryIO, data: bytes) -> None:
+    out.write(data)
+    out.flush()
+    durable.checkpoint("upload-body")  # a crash test's kill point: a dotfile, part written
+
+
+def _finish(temp: Path, final: Path, size: int, digest: str) -> Stored:
+    """Checked and fsynced: give it its name (unless taken) and make that durable."""
+    _check_segment(temp)
+    durable.fsync_file(temp)
+    durable.checkpoint("upload-checked")
+    created = _link(temp, final, digest)
+    durable.checkpoint("upload-linked")  # named and durable, the dotfile still there
+    return Stored(final.name, size, digest, created, final.stat().st_mtime_ns)
 
 
 def _check_segment(path: Path) -> None:
@@ -122,7 +164,11 @@ def sweep(root: Path) -> list[Path]:
     """Remove the temp files of uploads a crash interrupted; run at start-up, before serving."""
     removed = []
     for day in layout.list_days(root):
-        for entry in os.scandir(root / day):
+        try:
+            entries = list(os.scandir(root / day))
+        except OSError:  # an unreadable day: the catalog names it; the other days go on
+            continue
+        for entry in entries:
             if TEMP.fullmatch(entry.name):
                 Path(entry.path).unlink(missing_ok=True)
                 removed.append(Path(entry.path))

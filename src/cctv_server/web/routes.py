@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import logging
+import math
 import shutil
 import tempfile
 import time
@@ -14,7 +17,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import (
     FileResponse,
     HTMLResponse,
@@ -29,7 +32,19 @@ from starlette.staticfiles import StaticFiles
 
 from .. import format, layout
 from ..compaction import status
-from ..errors import Busy, CctvError, Forbidden, InvalidInput, NotFound, Unsupported
+from ..errors import (
+    Busy,
+    CctvError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NoSpace,
+    NotFound,
+    TooLarge,
+    TooSlow,
+    Unprocessable,
+    Unsupported,
+)
 from ..footage import timeline
 from ..media import ffmpeg
 from ..media.mp4 import codec_of
@@ -37,6 +52,7 @@ from ..playback import daystills, dayview, export, exportplan, hls, playlists, r
 from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
 from ..retention import holds
+from ..upload import pace, receive
 from . import clips, diskview, guard, sharing
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
@@ -45,9 +61,11 @@ STATIC = Path(__file__).parent / "static"
 VENDOR = {"hls.min.js"}  # copied in by scripts/vendor-js.sh; git-ignored
 EXPORT_RETRY = "30"  # seconds: exports take a while; soon, but not a storm of retries
 
+log = logging.getLogger(__name__)
 
 # Where a domain error becomes an HTTP status: nowhere else knows them.
-STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, Unsupported: 422, Busy: 503}
+STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, Unsupported: 422, Busy: 503,
+          TooSlow: 408, Conflict: 409, TooLarge: 413, Unprocessable: 422, NoSpace: 507}
 
 
 async def error(request: Request, exc: Exception) -> PlainTextResponse:
@@ -414,6 +432,53 @@ async def vendor(request: Request) -> FileResponse:
     return FileResponse(path, media_type="text/javascript")
 
 
+async def upload(request: Request) -> Response:
+    """`PUT upload/DAY/NAME.ts`: one segment, stored whole or not at all (upload/receive.py,
+    docs/upload.md): 201 with its SHA-256, 200 when these very bytes were there already. Who may
+    upload is the guard's to say (the camera's token, an admin)."""
+    state = _state(request)
+    day, name = request.path_params["day"], request.path_params["name"]
+    body = pace.Paced(request.stream(), state.settings.header_timeout)
+    try:
+        stored = await _store(request, state, day, name, body)
+    except ClientDisconnect:
+        log.info("upload of %s/%s: the client went away; nothing was kept", day, name)
+        return Response(status_code=400)  # nobody is there to read it
+    except CctvError as err:
+        return await _refused(request, err, body, f"{day}/{name}")
+    state.watcher.stored(day, name, stored.size, stored.mtime_ns)  # listed now, not in seconds
+    digest = base64.b64encode(bytes.fromhex(stored.sha256)).decode()
+    return JSONResponse(
+        {"day": day, "name": name, "size": stored.size, "sha256": stored.sha256,
+         "created": stored.created},
+        status_code=201 if stored.created else 200,
+        headers={"Location": f"{request.scope.get('root_path', '')}/{day}/{name}",
+                 "Repr-Digest": f"sha-256=:{digest}:", "Cache-Control": "no-store"})
+
+
+async def _store(request: Request, state, day: str, name: str,
+                 body: pace.Paced) -> receive.Stored:
+    """Every check that needs no byte of the body first, then the body itself."""
+    settings = state.settings
+    receive.check_name(name)
+    receive.check_day(day, _today(state), math.ceil(settings.upload_backlog / 86400))
+    receive.check_length(request.headers.get("content-length"), settings.upload_max)
+    if not guard.csrf_ok(state.access, request, request.headers.get("x-csrf-token")):
+        raise Forbidden("an upload signed in through the form must send its X-CSRF-Token")
+    return await receive.receive(state.root.day_dir(day), name, body, settings.upload_max)
+
+
+async def _refused(request: Request, err: CctvError, body: pace.Paced, what: str) -> Response:
+    """The refusal; the connection closes when the body was not read to its end, rather than
+    reading on what may be 64 MB (or a trickle) only to throw it away."""
+    response = await error(request, err)
+    if not body.finished:
+        response.headers["Connection"] = "close"
+    log.warning("upload of %s by %s refused (%d): %s", what, guard.principal(request).name,
+                response.status_code, err)
+    return response
+
+
 ROUTES = [
     Route("/", index),
     Route("/index.php", index),
@@ -433,6 +498,7 @@ ROUTES = [
     Route("/static/vendor/{name}", vendor),
     Route("/{day}/{video}/{offset:int}-{length:int}.ts", fragment_ts),
     Route("/{day}/{video}/h264/{offset:int}-{length:int}.ts", fragment_h264),
+    Route("/upload/{day}/{name}", upload, methods=["PUT"]),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),
     Route("/{day}/{name}", recording),
 ]

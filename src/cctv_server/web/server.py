@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import time
 from collections.abc import Sequence
 
@@ -26,11 +27,14 @@ from ..config import Settings
 from ..errors import CctvError, InvalidInput, NotFound
 from ..footage import timeline
 from ..playback import overview
+from ..upload import receive
 from . import app, diskview, guard, login, metrics, routes
 from .guard import Guard
 from .hosts import HostCheck, is_loopback, own_names
 
 CAMERA_PREFIX = "/cam"
+
+log = logging.getLogger(__name__)
 
 
 def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = True) -> Starlette:
@@ -54,6 +58,7 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
 
     @contextlib.asynccontextmanager
     async def lifespan(server: Starlette):
+        sweep_uploads(cameras)
         async with contextlib.AsyncExitStack() as stack:
             for camera_app in apps.values():  # a mounted app's own lifespan is not run for it
                 await stack.enter_async_context(camera_app.router.lifespan_context(camera_app))
@@ -89,6 +94,20 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
         camera_app.state.cctv.access = access
         camera_app.state.cctv.notices = notices
     return server
+
+
+def sweep_uploads(cameras: Sequence[Camera]) -> None:
+    """Before serving: the temp files of uploads a crash cut short go (docs/upload.md). No
+    upload is under way yet, so every one found is a leftover."""
+    for camera in cameras:
+        try:
+            removed = receive.sweep(camera.root)
+        except OSError as err:  # the root unreadable: the catalog reports that
+            log.warning("%s: cannot look for interrupted uploads (%s)", camera.name, err)
+            continue
+        if removed:
+            log.warning("%s: removed %d temp file(s) of uploads interrupted by a crash: %s",
+                        camera.name, len(removed), ", ".join(str(p) for p in removed[:5]))
 
 
 async def _to_slash(request: Request) -> Response:
