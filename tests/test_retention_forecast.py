@@ -1,8 +1,11 @@
 """The disk forecast from plain values: the rate before and after compaction, and how long the disk lasts."""
 
+import datetime as dt
+
 import pytest
 
-from cctv_server.footage.catalog import DaySummary
+from cctv_server.footage import timeline
+from cctv_server.footage.catalog import Catalog, DaySummary
 from cctv_server.retention.forecast import DayBytes, Rate, day_bytes, forecast, rate, raw_days
 
 MB = 1 << 20
@@ -46,3 +49,22 @@ def test_two_cameras_on_one_disk_fill_it_together():
 
 def test_days_kept_as_segments_follow_the_settle():
     assert raw_days(48 * 3600) == 3 and raw_days(0) == 1
+
+
+def test_the_overview_reads_only_recent_days_and_gets_the_same_rate(tmp_path):
+    """A year of days is not read for each camera on each overview: the newest days say it all."""
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    first = dt.date(2026, 9, 1)
+    days = [(first + dt.timedelta(days=n)).isoformat() for n in range(60)]
+    for n, day in enumerate(days):
+        start = timeline.day_bounds(day, dt.timezone.utc)[0]
+        with catalog._tx() as tx:  # as bench/catalog_and_serve.py writes a synthetic year
+            tx.execute("INSERT INTO segment VALUES (?,?,?,?,?,?,?,?,?)",
+                       (day, "a.ts", "a.ts", (n % 7 + 1) * MB, int(start * 1e9), 0, 10.0, start,
+                        None))
+            catalog._summarise(tx, day, tmp_path / day, None, None)
+    recent = catalog.sizes(recent=30)
+    assert [d.day for d in recent] == days[::-1][:30]
+    today = days[-1]
+    assert rate(day_bytes(recent, {}), today) == rate(day_bytes(catalog.days(), {}), today)
+    assert catalog.bytes_on_disk() == (sum((n % 7 + 1) * MB for n in range(60)), 0)

@@ -113,6 +113,16 @@ class DaySummary:
     last_arrival: float | None
 
 
+@dataclass(frozen=True)
+class DaySize:
+    """What the disk figures need of a day: no gaps to parse, so a year of days reads fast."""
+
+    day: str
+    size: int
+    videos: int
+    video_size: int
+
+
 @dataclass
 class SyncResult:
     changed: bool = False
@@ -254,6 +264,26 @@ class Catalog:
     def days(self) -> list[DaySummary]:
         rows = self._db().execute(f"SELECT {_DAY_COLUMNS} FROM day ORDER BY day DESC")
         return [_summary(r) for r in rows]
+
+    def sizes(self, recent: int | None = None) -> list[DaySize]:
+        """Days' bytes, newest first. With `recent`, only the newest `recent` days with footage
+        and the newest `recent` compacted: all a recording rate looks at, so that an overview of
+        many cameras with years of days reads a few rows each."""
+        where, args = "", ()
+        if recent is not None:
+            where = (" WHERE day IN (SELECT day FROM day WHERE size + video_size > 0"
+                     " ORDER BY day DESC LIMIT ?) OR day IN (SELECT day FROM day WHERE videos > 0"
+                     " ORDER BY day DESC LIMIT ?)")
+            args = (recent, recent)
+        rows = self._db().execute(
+            f"SELECT day, size, videos, video_size FROM day{where} ORDER BY day DESC", args)
+        return [DaySize(*r) for r in rows]
+
+    def bytes_on_disk(self) -> tuple[int, int]:
+        """Bytes of segments and of videos, every day together."""
+        row = self._db().execute(
+            "SELECT coalesce(sum(size), 0), coalesce(sum(video_size), 0) FROM day").fetchone()
+        return row[0], row[1]
 
     def day(self, day: str) -> DaySummary | None:
         row = self._db().execute(f"SELECT {_DAY_COLUMNS} FROM day WHERE day = ?", (day,)).fetchone()

@@ -51,7 +51,8 @@ class DiskView:
 def of_cameras(states: dict, now: float | None = None,
                days: dict[str, list] | None = None) -> list[DiskView]:
     """Each filesystem holding these cameras' roots, with their usage, rates and forecast;
-    `days` gives a camera's day summaries when the caller has read them already."""
+    `days` gives a camera's day summaries when the caller has read them already (else only the
+    recent days a rate needs are read)."""
     now = time.time() if now is None else now
     days = dict(days or {})
     views: dict[int, DiskView] = {}
@@ -67,27 +68,26 @@ def of_cameras(states: dict, now: float | None = None,
         raw[d.dev] = max(raw.get(d.dev, 0), forecast.raw_days(state.settings.settle))
         on.setdefault(d.dev, []).append(name)
         if name not in days:
-            days[name] = state.catalog.days()
+            days[name] = state.catalog.sizes(recent=forecast.RECENT_COMPACTED)
         view.cameras.append(_camera(name, state, days[name], now))
     for dev, view in views.items():
         rates = [c.rate for c in view.cameras if c.rate]
         view.forecast = forecast.forecast(rates, sum(c.used for c in view.cameras), view.free,
                                           view.keep_free, raw[dev])
-        view.stuck = view.emergency and all(_only_held(states[n], days[n]) for n in on[dev])
+        view.stuck = view.emergency and all(_only_held(states[n]) for n in on[dev])
     return list(views.values())
 
 
 def _camera(name: str, state, days: list, now: float) -> CameraDisk:
     found = forecast.day_bytes(days, state.catalog.compactions())
     today = timeline.local_date(now, state.settings.tz)
-    return CameraDisk(name, sum(d.size for d in days), sum(d.video_size for d in days),
-                      forecast.rate(found, today))
+    return CameraDisk(name, *state.catalog.bytes_on_disk(), forecast.rate(found, today))
 
 
-def _only_held(state, days: list) -> bool:
+def _only_held(state) -> bool:
     """Whether every day of the camera is held: then retention has nothing left to delete.
     Read only in an emergency (a file per day)."""
-    return all(holds.get(state.root.path, d.day) for d in days)
+    return all(holds.get(state.root.path, d.day) for d in state.catalog.sizes())
 
 
 def days_text(days: float) -> str:
