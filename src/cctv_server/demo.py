@@ -76,7 +76,7 @@ def _across_midnight_with_a_gap(binary: str, root: Path, tz: ZoneInfo, now: dt.d
     midnight = dt.datetime.combine(now.date() - dt.timedelta(days=2), dt.time(), tzinfo=tz)
     record(binary, root, midnight - dt.timedelta(minutes=4), 8 * 60, pattern=pattern)
     record(binary, root, midnight + dt.timedelta(minutes=6), 3 * 60, pattern=pattern)
-    _recent(binary, root, now, pattern)
+    _recent(binary, root, tz, now, pattern)
 
 
 def _restarted(binary: str, root: Path, tz: ZoneInfo, now: dt.datetime, pattern: str) -> None:
@@ -84,10 +84,11 @@ def _restarted(binary: str, root: Path, tz: ZoneInfo, now: dt.datetime, pattern:
     afternoon = dt.datetime.combine(now.date() - dt.timedelta(days=1), dt.time(15), tzinfo=tz)
     record(binary, root, afternoon, 3 * 60, pattern=pattern)
     record(binary, root, afternoon + dt.timedelta(minutes=3), 3 * 60, pattern=pattern)
-    _recent(binary, root, now, pattern)
+    _recent(binary, root, tz, now, pattern)
 
 
-def _recent(binary: str, root: Path, now: dt.datetime, pattern: str) -> None:
+def _recent(binary: str, root: Path, tz: ZoneInfo, now: dt.datetime, pattern: str) -> None:
+    """The last two minutes, up to `now` (the camera then keeps recording)."""
     record(binary, root, now.replace(microsecond=0) - dt.timedelta(minutes=2), 2 * 60,
            pattern=pattern)
 
