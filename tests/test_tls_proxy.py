@@ -13,6 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cctv_server import demo
+from cctv_server.media import ffmpeg
+
 from .conftest import FPS, UTC, Server, count_frames, free_port, wait_until
 
 CONF = Path(__file__).resolve().parents[1] / "deploy" / "nginx" / "cctv-server.conf"
@@ -102,10 +105,33 @@ def test_signing_in_and_playing_through_nginx_with_tls(tmp_path, recorded, certi
         assert "Secure" in cookie  # cctv-server believes the https that its trusted proxy passes on
         plain = httpx.get(f"{base}/", verify=False)
         assert plain.status_code == 401  # the proxy adds no credential of its own
+        upload_through(base, recorded, tmp_path)
     finally:
         nginx.terminate()
         nginx.wait(10)
         srv.stop()
+
+
+def upload_through(base: str, root: Path, tmp_path: Path) -> None:
+    """A camera's segment of several hundred KB (far beyond the 16 KB the rest of the site may
+    send) goes through the proxy as it comes: 201, then 200 for the same bytes again."""
+    made = subprocess.run([sys.executable, "-m", "cctv_server.cli", "token", "add", "camera",
+                           "--root", str(root)], capture_output=True, text=True, timeout=60,
+                          env=os.environ | {"CCTV_TIMEZONE": "UTC"})
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    now = dt.datetime.now(UTC).replace(microsecond=0)
+    segment = demo.record(ffmpeg.locate(), tmp_path / "camera", now, 2, segment=2.0,
+                          size="640x360", fps=FPS)[0]
+    data = segment.read_bytes()
+    assert len(data) > 64 * 1024
+    url = f"{base}/upload/{now.date().isoformat()}/{segment.name}"
+    headers = {"Authorization": f"Bearer {token}"}
+    first = httpx.put(url, content=data, headers=headers, verify=False, timeout=60)
+    assert first.status_code == 201, first.text
+    again = httpx.put(url, content=data, headers=headers, verify=False, timeout=60)
+    assert again.status_code == 200 and again.json()["sha256"] == first.json()["sha256"]
+    assert (root / now.date().isoformat() / segment.name).read_bytes() == data
 
 
 def test_serving_https_itself_with_tls_cert_and_tls_key(tmp_path, recorded, certificate, ffmpeg_bin):
