@@ -10,6 +10,7 @@ from cctv_server.media import decode
 
 from .conftest import count_frames
 from .test_compactor import DAY, START, compact
+from .test_quality import report
 
 FRAME = 0.04  # 25 fps
 
@@ -47,6 +48,7 @@ def test_a_day_whose_sound_leads_compacts_with_every_frame_in_place(tmp_path, re
     video = root / DAY / "video.mp4"
     assert_every_frame_in_place(video, want)
     assert count_frames(ffmpeg_bin, video) == want == 200
+    assert report(root)["ssim"] > 0.9  # the quality sample compares the frames that match
 
 
 @pytest.mark.parametrize("codec", ["hevc", "copy"])

@@ -136,6 +136,14 @@ def test_the_video_clock_is_the_segments_moved_by_the_median_difference():
     assert quality.video_time(window, shift) == pytest.approx(64.128)
 
 
+def test_a_video_delayed_by_b_frames_is_measured_against_the_frames_it_holds():
+    # x264's first frame comes out two frames late, and so do the others: a frame or two less
+    # would also put every one of them on some frame of the segment.
+    segment = [0.04 * n for n in range(250)]
+    assert quality.shift_of([0.08, 0.12, 0.16, 0.2, 0.24], segment) == pytest.approx(0.08)
+    assert quality.shift_of([0.0, 0.04, 0.08, 0.12, 0.16], segment) == pytest.approx(0.0)
+
+
 def test_with_frames_dropped_the_clock_is_the_shift_most_frames_share():
     segment = [0.064 + 0.04 * n for n in range(250)]
     kept = [0.0, 1.064, 1.104, 5.264, 7.704]  # the first pulled to zero, then a few kept ones

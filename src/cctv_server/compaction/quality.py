@@ -31,6 +31,7 @@ WINDOWS = 3  # a few windows spread over the day: the scene changes with the lig
 WINDOW_SECONDS = 2.0
 ANCHOR_FRAMES = 5  # frames at the start that tie the video's clock to the segments'
 LEAD = 0.002  # seconds to seek early: the 90 kHz clock's rounding must not drop the first frame
+DELAY_FRAMES = 3  # frames an encoder may delay the whole video by (x264's B-frames: two)
 TIMEOUT = 120.0  # seconds for one window; far more than a 2-s window of 1080p costs
 # What reading a file with PyAV raises: a missing file, no video stream, undecodable data.
 UNREADABLE = (av.FFmpegError, OSError, IndexError, ValueError)
@@ -112,8 +113,10 @@ def video_time(window: Window, shift: float) -> float:
 def shift_of(video: Sequence[float], first: Sequence[float]) -> float:
     """Pure: `shift`, from the first frames' times in the video and the first segment's frames'
     (counted from its first frame): the difference that the most of the video's frames share
-    with some frame of the segment, and of those the smallest (the pipeline keeps the camera's
-    clock, and a whole frame more or less would fit as well). Not every frame's: a muxer may pull the very first frame back to
+    with some frame of the segment (a whole frame more or less often fits as well), and of those
+    the one that puts the video's first frame on the segment's first, since every encoder keeps
+    it (x264's B-frames delay the whole video by two frames; no more than DELAY_FRAMES), else the
+    smallest (the pipeline keeps the camera's clock). Not every frame's: a muxer may pull the very first frame back to
     zero, and with still frames dropped the video holds only some of the segment's frames.
     """
     ordered = sorted(first)
@@ -124,7 +127,10 @@ def shift_of(video: Sequence[float], first: Sequence[float]) -> float:
             if shift not in votes:
                 votes[shift] = sum(1 for w in video if _has_near(ordered, w - shift))
     most = max(votes.values(), default=0)
-    return min((c for c, n in votes.items() if n == most), key=abs, default=0.0)
+    best = [c for c, n in votes.items() if n == most]
+    near = DELAY_FRAMES * (ordered[1] - ordered[0]) if len(ordered) > 1 else 0.0
+    on_first = [c for c in best if 0 <= c <= near and _has_near(ordered[:1], min(video) - c)]
+    return on_first[0] if on_first else min(best, key=abs, default=0.0)
 
 
 def _has_near(ordered: Sequence[float], t: float, slack: float = 0.0006) -> bool:
