@@ -57,16 +57,40 @@ def test_with_still_frames_dropped_a_camera_restart_starts_a_chunk():
 
 
 def test_the_ffconcat_list_gives_each_file_its_duration():
-    text = chunks.ffconcat([(Path("/r/it's.ts"), 2.0), (Path("/r/b.ts"), 1.5)])
+    text = chunks.ffconcat([chunks.Part(Path("/r/it's.ts"), 2.0), chunks.Part(Path("/r/b.ts"), 1.5)])
     assert text.splitlines() == ["ffconcat version 1.0", "file '/r/it'\\''s.ts'",
                                  "duration 2.000000", "file '/r/b.ts'", "duration 1.500000"]
+
+
+def test_a_segment_whose_sound_leads_its_picture_ends_where_the_next_picture_starts():
+    # The concat demuxer lines each file up by its earliest packet (here its sound's, 64 ms
+    # before its first frame): each duration makes the next file's first frame follow this one's
+    # last, and the list is moved back by the first lead, so that its first frame is at zero.
+    parts = [chunks.Part(Path("a.ts"), 4.0, 0.064), chunks.Part(Path("b.ts"), 4.0),
+             chunks.Part(Path("c.ts"), 4.0, 0.032)]
+    durations = [line for line in chunks.ffconcat(parts).splitlines() if line.startswith("dur")]
+    assert durations == ["duration 4.064000", "duration 3.968000", "duration 4.032000"]
+    assert chunks.offset_args(parts) == ["-itsoffset", "-0.064000"]
+    assert chunks.offset_args(parts[1:]) == []
+
+
+def test_a_chunk_and_the_days_sound_are_moved_back_by_their_first_lead(ffmpeg_bin):
+    parts = [chunks.Part(Path("a.ts"), 2.0, 0.064), chunks.Part(Path("b.ts"), 2.0, 0.021)]
+    job = chunks.Job(ffmpeg_bin, parts, encoding.DEFAULT, 25.0, [], True, 0.0, "c")
+    first, second = chunks.plan(job.parts, workers=2)
+    argv = chunks.chunk_argv(job, second, encoding.DEFAULT, Path("l"), Path("o.mp4"), None)
+    assert argv[argv.index("-i") - 2:argv.index("-i") + 1] == ["-itsoffset", "-0.021000", "-i"]
+    join = chunks.join_argv(job, Path("chunks"), Path("audio"), Path("out.mp4"))
+    audio = join.index("audio")
+    assert join[audio - 3:audio + 1] == ["-itsoffset", "-0.064000", "-i", "audio"]
+    assert "-itsoffset" not in join[:join.index("chunks")]  # every chunk starts at zero
 
 
 def job_for(binary: str, files: list[Path], profile=encoding.DEFAULT, **kw) -> chunks.Job:
     found = [decode.decode(f) for f in files]
     kw = {"fps": 25.0, "breaks": [], "audio": any(d.audio for d in found),
           "creation": START.timestamp(), "comment": "test"} | kw
-    return chunks.Job(binary, [chunks.Part(f, d.duration) for f, d in zip(files, found)],
+    return chunks.Job(binary, [chunks.Part(f, d.duration, d.lead) for f, d in zip(files, found)],
                       profile, **kw)
 
 

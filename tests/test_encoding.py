@@ -61,7 +61,12 @@ def test_copy_only_copies():
 
 
 def test_sound_is_always_a_small_aac_track():
-    assert audio_args()[:2] == ["-c:a", "aac"]
+    assert audio_args()[2:4] == ["-c:a", "aac"]
+
+
+def test_sound_starts_at_the_first_frame_less_the_aac_encoders_priming():
+    # A packet before zero would make the muxer move the whole video later (see audio_args).
+    assert audio_args()[:2] == ["-af", "atrim=start=0,atrim=start_sample=1024"]
 
 
 def test_av1_uses_svt_with_a_gop_in_frames():

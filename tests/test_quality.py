@@ -129,11 +129,19 @@ def test_the_sample_passes_a_damaged_segment_by_and_never_takes_one_twice():
 
 
 def test_the_video_clock_is_the_segments_moved_by_the_median_difference():
-    # A muxer pulled the first frame back to zero; the others are 0.064 s late, as they all are.
-    shift = quality.shift_of([0.0, 0.228, 0.328, 0.428], [0.064, 0.164, 0.264, 0.364])
-    assert shift == pytest.approx(0.064)
+    # A muxer pulled the first frame back to zero; the others are 0.128 s late, as they all are.
+    shift = quality.shift_of([0.0, 0.228, 0.328, 0.428], [0.0, 0.1, 0.2, 0.3])
+    assert shift == pytest.approx(0.128)
     window = quality.Window("x.ts", 60.0, 4.0, 2.0)
-    assert quality.video_time(window, shift, delay=0.1) == pytest.approx(64.164)
+    assert quality.video_time(window, shift) == pytest.approx(64.128)
+
+
+def test_a_video_delayed_by_b_frames_is_measured_against_the_frames_it_holds():
+    # x264's first frame comes out two frames late, and so do the others: a frame or two less
+    # would also put every one of them on some frame of the segment.
+    segment = [0.04 * n for n in range(250)]
+    assert quality.shift_of([0.08, 0.12, 0.16, 0.2, 0.24], segment) == pytest.approx(0.08)
+    assert quality.shift_of([0.0, 0.04, 0.08, 0.12, 0.16], segment) == pytest.approx(0.0)
 
 
 def test_with_frames_dropped_the_clock_is_the_shift_most_frames_share():

@@ -12,7 +12,7 @@ import datetime as dt
 import shutil
 import threading
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -36,10 +36,12 @@ FRAME_LOG = ["-stats_enc_pre_fmt", "{pts} {tb}"]
 
 @dataclass(frozen=True)
 class Part:
-    """One input file and how long it lasts on the joined video's timeline."""
+    """One input file, how long it lasts on the joined video's timeline (from its first frame),
+    and how long before that frame its earliest stream starts (`lead`: sound often does)."""
 
     path: Path
     duration: float
+    lead: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -91,18 +93,32 @@ def plan(parts: list[Part], workers: int, target: float = CHUNK_SECONDS,
     return chunks
 
 
-def ffconcat(entries: list[tuple[Path, float]], keep_start: bool = False) -> str:
-    """Pure: an ffconcat list; each file's duration makes the output's timeline their sum.
+def ffconcat(parts: Sequence[Part], keep_start: bool = False) -> str:
+    """Pure: an ffconcat list whose timeline puts each file's first frame where the frames before
+    it end, so that the output's timeline is the sum of the parts' durations.
 
-    The concat demuxer shifts each file so that its earliest packet lands on its place. A segment's
-    sound often starts before its picture, so a chunk's first frame sits a little after zero;
-    `keep_start` (an in point of 0) keeps that lead when chunks are joined, as one encode would.
+    The concat demuxer lines each file up by its earliest packet, and a segment's sound often
+    starts a little before its picture (its `lead`). So each file's `duration` is its own, plus
+    its lead, less the next file's: the next picture starts right after this one's last frame,
+    where it would overlap this one's last frames by the lead (and the muxer push one onto the
+    same instant as another) if the lead were left out. The first file's picture still starts at
+    its lead; `offset_args` moves it to zero. `keep_start` (an in point of 0) keeps a file's own
+    timestamps as its start, for chunks made with their first frame at zero.
     """
     lines = ["ffconcat version 1.0"]
-    for path, duration in entries:
-        lines += [f"file {ffmpeg.concat_quote(str(path))}", f"duration {duration:.6f}"]
+    for k, part in enumerate(parts):
+        after = parts[k + 1].lead if k + 1 < len(parts) else 0.0
+        lines += [f"file {ffmpeg.concat_quote(str(part.path))}",
+                  f"duration {part.duration + part.lead - after:.6f}"]
         lines += ["inpoint 0"] if keep_start else []
     return "\n".join(lines) + "\n"
+
+
+def offset_args(parts: Sequence[Part]) -> list[str]:
+    """Pure: input arguments that move a concat list's timeline back by its first file's lead, so
+    that its first frame is at zero (its sound before it starts before zero)."""
+    lead = parts[0].lead if parts else 0.0
+    return ["-itsoffset", f"{-lead:.6f}"] if lead > 0 else []
 
 
 def chunk_argv(job: Job, chunk: Chunk, profile: encoding.Profile, list_file: Path, out: Path,
@@ -110,8 +126,8 @@ def chunk_argv(job: Job, chunk: Chunk, profile: encoding.Profile, list_file: Pat
     """Pure: the ffmpeg command that encodes one chunk's video into a plain MP4, writing the time
     of every frame it encodes to `frame_log`."""
     single = ["-threads", "1"] if profile.threads == 1 else []  # the decoder, too
-    argv = [job.binary, *QUIET, *single, "-f", "concat", "-safe", "0", "-i", str(list_file),
-            "-map", "0:v:0", *encoding.video_args(profile, job.fps)]
+    argv = [job.binary, *QUIET, *single, "-f", "concat", "-safe", "0", *offset_args(chunk.parts),
+            "-i", str(list_file), "-map", "0:v:0", *encoding.video_args(profile, job.fps)]
     if profile.codec != "copy":
         # The encoder's default clock ticks once a frame: frames that a join shifts off that grid
         # would round onto the same tick and players drop one. Keep the input's 90 kHz clock.
@@ -152,8 +168,10 @@ def join_argv(job: Job, chunk_list: Path, audio_list: Path | None, out: Path,
     """
     argv = [job.binary, *QUIET, "-f", "concat", "-safe", "0", "-i", str(chunk_list)]
     if audio_list is not None:
-        argv += ["-f", "concat", "-safe", "0", "-i", str(audio_list), "-map", "0:v:0",
-                 "-map", "1:a:0?", *encoding.audio_args()]
+        # Moved as the chunks were, so the sound stays with its picture; the sound before the
+        # day's first frame is cut (audio_args).
+        argv += ["-f", "concat", "-safe", "0", *offset_args(job.parts), "-i", str(audio_list),
+                 "-map", "0:v:0", "-map", "1:a:0?", *encoding.audio_args()]
     stamp = dt.datetime.fromtimestamp(job.creation, dt.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%S.%fZ")
     if job.profile.decimate and frames:
@@ -220,8 +238,8 @@ def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
         if cancel.is_set():
             return
         list_file = work / f"chunk-{k:05d}.ffconcat"
-        entries = [(p.path.absolute(), p.duration) for p in chunks[k].parts]
-        durable.write_atomic(list_file, ffconcat(entries).encode())
+        parts = [replace(p, path=p.path.absolute()) for p in chunks[k].parts]
+        durable.write_atomic(list_file, ffconcat(parts).encode())
         argv = chunk_argv(job, chunks[k], profile, list_file, outputs[k], size,
                           logs[k] if logs else None)
         ffmpeg.run_job(argv, lambda s: progress(k, s), on_start=on_start if k == 0 else None,
@@ -234,13 +252,14 @@ def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
 def _join(job: Job, chunks: list[Chunk], outputs: list[Path], work: Path, out: Path,
           frames: int | None) -> None:
     chunk_list = work / "chunks.ffconcat"
-    entries = [(o, c.duration) for o, c in zip(outputs, chunks)]
-    durable.write_atomic(chunk_list, ffconcat(entries, keep_start=True).encode())
+    # Every chunk's first frame is at zero (`offset_args`), so each lasts just its duration.
+    made = [Part(o, c.duration) for o, c in zip(outputs, chunks)]
+    durable.write_atomic(chunk_list, ffconcat(made, keep_start=True).encode())
     audio_list = None
     if job.audio:
         audio_list = work / "audio.ffconcat"
-        entries = [(p.path.absolute(), p.duration) for p in job.parts]
-        durable.write_atomic(audio_list, ffconcat(entries).encode())
+        parts = [replace(p, path=p.path.absolute()) for p in job.parts]
+        durable.write_atomic(audio_list, ffconcat(parts).encode())
     ffmpeg.run_job(join_argv(job, chunk_list, audio_list, out, frames))
 
 

@@ -29,6 +29,7 @@ STILL_FRAMES = ("keep", "drop")
 # x265 overshoots a binding cap by up to a quarter, hence 0.35 for a goal of half the source.
 SIZE_CAP = 0.35
 CAP_WINDOW = 10.0  # seconds the encoder may average the cap over: one GOP
+AAC_PRIMING = 1024  # samples FFmpeg's AAC encoder puts before the sound (its initial padding)
 
 
 @dataclass(frozen=True)
@@ -190,8 +191,16 @@ def _h264_args(p: Profile, gop: int) -> list[str]:
 
 def audio_args() -> list[str]:
     """Sound becomes a small AAC track, even when the video is copied: copied audio runs a little
-    past each segment's video, so at every join its timestamps step back and the MP4 muxer stops."""
-    return ["-c:a", "aac", "-b:a", "64k"]
+    past each segment's video, so at every join its timestamps step back and the MP4 muxer stops.
+
+    It starts at the video's first frame, less the encoder's priming: the AAC encoder dates its
+    first packet AAC_PRIMING samples before its first sample, and a packet before zero makes the
+    muxer move every stream later by that much, while a fragmented MP4 shows its first frame from
+    zero; that frame then lasted the priming longer, and so did the video. Cut so, the first
+    packet is at zero and the video's frames keep their times (the first 1024 samples of the
+    day's sound, 64 ms at 16 kHz, are the priming's silence instead).
+    """
+    return ["-af", f"atrim=start=0,atrim=start_sample={AAC_PRIMING}", "-c:a", "aac", "-b:a", "64k"]
 
 
 def workers_for(cores: int, jobs: int = 0) -> int:

@@ -30,6 +30,7 @@ class Input:
     damaged: bool = False  # decoding stopped early: its readable frames still go in
     repeated: int = 0  # frames sharing a timestamp already in the segment (a camera's glitch)
     audio: bool = False
+    lead: float = 0.0  # seconds its sound starts before its first frame (decode.Decoded.lead)
 
 
 def spans_of(inputs: list[Input]) -> list[Span]:
@@ -56,7 +57,7 @@ def make_input(name: str, st: os.stat_result, found: decode.Decoded,
         wall, disc = st.st_mtime - found.duration, True
     return Input(name, st.st_size, st.st_mtime_ns, found.frames, found.duration, wall,
                  disc or prev is None, damaged=found.error is not None, repeated=found.repeated,
-                 audio=found.audio)
+                 audio=found.audio, lead=found.lead)
 
 
 def quarantine(day_dir: Path, name: str, reason: str) -> Path:

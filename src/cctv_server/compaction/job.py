@@ -285,7 +285,7 @@ class Compactor:
         caller's fsync); what the encoders took in."""
         total = sum(i.duration for i in inputs)
         job = chunks.Job(
-            self.binary, [chunks.Part(day_dir / i.name, i.duration) for i in inputs], profile,
+            self.binary, [chunks.Part(day_dir / i.name, i.duration, i.lead) for i in inputs], profile,
             fps=_fps(inputs),
             breaks=[s.offset for s, i in zip(spans, inputs) if i.discontinuity and s.offset],
             audio=any(i.audio for i in inputs), creation=inputs[0].wall,

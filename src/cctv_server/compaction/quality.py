@@ -31,6 +31,7 @@ WINDOWS = 3  # a few windows spread over the day: the scene changes with the lig
 WINDOW_SECONDS = 2.0
 ANCHOR_FRAMES = 5  # frames at the start that tie the video's clock to the segments'
 LEAD = 0.002  # seconds to seek early: the 90 kHz clock's rounding must not drop the first frame
+DELAY_FRAMES = 3  # frames an encoder may delay the whole video by (x264's B-frames: two)
 TIMEOUT = 120.0  # seconds for one window; far more than a 2-s window of 1080p costs
 # What reading a file with PyAV raises: a missing file, no video stream, undecodable data.
 UNREADABLE = (av.FFmpegError, OSError, IndexError, ValueError)
@@ -99,23 +100,24 @@ def ssim_argv(binary: str, video: Path, video_at: float, segment: Path, within: 
             "-an", "-f", "null", "-"]
 
 
-def video_time(window: Window, shift: float, delay: float) -> float:
+def video_time(window: Window, shift: float) -> float:
     """Pure: the timestamp in the video of the window's first frame.
 
-    The concat demuxer puts each segment's start (often its audio, a frame or so before its
-    video, hence `delay`) at the segment's offset; the encoder and muxer then move the whole
-    timeline by one constant, `shift`.
+    The compactor's concat lists put each segment's first frame at the segment's offset (its
+    sound, often a little earlier, does not move it: chunks.ffconcat); the encoder and muxer then
+    move the whole timeline by one constant, `shift`.
     """
-    return window.offset + delay + window.within + shift
+    return window.offset + window.within + shift
 
 
 def shift_of(video: Sequence[float], first: Sequence[float]) -> float:
     """Pure: `shift`, from the first frames' times in the video and the first segment's frames'
-    (counted from that segment's start): the difference that the most of the video's frames share
-    with some frame of the segment, and of those the smallest (the pipeline keeps the camera's
-    clock, and a whole frame more or less would fit as well). Not every frame's: a muxer may pull
-    the very first frame back to zero, and with still frames dropped the video holds only some of
-    the segment's frames.
+    (counted from its first frame): the difference that the most of the video's frames share
+    with some frame of the segment (a whole frame more or less often fits as well), and of those
+    the one that puts the video's first frame on the segment's first, since every encoder keeps
+    it (x264's B-frames delay the whole video by two frames; no more than DELAY_FRAMES), else the
+    smallest (the pipeline keeps the camera's clock). Not every frame's: a muxer may pull the very first frame back to
+    zero, and with still frames dropped the video holds only some of the segment's frames.
     """
     ordered = sorted(first)
     votes: dict[float, int] = {}
@@ -125,7 +127,10 @@ def shift_of(video: Sequence[float], first: Sequence[float]) -> float:
             if shift not in votes:
                 votes[shift] = sum(1 for w in video if _has_near(ordered, w - shift))
     most = max(votes.values(), default=0)
-    return min((c for c, n in votes.items() if n == most), key=abs, default=0.0)
+    best = [c for c, n in votes.items() if n == most]
+    near = DELAY_FRAMES * (ordered[1] - ordered[0]) if len(ordered) > 1 else 0.0
+    on_first = [c for c in best if 0 <= c <= near and _has_near(ordered[:1], min(video) - c)]
+    return on_first[0] if on_first else min(best, key=abs, default=0.0)
 
 
 def _has_near(ordered: Sequence[float], t: float, slack: float = 0.0006) -> bool:
@@ -148,8 +153,8 @@ def measure(binary: str, video: Path, day_dir: Path, first: str,
     the longest a frame of the video may stand (with still frames dropped).
     """
     try:
-        shift = shift_of(frame_times(video, ANCHOR_FRAMES)[1],
-                         since_start(*frame_times(day_dir / first)))
+        anchor = frame_times(day_dir / first)
+        shift = shift_of(frame_times(video, ANCHOR_FRAMES), [t - anchor[0] for t in anchor])
     except UNREADABLE as err:
         log.warning("%s: no SSIM: %s", day_dir.name, err)
         return None
@@ -161,12 +166,11 @@ def measure(binary: str, video: Path, day_dir: Path, first: str,
     return sum(scores) / len(scores) if scores else None
 
 
-def frame_times(path: Path, count: int | None = None) -> tuple[float, list[float]]:
-    """Seconds: a file's start (its earliest stream) and its first `count` (or all) video frames'
-    times, from its packets: a frame's packet carries its presentation time."""
+def frame_times(path: Path, count: int | None = None) -> list[float]:
+    """Seconds: a file's first `count` (or all) video frames' times, from its packets: a frame's
+    packet carries its presentation time."""
     times: list[float] = []
     with av.open(str(path), metadata_errors="ignore") as container:
-        start = (container.start_time or 0) / av.time_base
         for packet in container.demux(video=0):
             if packet.pts is not None and packet.size:
                 times.append(float(packet.pts * packet.time_base))
@@ -175,20 +179,15 @@ def frame_times(path: Path, count: int | None = None) -> tuple[float, list[float
                 break
     if not times:
         raise OSError(f"{path.name}: no video frame with a timestamp")
-    return start, sorted(times)[:count]
-
-
-def since_start(start: float, times: list[float]) -> list[float]:
-    return [t - start for t in times]
+    return sorted(times)[:count]
 
 
 def _measure_window(binary: str, video: Path, day_dir: Path, window: Window,
                     shift: float, before: float) -> float | None:
     segment = day_dir / window.segment
     try:
-        start, (first,) = frame_times(segment, 1)
-        argv = ssim_argv(binary, video, video_time(window, shift, first - start), segment,
-                         window.within, window.length, before)
+        argv = ssim_argv(binary, video, video_time(window, shift), segment, window.within,
+                         window.length, before)
         proc = ffmpeg.run(argv, TIMEOUT)
     except (*UNREADABLE, FFmpegError, subprocess.TimeoutExpired) as err:
         log.warning("%s: no SSIM for %s: %s", day_dir.name, window.segment, _first_line(err))

@@ -24,6 +24,9 @@ class Decoded:
     error: str | None = None  # why decoding stopped early, if it did
     repeated: int = 0  # frames whose timestamp an earlier frame already had: players drop them
     times: list[float] = field(default_factory=list, repr=False, compare=False)  # each frame's
+    # Seconds the file's earliest stream (its sound, often) starts before its first frame: the
+    # concat demuxer lines a file up by that start, not by its picture's (compaction/chunks.py).
+    lead: float = 0.0
 
     @property
     def duration(self) -> float:
@@ -35,7 +38,7 @@ class Decoded:
 def decode(path: Path) -> Decoded:
     """Decode all video frames; errors are reported in the result, never raised."""
     times: list[float] = []
-    fps, audio, error = None, False, None
+    fps, audio, error, lead = None, False, None, 0.0
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.video:
@@ -43,7 +46,7 @@ def decode(path: Path) -> Decoded:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             fps = float(stream.average_rate) if stream.average_rate else None
-            audio = bool(container.streams.audio)
+            audio, lead = bool(container.streams.audio), _lead(container, stream)
             for frame in container.decode(stream):
                 if frame.pts is not None:
                     times.append(float(frame.pts * frame.time_base))
@@ -51,7 +54,7 @@ def decode(path: Path) -> Decoded:
                     times.append(times[-1] if times else 0.0)
     except (av.FFmpegError, OSError, ValueError) as err:
         error = _reason(err)
-    return _summary(times, fps, audio, error)
+    return _summary(times, fps, audio, error, lead)
 
 
 def probe(path: Path) -> Decoded:
@@ -61,14 +64,14 @@ def probe(path: Path) -> Decoded:
     file whose first frame does not decode counts as having none.
     """
     times: list[float] = []
-    fps, audio, error, first = None, False, None, None
+    fps, audio, error, first, lead = None, False, None, None, 0.0
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.video:
                 return Decoded(0, None, None, 0.0, None, False, "no video stream")
             stream = container.streams.video[0]
             fps = float(stream.average_rate) if stream.average_rate else None
-            audio = bool(container.streams.audio)
+            audio, lead = bool(container.streams.audio), _lead(container, stream)
             first = _FirstFrame(stream)
             for packet in container.demux(stream):
                 if packet.size == 0:  # the demuxer's flush packet
@@ -80,7 +83,16 @@ def probe(path: Path) -> Decoded:
         error = _reason(err)
     if times and not (first and first.found):
         return Decoded(0, None, None, 0.0, fps, audio, error or "the first frame does not decode")
-    return _summary(times, fps, audio, error)
+    return _summary(times, fps, audio, error, lead)
+
+
+def _lead(container, stream) -> float:
+    """Seconds from the container's start (its earliest stream's, as the demuxer found it) to the
+    video stream's; 0 when either is unknown or the video comes first."""
+    if container.start_time is None or stream.start_time is None:
+        return 0.0
+    video = float(stream.start_time * stream.time_base)
+    return max(0.0, round(video - container.start_time / av.time_base, 6))
 
 
 class _FirstFrame:
@@ -123,12 +135,14 @@ def codec_name(path: Path) -> str | None:
         return None
 
 
-def _summary(times: list[float], fps: float | None, audio: bool, error: str | None) -> Decoded:
+def _summary(times: list[float], fps: float | None, audio: bool, error: str | None,
+             lead: float = 0.0) -> Decoded:
     if not times:
         return Decoded(0, None, None, 0.0, fps, audio, error or "no video frames")
     frame = _frame_duration(times) or (1 / fps if fps else DEFAULT_FRAME)
     repeated = len(times) - len(set(times))
-    return Decoded(len(times), min(times), max(times), frame, fps, audio, error, repeated, times)
+    return Decoded(len(times), min(times), max(times), frame, fps, audio, error, repeated, times,
+                   lead)
 
 
 def _frame_duration(times: list[float]) -> float | None:
