@@ -396,3 +396,29 @@ def test_the_cli_re_encodes_a_range_of_mixed_codecs_with_codec_h264(late_footage
     assert proc.returncode == 0, proc.stderr
     assert len(frame_crcs(ffmpeg_bin, tmp_path / "cli.mp4")) == 30 * FPS
     assert [p.name for p in tmp_path.iterdir()] == ["cli.mp4"]  # no temporary folder left
+
+
+# --- footage with sound ----------------------------------------------------------------------
+
+def test_a_clip_with_sound_keeps_its_sound_and_every_frame_and_runs_on_from_a_compacted_video(
+        tmp_path, record, server, ffmpeg_bin):
+    """Cameras with a microphone send AAC in ADTS headers, which an MP4 takes only rewritten;
+    and a compacted day's sound (plain AAC) runs on into later segments' (ADTS)."""
+    from .test_compactor import compact
+
+    root = tmp_path / "root"
+    record(root, T10, 8, audio=True, fps=25, segment=4.0)
+    assert compact(root, CCTV_CODEC="copy").returncode == 0
+    record(root, T10 + dt.timedelta(seconds=8), 8, audio=True, fps=25, segment=4.0)
+    srv = server(root)
+    for query, frames in [("from=2026-11-20T10:00:08&to=2026-11-20T10:00:16", 8 * 25),
+                          ("from=2026-11-20T10:00:02&to=2026-11-20T10:00:12", 10 * 25)]:
+        response = srv.get(f"/export.mp4?{query}")
+        assert response.status_code == 200, response.text
+        assert response.headers["x-clip-footage"] == f"{frames / 25:.3f}"  # keyframes on the ends
+        clip = tmp_path / "clip.mp4"
+        clip.write_bytes(response.content)
+        assert len(frame_crcs(ffmpeg_bin, clip)) == frames
+        sound = subprocess.run([ffmpeg_bin, "-v", "error", "-i", str(clip), "-map", "0:a:0",
+                                "-f", "null", "-"], capture_output=True, text=True, timeout=60)
+        assert sound.returncode == 0 and not sound.stderr, sound.stderr

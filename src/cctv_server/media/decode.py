@@ -135,6 +135,15 @@ def codec_name(path: Path) -> str | None:
         return None
 
 
+def audio_codec(path: Path) -> str | None:
+    """The first audio stream's codec as ffmpeg names it (aac, mp2); None if none or unreadable."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            return container.streams.audio[0].codec_context.name if container.streams.audio else None
+    except (av.FFmpegError, OSError, ValueError):
+        return None
+
+
 def _summary(times: list[float], fps: float | None, audio: bool, error: str | None,
              lead: float = 0.0) -> Decoded:
     if not times:

@@ -9,6 +9,7 @@ import os
 import tempfile
 import time
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -83,8 +84,9 @@ def make_plan(footage: Footage, root: Root, rng: Range, tz: ZoneInfo,
     if codec == exportplan.COPY:
         exportplan.one_codec(chosen, _codec)
     first, last = chosen[0], chosen[-1]
-    return exportplan.plan(chosen, rng, keyframes(first.path, first.media(rng.start)),
+    plan = exportplan.plan(chosen, rng, keyframes(first.path, first.media(rng.start)),
                            keyframes(last.path, last.media(rng.end)))
+    return replace(plan, audio=decode.audio_codec(Path(first.path)))
 
 
 def _codec(path: str) -> str | None:
@@ -101,7 +103,7 @@ def stream(binary: str, plan: Plan,
     """
     script = exportplan.concat_list(plan.cuts).encode()
     written = _Written(on_progress)
-    chunks = ffmpeg.stream(exportplan.argv(binary), script, written.seconds_at,
+    chunks = ffmpeg.stream(exportplan.argv(binary, plan.audio), script, written.seconds_at,
                            on_frames=written.frames_at)
     return _checked(chunks, plan, written)
 

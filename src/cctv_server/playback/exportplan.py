@@ -80,6 +80,7 @@ class Plan:
     start: float
     end: float
     footage: float  # seconds of video in the clip (less than end - start when it spans gaps)
+    audio: str | None = None  # the first source's sound codec, as ffmpeg names it
 
 
 def parse_instant(text: str | None, name: str, tz: ZoneInfo, today: dt.date) -> float:
@@ -237,14 +238,17 @@ def _ceil_us(seconds: float) -> str:
     return f"{-(-round(seconds * 1e9) // 1000) / 1e6:.6f}"
 
 
-def argv(binary: str) -> list[str]:
+def argv(binary: str, audio: str | None = None) -> list[str]:
     """ffmpeg reading the concat list on stdin, copying video (and audio, if any) without
     re-encoding into a fragmented MP4 on stdout, with progress lines on stderr."""
+    # MPEG-TS carries AAC with ADTS headers, which MP4 does not take, and through a concat list
+    # the muxer does not strip them itself (a video's AAC has none: the filter passes it on).
+    adts = ["-bsf:a", "aac_adtstoasc"] if audio == "aac" else []
     return [
         binary, "-hide_banner", "-nostats", "-loglevel", "error",
         "-progress", "pipe:2",
         "-f", "concat", "-safe", "0", "-protocol_whitelist", "file,pipe", "-i", "pipe:0",
-        "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
+        "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", *adts,
         "-f", "mp4", "-movflags", ffmpeg.MOVFLAGS, "pipe:1",
     ]
 
