@@ -292,6 +292,14 @@ def test_an_admin_shares_a_clip_and_holds_the_day_from_the_player(site):
         page.click("#release")
         page.wait_for_function("() => document.getElementById('release').hidden", polling=POLL)
         browser.close()
+        # Whoever is sent the link opens it in a browser of their own, and the clip plays
+        stranger = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = stranger.new_page()
+        page.goto(link)
+        page.wait_for_function("() => document.getElementById('video') &&"
+                               " document.getElementById('video').currentTime > 0.5",
+                               polling=POLL, timeout=30000)
+        stranger.close()
     assert not (root / DAY / ".hold.json").exists()
     shared = httpx.Client()  # someone else, who has only the link
     assert shared.get(link).status_code == 200
