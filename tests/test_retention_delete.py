@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -10,6 +11,8 @@ import pytest
 
 from cctv_server.compaction.journal import day_lock
 from cctv_server.retention import delete, holds
+
+from .conftest import wait_until
 
 DAY = "2026-11-20"
 FILES = ["10-00-00.ts", "10-00-10.ts", "video.mp4", "video.mp4.sha512sum", ".video.mp4.json",
@@ -64,3 +67,41 @@ def test_a_deletion_killed_at_any_step_leaves_the_whole_day_or_none_of_it(tmp_pa
     delete.finish(tmp_path)  # as the next start does
     renamed = moment != "delete-locked"  # from the rename on, the day is gone for good
     assert listing(tmp_path) == (["2026-11-21", "2026-11-21/keep.ts"] if renamed else before)
+
+
+def _deleting(root, **env: str) -> subprocess.Popen:
+    """delete_day in a process of its own, stopped or killed at the moments `env` names."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; "
+         "from cctv_server.retention.delete import delete_day; "
+         "print(delete_day(Path(sys.argv[1]), sys.argv[2]))", str(root), DAY],
+        env=os.environ | env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _stopped(proc: subprocess.Popen) -> bool:
+    with open(f"/proc/{proc.pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "T"
+
+
+def test_a_hold_put_between_the_last_check_and_the_rename_keeps_the_day(tmp_path):
+    make_day(tmp_path)
+    before = listing(tmp_path)
+    proc = _deleting(tmp_path, CCTVTEST_PAUSE_AT="delete-locked")  # its hold check is done
+    wait_until(lambda: _stopped(proc), timeout=30)
+    holds.hold(tmp_path, DAY, "the police asked for it", "alice")  # answered: it must hold
+    os.kill(proc.pid, signal.SIGCONT)
+    out, err = proc.communicate(timeout=30)
+    assert out.strip() == delete.HELD, err
+    assert listing(tmp_path) == sorted([*before, f"{DAY}/.hold.json"])
+
+
+def test_a_deletion_killed_after_a_late_hold_is_finished_by_keeping_the_day(tmp_path):
+    make_day(tmp_path)
+    proc = _deleting(tmp_path, CCTVTEST_PAUSE_AT="delete-locked",
+                     CCTVTEST_CRASH_AT="delete-renamed")
+    wait_until(lambda: _stopped(proc), timeout=30)
+    holds.hold(tmp_path, DAY, "the police asked for it", "alice")
+    os.kill(proc.pid, signal.SIGCONT)
+    assert proc.wait(timeout=30) == -9  # killed with the day renamed, its hold inside
+    assert delete.finish(tmp_path) == []  # as the next start does
+    assert (tmp_path / DAY / "video.mp4").exists() and holds.get(tmp_path, DAY) is not None

@@ -78,6 +78,9 @@ def checkpoint(name: str) -> None:
     """A named moment in a job that changes recordings; CCTVTEST_CRASH_AT=name makes the process SIGKILL itself here.
 
     This is how the crash tests stop a real compactor at exact moments; unset, it costs nothing.
+    CCTVTEST_PAUSE_AT=name stops it there (SIGSTOP) until the test has done what races it.
     """
+    if os.environ.get("CCTVTEST_PAUSE_AT") == name:  # a test acts in this instant, then SIGCONTs
+        os.kill(os.getpid(), signal.SIGSTOP)
     if os.environ.get("CCTVTEST_CRASH_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)

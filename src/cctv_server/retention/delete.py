@@ -38,6 +38,9 @@ def delete_day(root: Path, day: str) -> str:
         going = root / f"{layout.DELETING}{day}"
         os.rename(folder, going)
         durable.checkpoint("delete-renamed")
+        if _held(going):  # put in the instant between the check and the rename: it was answered
+            os.rename(going, folder)
+            return HELD
         durable.fsync_dir(root)
         durable.checkpoint("delete-renamed-synced")
     _remove(going)
@@ -51,12 +54,25 @@ def finish(root: Path) -> list[str]:
     done = []
     for entry in os.scandir(root):
         if entry.name.startswith(layout.DELETING) and entry.is_dir(follow_symlinks=False):
+            day = entry.name.removeprefix(layout.DELETING)
+            if _held(Path(entry.path)):  # held just before the rename: kept
+                if (root / day).exists():  # a new upload made the day again: never merge
+                    log.error("%s was held while it was being deleted, and %s has been made"
+                              " since: both kept; move the footage back by hand", entry.path, day)
+                else:
+                    os.rename(entry.path, root / day)
+                    log.warning("%s: held while it was being deleted; kept", day)
+                continue
             _remove(Path(entry.path))
-            done.append(entry.name.removeprefix(layout.DELETING))
+            done.append(day)
     if done:
         durable.fsync_dir(root)
         log.warning("finished deleting %s, interrupted before", ", ".join(done))
     return done
+
+
+def _held(folder: Path) -> bool:
+    return os.path.lexists(folder / layout.HOLD)
 
 
 def _remove(folder: Path) -> None:
