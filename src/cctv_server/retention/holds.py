@@ -32,7 +32,10 @@ def hold(root: Path, day: str, reason: str, by: str, allow_compaction: bool = Fa
     if not (root / day).is_dir():
         raise NotFound(f"no day {day} to hold")
     found = Hold(day, reason.strip(), by, time.time() if now is None else now, allow_compaction)
-    durable.write_atomic(root / day / layout.HOLD, json.dumps(asdict(found)).encode())
+    try:
+        durable.write_atomic(root / day / layout.HOLD, json.dumps(asdict(found)).encode())
+    except FileNotFoundError:  # retention took the day in this very instant
+        raise NotFound(f"no day {day} to hold: it was deleted just now") from None
     return found
 
 
