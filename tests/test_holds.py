@@ -50,3 +50,38 @@ def test_the_compactor_asks_for_a_hold_again_under_the_days_lock(tmp_path, recor
     outcome = daemon.make_compactor(settings).compact_day(DAY)  # past the candidates' filter
     assert outcome.status == "skipped" and "held" in outcome.message
     assert all(p.exists() for p in segments) and not (root / DAY / "video.mp4").exists()
+
+
+def test_a_day_held_while_it_is_being_compacted_keeps_its_segments(tmp_path, record):
+    """A real compaction stopped once its video is verified, the day held, then let go on: it
+    rolls back instead of deleting the segments the hold keeps."""
+    import datetime as dt
+    import os
+    import signal
+    import subprocess
+    import sys
+    from zoneinfo import ZoneInfo
+
+    from .conftest import wait_until
+
+    root = tmp_path / "root"
+    segments = record(root, dt.datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("UTC")), 4)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cctv_server.cli", "compact", "--root", str(root), "--settle", "0"],
+        env=os.environ | {"CCTV_TIMEZONE": "UTC", "CCTV_STABLE_SECONDS": "0", "CCTV_CODEC": "copy",
+                          "CCTV_KEEP_FREE": "0", "CCTVTEST_PAUSE_AT": "journal-verified"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def stopped() -> bool:
+        with open(f"/proc/{proc.pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+
+    wait_until(stopped, timeout=60)
+    assert (root / DAY / ".video.mp4.partial").exists() or list((root / DAY).glob(".video*"))
+    holds.hold(root, DAY, "evidence", "alice")
+    os.kill(proc.pid, signal.SIGCONT)
+    out, err = proc.communicate(timeout=60)
+    assert "held while it was compacted" in out + err, out + err
+    assert all(p.exists() for p in segments) and not (root / DAY / "video.mp4").exists()
+    assert sorted(p.name for p in (root / DAY).iterdir()) == sorted(
+        [".hold.json", *(p.name for p in segments)])
