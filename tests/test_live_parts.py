@@ -12,7 +12,7 @@ from cctv_server.errors import InvalidInput
 from cctv_server.footage.catalog import Catalog
 from cctv_server.footage.reader import Footage
 from cctv_server.playback import hls
-from cctv_server.playback.playlists import Playlists, entries
+from cctv_server.playback.playlists import H264, ORIGINAL, Playlists, entries, rendition_entries
 
 from .conftest import UTC
 
@@ -53,25 +53,33 @@ def catalogued(root) -> Catalog:
     return catalog
 
 
-def whole(footage: Footage, first: int) -> bytes:
+def whole(playlists: Playlists, first: int, variant: str) -> bytes:
     """The run rendered in one piece, as before parts existed."""
-    return hls.render(entries(Footage(footage.root, footage.catalog).run(DAYS[first:])), UTC,
-                      playlist_type="EVENT", ended=False, start=0.0).encode()
+    footage = playlists.footage
+    pieces = Footage(footage.root, footage.catalog).run(DAYS[first:])
+    found = (rendition_entries(pieces, playlists.probes.transcoded) if variant == H264
+             else entries(pieces))
+    return hls.render(found, UTC, playlist_type="EVENT", ended=False, start=0.0).encode()
 
 
-def test_a_joined_live_run_is_the_whole_run_and_reads_only_what_changed(root, record):
+@pytest.mark.parametrize("variant", [ORIGINAL, H264])
+def test_a_joined_live_run_is_the_whole_run_and_reads_only_what_changed(root, record, variant):
     catalog = catalogued(root)
     footage = CountingFootage(root, catalog)
     playlists = Playlists(footage, UTC, 180)
+
+    def run(first: int) -> bytes:
+        return playlists.for_day(DAYS[first], True, time.time(), variant).text
+
     for first in (1, 0, 2):  # runs starting on different days share their days' parts
-        assert playlists.for_day(DAYS[first], True, time.time()).text == whole(footage, first)
-    assert "#EXT-X-MAP" not in whole(footage, 0).decode()  # fragments remuxed: one container
+        assert run(first) == whole(playlists, first, variant)
+    assert "#EXT-X-MAP" not in whole(playlists, 0, variant).decode()  # one container: TS
     assert footage.read.count(DAYS[3]) == 1  # read once, for all three runs
 
     record(root, T10 + dt.timedelta(days=3, minutes=1), 2)  # the newest day records on
     catalog.rescan(root, time.time(), 0, UTC)
     footage.read.clear()
-    assert playlists.for_day(DAYS[0], True, time.time()).text == whole(footage, 0)
+    assert run(0) == whole(playlists, 0, variant)
     assert set(footage.read) <= {DAYS[2], DAYS[3]}  # the newest day, with the one before it
 
 

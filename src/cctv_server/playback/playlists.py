@@ -97,8 +97,9 @@ class Playlists:
             today = self._today(now)
             versions = [v for v in versions if v[0] == day or not layout.is_future(v[0], today)]
             self._check_live_span(day, versions)
-            if variant == ORIGINAL:  # joined from cached day parts: the common, long case
-                return self._cached(("live", tuple(versions)), lambda: self._render_live(versions))
+            if variant in (ORIGINAL, H264):  # joined from cached day parts: the long case
+                return self._cached(("live", variant, tuple(versions)),
+                                    lambda: self._render_live(versions, variant))
             return self._cached(("live", variant, tuple(versions)), lambda: self._render_days(
                 [d for d, _ in versions], playlist_type="EVENT", ended=False, variant=variant,
                 live=True))
@@ -129,10 +130,11 @@ class Playlists:
                 f"live_max_days ({self.live_max_days}): start at "
                 f"{versions[-self.live_max_days][0]} or later")
 
-    def _render_live(self, versions: list[tuple[str, int]]) -> bytes:
+    def _render_live(self, versions: list[tuple[str, int]], variant: str = ORIGINAL) -> bytes:
         """Every day from the first on, joined from each day's rendered part: only a day whose
-        version changed (the newest, as it records) is read and rendered again."""
-        parts = self._live_parts(versions)
+        version changed (the newest, as it records) is read and rendered again. As `variant`:
+        the original, or its H.264 rendition."""
+        parts = self._live_parts(versions, variant)
         as_ts = any(p.fragments for p in parts) and any(p.segments for p in parts)
         chosen = [p.as_ts if as_ts else p.as_is for p in parts]
         head = hls.header(max([3] + [c.version for c in chosen]),
@@ -140,33 +142,35 @@ class Playlists:
                           start=DAY_START)
         return "\n".join(head).encode() + b"\n" + b"".join(c.text for c in chosen)
 
-    def _live_parts(self, versions: list[tuple[str, int]]) -> list[DayPart]:
+    def _live_parts(self, versions: list[tuple[str, int]], variant: str) -> list[DayPart]:
         """Each day's part, from the cache, else read from the footage model a few days at a
         time (with the day that comes before them, which decides their first break)."""
         found: list[DayPart] = []
+        transcoded = self.probes.transcoded if variant == H264 else None
         while len(found) < len(versions):
             k = len(found)
-            cached = self._parts.get(_part_key(versions, found))
+            cached = self._parts.get((variant, _part_key(versions, found)))
             if cached is not None:
                 found.append(cached)
                 continue
             before = _last_with_entries(found)
             first = k if before is None else before
-            end = k + self._missing(versions, k)
+            end = k + self._missing(versions, k, variant)
             pieces = self.footage.run([d for d, _ in versions[first:end]])
             for day, _ in versions[k:end]:
                 part = _day_part([p for p in pieces if p.day == day], self.tz,
-                                 continues=_last_with_entries(found) is not None)
-                self._parts.put(_part_key(versions, found), part, part.size)
+                                 continues=_last_with_entries(found) is not None,
+                                 transcoded=transcoded)
+                self._parts.put((variant, _part_key(versions, found)), part, part.size)
                 found.append(part)
         return found
 
-    def _missing(self, versions: list[tuple[str, int]], k: int) -> int:
+    def _missing(self, versions: list[tuple[str, int]], k: int, variant: str) -> int:
         """How many days from the k-th on to read at once: up to CHUNK_DAYS, stopping before
         one whose part is cached (as it would be keyed if the days before it have footage)."""
         n = 1
         while (n < CHUNK_DAYS and k + n < len(versions)
-               and self._parts.get(((versions[k + n - 1],), versions[k + n])) is None):
+               and self._parts.get((variant, ((versions[k + n - 1],), versions[k + n]))) is None):
             n += 1
         return n
 
@@ -278,10 +282,15 @@ class DayPart:
         return len(self.as_is.text) + (len(self.as_ts.text) if self.as_ts is not self.as_is else 0)
 
 
-def _day_part(pieces: Sequence[Piece], tz: ZoneInfo, continues: bool) -> DayPart:
-    """Pure: a day's pieces (as the run placed them) as playlist lines."""
+def _day_part(pieces: Sequence[Piece], tz: ZoneInfo, continues: bool,
+              transcoded: Callable[[Piece], bool] | None = None) -> DayPart:
+    """Pure: a day's pieces (as the run placed them) as playlist lines; with `transcoded`, as
+    the H.264 rendition's (rendition_entries), which are MPEG-TS whatever the other days hold."""
     fragments = any(p.is_fragment for p in pieces)
     segments = any(not p.is_fragment for p in pieces)
+    if transcoded is not None:
+        ts = _part(rendition_entries(pieces, transcoded), tz, continues)
+        return DayPart(fragments, segments, len(pieces), ts, ts)
     as_is = _part([entry(p, False) for p in pieces], tz, continues)
     as_ts = _part([entry(p, True) for p in pieces], tz, continues) if fragments else as_is
     return DayPart(fragments, segments, len(pieces), as_is, as_ts)
