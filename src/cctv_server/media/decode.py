@@ -126,20 +126,13 @@ def frame_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
-def codec_name(path: Path) -> str | None:
-    """The first video stream's codec as ffmpeg names it (h264, hevc, av1); None if unreadable."""
+def codec_name(path: Path, kind: str = "video") -> str | None:
+    """The codec of the first stream of this kind ("video", "audio") as ffmpeg names it (h264,
+    hevc, av1; aac, mp2); None if there is none or the file is unreadable."""
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
-            return container.streams.video[0].codec_context.name if container.streams.video else None
-    except (av.FFmpegError, OSError, ValueError):
-        return None
-
-
-def audio_codec(path: Path) -> str | None:
-    """The first audio stream's codec as ffmpeg names it (aac, mp2); None if none or unreadable."""
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            return container.streams.audio[0].codec_context.name if container.streams.audio else None
+            streams = getattr(container.streams, kind)
+            return streams[0].codec_context.name if streams else None
     except (av.FFmpegError, OSError, ValueError):
         return None
 

@@ -86,7 +86,7 @@ def make_plan(footage: Footage, root: Root, rng: Range, tz: ZoneInfo,
     first, last = chosen[0], chosen[-1]
     plan = exportplan.plan(chosen, rng, keyframes(first.path, first.media(rng.start)),
                            keyframes(last.path, last.media(rng.end)))
-    return replace(plan, audio=decode.audio_codec(Path(first.path)))
+    return replace(plan, audio=decode.codec_name(Path(first.path), "audio"))
 
 
 def _codec(path: str) -> str | None:
