@@ -7,10 +7,22 @@ from pathlib import Path
 
 import click
 
+from ..errors import CctvError
 from . import access, compaction, doctor, export, push, retention, serve
 
 
-@click.group()
+class Commands(click.Group):
+    """The command group: a domain error from any command is its message and exit status 1,
+    said once here rather than caught in each command."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CctvError as err:
+            raise click.ClickException(str(err)) from None
+
+
+@click.group(cls=Commands)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="TOML config file (flags > CCTV_* environment > file > defaults).")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")

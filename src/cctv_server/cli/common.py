@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .. import config
+from .. import config, layout
 from ..cameras import Camera, server_state_dir
 from ..cameras import load as load_cameras
 from ..compaction import encoding
@@ -21,11 +22,8 @@ CAMERA = click.option("--camera", "camera_specs", multiple=True, metavar="NAME[=
 def settings(ctx: click.Context, need_root: bool = True, **flags: Any) -> config.Settings:
     """Defaults < config file < CCTV_* < these flags, every value checked (the codec profile
     too), naming the bad setting; and the root, unless the command makes it."""
-    try:
-        found = config.load(ctx.obj.get("config"), flags=flags)
-        encoding.profile_for(found)
-    except CctvError as err:
-        raise click.ClickException(str(err)) from None
+    found = config.load(ctx.obj.get("config"), flags=flags)
+    encoding.profile_for(found)
     if need_root:
         root_folder(found)
     return found
@@ -36,13 +34,10 @@ def cameras(ctx: click.Context, specs: tuple[str, ...] = (), **flags: Any) -> li
     by `--camera NAME`; each root must be a folder. Settings are checked as `settings` does."""
     server = settings(ctx, need_root=False, **flags)
     picked = [s for s in specs if "=" not in s]
-    try:
-        found = load_cameras(server, ctx.obj.get("config"), [s for s in specs if "=" in s],
-                             config.explicit(flags=flags))
-        for camera in found:
-            encoding.profile_for(camera.settings)  # a camera's own codec settings, checked too
-    except CctvError as err:
-        raise click.ClickException(str(err)) from None
+    found = load_cameras(server, ctx.obj.get("config"), [s for s in specs if "=" in s],
+                         config.explicit(flags=flags))
+    for camera in found:
+        encoding.profile_for(camera.settings)  # a camera's own codec settings, checked too
     unknown = [name for name in picked if name not in {c.name for c in found}]
     if unknown:
         raise click.BadParameter(f"no camera named {unknown[0]!r}", param_hint="--camera")
@@ -59,10 +54,16 @@ def state_dir(ctx: click.Context, specs: tuple[str, ...] = (), **flags: Any) -> 
     """The server's own state folder (accounts, the audit log), as `serve` finds it: from every
     camera, whichever ones a command's `--camera NAME` picks."""
     everyone = cameras(ctx, tuple(s for s in specs if "=" in s), **flags)
+    return server_state_dir(settings(ctx, need_root=False, **flags), everyone)
+
+
+def check_day(day: str, settings: config.Settings, hint: str) -> None:
+    """A YYYY-MM-DD date among the days the server looks at (layout.out_of_range), or exit 2
+    naming the parameter."""
     try:
-        return server_state_dir(settings(ctx, need_root=False, **flags), everyone)
+        layout.parse_day(day, dt.datetime.now(settings.tz).date())
     except CctvError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.BadParameter(str(err), param_hint=hint) from None
 
 
 def root_folder(found: config.Settings) -> Path:

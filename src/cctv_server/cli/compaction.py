@@ -16,7 +16,6 @@ from .. import config, format, layout
 from ..access.audit import AuditLog
 from ..compaction import daemon, phases, status, verify
 from ..compaction.job import Compactor, Outcome
-from ..errors import CctvError
 from . import common
 
 ROOT = common.ROOT
@@ -26,10 +25,7 @@ QUIET = click.option("--quiet", help="No segment may have arrived this long befo
 
 
 def _compactor(settings: config.Settings, on_progress=None) -> Compactor:
-    try:
-        return daemon.make_compactor(settings, on_progress)
-    except CctvError as err:
-        raise click.ClickException(str(err)) from None
+    return daemon.make_compactor(settings, on_progress)
 
 
 def _clock(settings: config.Settings):
@@ -50,7 +46,7 @@ def compact(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...]
     every camera (or those of --camera); a failed day never stops the others."""
     cams = common.cameras(ctx, camera_specs, root=root, settle=settle, quiet=quiet)
     if day is not None:
-        _check_day(day, cams[0].settings)
+        common.check_day(day, cams[0].settings, "--date")
     bar = _ProgressBar()
     label = common.labeller(cams)
     compactors = {c.name: _compactor(c.settings, _progress(bar, label, c.name)) for c in cams}
@@ -86,14 +82,6 @@ def _compact_one(c: Compactor, day: str):
 
 def _progress(bar, label, name):
     return lambda day, done, total: bar.update(label(name, day), done, total)
-
-
-def _check_day(day: str, settings: config.Settings) -> None:
-    """A YYYY-MM-DD date among the days the server looks at (layout.out_of_range), or exit 2."""
-    try:
-        layout.parse_day(day, dt.datetime.now(settings.tz).date())
-    except CctvError as err:
-        raise click.BadParameter(str(err), param_hint="--date") from None
 
 
 def _report_waiting(cands, settings: config.Settings, day: str | None, label) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from .. import format
-from ..errors import CctvError
 from ..playback import export
 from . import common
 
@@ -32,15 +31,12 @@ def export_command(ctx: click.Context, root: Path | None, camera_specs: tuple[st
         raise click.UsageError(f"several cameras ({', '.join(c.name for c in cams)}):"
                                " pick one with --camera NAME")
     settings = cams[0].settings
-    try:
-        plan = export.plan_from_disk(settings, start, end, codec)
-        click.echo(f"Clip from {format.iso(plan.start, settings.tz)} to "
-                   f"{format.iso(plan.end, settings.tz)} (cut at keyframes)", err=True)
-        with click.progressbar(length=max(1, round(plan.footage)), label="Exporting",
-                               file=sys.stderr) as bar:
-            export.write(settings, plan, output, lambda s: bar.update(round(s) - bar.pos), codec)
-    except CctvError as err:
-        raise click.ClickException(str(err)) from None
+    plan = export.plan_from_disk(settings, start, end, codec)
+    click.echo(f"Clip from {format.iso(plan.start, settings.tz)} to "
+               f"{format.iso(plan.end, settings.tz)} (cut at keyframes)", err=True)
+    with click.progressbar(length=max(1, round(plan.footage)), label="Exporting",
+                           file=sys.stderr) as bar:
+        export.write(settings, plan, output, lambda s: bar.update(round(s) - bar.pos), codec)
     click.echo(f"Wrote {output}", err=True)
 
 

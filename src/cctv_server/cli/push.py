@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from ..config import parse_duration
-from ..errors import CctvError
 from ..upload.push import Pusher
 from . import common
 
@@ -45,8 +44,6 @@ def push(ctx: click.Context, folder: Path, url: str, token_file: Path, keep: str
         Pusher(folder, url, token, settings.tz, keep_seconds, delete_after).run(stop.is_set)
     except KeyboardInterrupt:
         pass
-    except CctvError as err:
-        raise click.ClickException(str(err)) from None
 
 
 COMMANDS = [push]

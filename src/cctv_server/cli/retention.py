@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import os
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .. import format, layout
+from .. import format
 from ..access.audit import AuditLog
 from ..cameras import Camera
 from ..errors import CctvError
@@ -110,13 +109,6 @@ def _write(audit: AuditLog, event: str, **fields: object) -> None:
         click.echo(f"warning: the audit log {audit.path} cannot be written: {err}", err=True)
 
 
-def _check_date(date: str, cams: list[Camera]) -> None:
-    try:
-        layout.parse_day(date, dt.datetime.now(cams[0].settings.tz).date())
-    except CctvError as err:
-        raise click.BadParameter(str(err), param_hint="DATE") from None
-
-
 @click.command("hold")
 @common.ROOT
 @common.CAMERA
@@ -131,7 +123,7 @@ def hold_command(ctx: click.Context, root: Path | None, camera_specs: tuple[str,
     """Keep DATE (YYYY-MM-DD) of every camera that has it (or of --camera NAME) until released:
     retention never deletes it."""
     cams = common.cameras(ctx, camera_specs, root=root)
-    _check_date(date, cams)
+    common.check_day(date, cams[0].settings, "DATE")
     having = [c for c in cams if (c.root / date).is_dir()] if len(cams) > 1 else cams
     if not having:
         raise click.ClickException(f"no camera has recordings on {date}")
@@ -157,7 +149,7 @@ def release_command(ctx: click.Context, root: Path | None, camera_specs: tuple[s
                     date: str) -> None:
     """Release the hold on DATE of every camera (or of --camera NAME): retention may delete it."""
     cams = common.cameras(ctx, camera_specs, root=root)
-    _check_date(date, cams)
+    common.check_day(date, cams[0].settings, "DATE")
     held = [c for c in cams if holds.get(c.root, date) is not None]
     if not held:
         raise click.ClickException(f"{date} is not held")

@@ -16,7 +16,6 @@ import click
 
 from .. import config, demo
 from ..cameras import Camera
-from ..errors import CctvError
 from ..media import ffmpeg
 from . import common, preflight
 
@@ -58,15 +57,12 @@ def _run_server(settings: config.Settings, cams: list[Camera], config_file: Path
     from ..web import connections
     from ..web.server import create_server
 
-    try:
-        for camera in cams:
-            preflight.state_dir(camera.settings)
-        preflight.accounts_before_network(settings, cams)
-        ssl = preflight.tls(settings)
-        sock = preflight.listen(settings.host, settings.port)
-        app = create_server(settings, cams)
-    except CctvError as err:
-        raise click.ClickException(str(err)) from None
+    for camera in cams:
+        preflight.state_dir(camera.settings)
+    preflight.accounts_before_network(settings, cams)
+    ssl = preflight.tls(settings)
+    sock = preflight.listen(settings.host, settings.port)
+    app = create_server(settings, cams)
     if settings.auth == "none":
         log.warning("auth = none: anyone who can reach %s watches every camera", settings.host)
     limits = connections.ConnectionLimits(settings.header_timeout, settings.send_timeout,
@@ -116,10 +112,7 @@ def demo_command(ctx: click.Context, directory: Path, camera: bool, host: str | 
     binary = ffmpeg.locate(settings.ffmpeg)
     if not demo.has_recordings(directory):
         click.echo(f"Recording demo footage into {directory} ...", err=True)
-        try:
-            demo.make_demo(directory, binary, settings.tz)
-        except CctvError as err:
-            raise click.ClickException(str(err)) from None
+        demo.make_demo(directory, binary, settings.tz)
     specs = tuple(f"{name}={directory.absolute() / name}" for name in demo.CAMERAS)
     cams = common.cameras(ctx, specs, **flags)
     if camera:
