@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -147,3 +149,22 @@ def wait_until(predicate, timeout: float = 15, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+@contextlib.contextmanager
+def tmpfs(mount: Path, size: str, *options: str) -> Iterator[Path]:
+    """A small real filesystem of `size` (`3m`) mounted at `mount` for the block (the tests run
+    as root): a disk to fill, or one mounted `ro`."""
+    mount.mkdir(exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join([*options, f"size={size}"]),
+                           "tmpfs", str(mount)], capture_output=True)
+    assert done.returncode == 0, "cannot mount a tmpfs: " + done.stderr.decode()
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def process_state(pid: int) -> str:
+    """A process's state letter from /proc (R, S, T when stopped, Z when a zombie)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

@@ -186,10 +186,9 @@ def test_the_rules(store):
 def test_on_a_full_disk_the_store_has_no_accounts_until_it_can_be_made_and_then_sees_them(tmp_path):
     import subprocess
 
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], check=True)
-    try:
+    from .conftest import tmpfs
+
+    with tmpfs(tmp_path / "tiny", "512k") as mount:
         subprocess.run(["dd", "if=/dev/zero", f"of={mount / 'filler'}", "bs=4k"],
                        capture_output=True)  # fills it to the last block, then fails: full
         store = Store(mount / "state")
@@ -199,5 +198,3 @@ def test_on_a_full_disk_the_store_has_no_accounts_until_it_can_be_made_and_then_
         Accounts(Store(mount / "state")).add("alice", "admin", "long enough")  # the CLI, later
         store._missing_since -= Store.RETRY + 1  # as if the retry interval had passed
         assert server_side.any() and server_side.authenticate("alice", "long enough")
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from . import hlscheck
-from .conftest import count_frames, frames_in, wait_until
+from .conftest import count_frames, frames_in, process_state, wait_until
 from .test_compactor import DAY, ENV, START, compact
 
 
@@ -69,7 +69,7 @@ def _nice(pid: int) -> int:
 
 def _is_zombie(pid: int) -> bool:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        return process_state(pid) == "Z"
     except OSError:
         return True
 

@@ -23,7 +23,7 @@ from cctv_server.footage.reader import Footage
 from cctv_server.media import decode, ffmpeg, mp4
 from cctv_server.playback.playlists import Playlists
 
-from .conftest import UTC, count_frames, frames_in
+from .conftest import UTC, count_frames, frames_in, tmpfs
 
 DAY = "2024-05-01"
 START = dt.datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
@@ -339,15 +339,9 @@ def test_running_out_of_disk_mid_encode_keeps_every_segment(record, small_fs):
 
 @pytest.fixture
 def small_fs(tmp_path):
-    """A 3 MB tmpfs: a real full disk (skips where mounting is not allowed)."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
-                          capture_output=True)
-    if proc.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here: " + proc.stderr.decode().strip())
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    """A 3 MB tmpfs: a real full disk."""
+    with tmpfs(tmp_path / "small", "3m") as mount:
+        yield mount
 
 
 def test_a_catalog_made_before_the_phase_and_mode_columns_gains_them(tmp_path):

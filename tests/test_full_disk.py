@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import os
@@ -15,7 +16,7 @@ import pytest
 
 from cctv_server.footage.catalog import Catalog
 
-from .conftest import UTC, wait_until
+from .conftest import UTC, tmpfs, wait_until
 from .test_web import upload
 
 DAY = "2026-01-01"
@@ -26,20 +27,8 @@ ENV = {"CCTV_TIMEZONE": "UTC", "CCTV_STABLE_SECONDS": "0.5", "CCTV_RESCAN_INTERV
 @pytest.fixture
 def tiny_fs(tmp_path):
     """tiny_fs(name) -> the mount point of a new 3 MB tmpfs: a real disk that can be filled."""
-    mounts = []
-
-    def make(name: str) -> Path:
-        mount = tmp_path / name
-        mount.mkdir()
-        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
-                              capture_output=True)
-        assert proc.returncode == 0, "cannot mount a tmpfs: " + proc.stderr.decode()
-        mounts.append(mount)
-        return mount
-
-    yield make
-    for mount in mounts:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+    with contextlib.ExitStack() as mounts:
+        yield lambda name: mounts.enter_context(tmpfs(tmp_path / name, "3m"))
 
 
 def fill(folder: Path) -> Path:

@@ -62,7 +62,7 @@ def test_a_day_held_while_it_is_being_compacted_keeps_its_segments(tmp_path, rec
     import sys
     from zoneinfo import ZoneInfo
 
-    from .conftest import wait_until
+    from .conftest import process_state, wait_until
 
     root = tmp_path / "root"
     segments = record(root, dt.datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("UTC")), 4)
@@ -72,11 +72,7 @@ def test_a_day_held_while_it_is_being_compacted_keeps_its_segments(tmp_path, rec
                           "CCTV_KEEP_FREE": "0", "CCTVTEST_PAUSE_AT": "journal-verified"},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def stopped() -> bool:
-        with open(f"/proc/{proc.pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "T"
-
-    wait_until(stopped, timeout=60)
+    wait_until(lambda: process_state(proc.pid) == "T", timeout=60)  # stopped there
     assert (root / DAY / ".video.mp4.partial").exists() or list((root / DAY).glob(".video*"))
     holds.hold(root, DAY, "evidence", "alice")
     os.kill(proc.pid, signal.SIGCONT)

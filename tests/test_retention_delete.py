@@ -12,7 +12,7 @@ import pytest
 from cctv_server.compaction.journal import day_lock
 from cctv_server.retention import delete, holds
 
-from .conftest import wait_until
+from .conftest import process_state, wait_until
 
 DAY = "2026-11-20"
 FILES = ["10-00-00.ts", "10-00-10.ts", "video.mp4", "video.mp4.sha512sum", ".video.mp4.json",
@@ -78,16 +78,11 @@ def _deleting(root, **env: str) -> subprocess.Popen:
         env=os.environ | env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _stopped(proc: subprocess.Popen) -> bool:
-    with open(f"/proc/{proc.pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()[0] == "T"
-
-
 def test_a_hold_put_between_the_last_check_and_the_rename_keeps_the_day(tmp_path):
     make_day(tmp_path)
     before = listing(tmp_path)
     proc = _deleting(tmp_path, CCTVTEST_PAUSE_AT="delete-locked")  # its hold check is done
-    wait_until(lambda: _stopped(proc), timeout=30)
+    wait_until(lambda: process_state(proc.pid) == "T", timeout=30)  # stopped there
     holds.hold(tmp_path, DAY, "the police asked for it", "alice")  # answered: it must hold
     os.kill(proc.pid, signal.SIGCONT)
     out, err = proc.communicate(timeout=30)
@@ -99,7 +94,7 @@ def test_a_deletion_killed_after_a_late_hold_is_finished_by_keeping_the_day(tmp_
     make_day(tmp_path)
     proc = _deleting(tmp_path, CCTVTEST_PAUSE_AT="delete-locked",
                      CCTVTEST_CRASH_AT="delete-renamed")
-    wait_until(lambda: _stopped(proc), timeout=30)
+    wait_until(lambda: process_state(proc.pid) == "T", timeout=30)
     holds.hold(tmp_path, DAY, "the police asked for it", "alice")
     os.kill(proc.pid, signal.SIGCONT)
     assert proc.wait(timeout=30) == -9  # killed with the day renamed, its hold inside

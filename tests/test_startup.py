@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from .conftest import free_port
+from .conftest import free_port, tmpfs
 
 
 def serve(root, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -60,13 +60,8 @@ def test_nonsensical_values_are_refused(tmp_path, setting, value):
 
 
 def test_a_state_dir_on_a_read_only_filesystem_is_refused(tmp_path):
-    state = tmp_path / "state"
-    state.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(state)], check=True)
-    try:
+    with tmpfs(tmp_path / "state", "1m", "ro") as state:
         line = refused(serve(tmp_path, CCTV_STATE_DIR=str(state)), "state_dir")
-    finally:
-        subprocess.run(["umount", str(state)], check=True)
     assert str(state) in line and "not writable" in line
     assert not any(tmp_path.glob("*.sqlite3*"))  # nothing was started elsewhere instead
 

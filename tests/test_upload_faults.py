@@ -14,7 +14,7 @@ import pytest
 
 from cctv_server.upload import receive
 
-from .conftest import UTC, Server, wait_until
+from .conftest import UTC, Server, tmpfs, wait_until
 
 YESTERDAY = (dt.datetime.now(UTC).date() - dt.timedelta(days=1)).isoformat()
 NOON = dt.datetime.combine(dt.date.fromisoformat(YESTERDAY), dt.time(12), tzinfo=UTC)
@@ -99,13 +99,8 @@ def test_a_server_killed_mid_upload_lists_nothing_partial_and_push_completes(tmp
 
 @pytest.fixture
 def tiny_root(tmp_path):
-    mount = tmp_path / "root"
-    mount.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-                          capture_output=True)
-    assert proc.returncode == 0, "cannot mount a tmpfs: " + proc.stderr.decode()
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    with tmpfs(tmp_path / "root", "1m") as mount:
+        yield mount
 
 
 def fill(folder: Path) -> Path:

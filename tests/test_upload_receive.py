@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import subprocess
 
 import pytest
 
 from cctv_server.errors import Conflict, InvalidInput, NoSpace, TooLarge, Unprocessable
 from cctv_server.upload import receive
 
-from .conftest import UTC
+from .conftest import UTC, tmpfs
 
 DAY = "2026-11-20"
 TODAY = dt.date(2026, 11, 27)
@@ -107,11 +106,8 @@ def test_temp_files_of_interrupted_uploads_are_swept(tmp_path):
 
 @pytest.fixture
 def tiny_fs(tmp_path):
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], check=True)
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    with tmpfs(tmp_path / "tiny", "256k") as mount:
+        yield mount
 
 
 def test_a_full_disk_is_no_space_and_leaves_nothing(tiny_fs, segments):
