@@ -300,7 +300,7 @@ class Catalog:
     def usage(self) -> tuple[int, Counter]:
         """Bytes of recordings on disk, and the days counted by where their compaction stands:
         one query each, so an overview of many cameras with years of days stays fast."""
-        used = self._db().execute("SELECT coalesce(sum(size + video_size), 0) FROM day").fetchone()[0]
+        used = sum(self.bytes_on_disk())
         rows = self._db().execute(
             "SELECT CASE WHEN d.segments + d.errors = 0 THEN 'compacted'"
             " WHEN c.state IN ('failed', 'compacting') THEN c.state ELSE 'waiting' END AS s,"
