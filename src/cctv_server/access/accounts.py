@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -20,9 +21,13 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_PASSWORD = 8
 VERIFIED_FOR = 300.0  # seconds a checked password is remembered (HTTP Basic sends it every request)
 _HASHER = PasswordHasher()  # Argon2id with argon2-cffi's defaults (RFC 9106's second choice)
-# Checked against when the account does not exist, so that an unknown name costs the same time
-# as a wrong password.
-_DUMMY = _HASHER.hash("not a password of anyone's")
+
+
+@functools.cache
+def _dummy() -> str:
+    """Checked against when the account does not exist, so that an unknown name costs the same
+    time as a wrong password. Made on first use: hashing costs every command's start 0.1 s."""
+    return _HASHER.hash("not a password of anyone's")
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class Accounts:
         self._key = store.secret("verified-cache")
         self._verified: dict[bytes, tuple[str, float]] = {}  # HMAC(name, password) -> (hash, until)
         self._lock = threading.Lock()
+        _dummy()  # made now, so that the first unknown name costs what every later one does
 
     def add(self, name: str, role: str, password: str, cameras: tuple[str, ...] = (),
             now: float | None = None) -> Account:
@@ -94,7 +100,7 @@ class Accounts:
         row = self.store.db().execute(
             "SELECT name, role, cameras, created, hash FROM account WHERE name = ?", (name,)
         ).fetchone()
-        stored = row[4] if row else _DUMMY
+        stored = row[4] if row else _dummy()
         ok = self._verify(stored, name, password) and row is not None
         return _account(row[:4]) if ok else None
 
