@@ -82,7 +82,10 @@ def basic_header(name: str) -> str:
 def site(tmp_path_factory):
     base = tmp_path_factory.mktemp("uploads")
     roots = {"porch": base / "porch", "garden": base / "garden"}
-    recorded(roots["porch"], at(COMPACTED, 10), 4)  # a day compacted before any upload
+    sent = recorded(roots["porch"], at(COMPACTED, 10), 4)  # a day compacted before any upload
+    (base / "sent-before").mkdir()
+    for path in sent:  # the camera's copies, which it may send again
+        shutil.copy2(path, base / "sent-before")
     roots["garden"].mkdir()
     done = subprocess.run([sys.executable, "-m", "cctv_server.cli", "compact", "--root",
                            str(roots["porch"]), "--settle", "0"], capture_output=True, text=True,
@@ -267,6 +270,23 @@ def test_a_compacted_day_takes_a_late_segment_and_plays_on_into_it(site):
                         output_args=("-fps_mode", "passthrough"))
     assert len(played) == 6 * FPS  # the video's 4 s, then the late segment's 2
     assert played[-2 * FPS:] == frame_crcs(ffmpeg.locate(), late)
+
+
+def test_a_segment_sent_again_after_its_day_was_compacted_is_not_stored_twice(site):
+    token, day = site.tokens["porch"], COMPACTED
+    sent = sorted((site.base / "sent-before").iterdir())
+    before = site.left_in("porch", day)
+    playlist = site.srv.get(f"/cam/porch/playlist.php?date={day}", auth=basic("alice")).text
+    for path in sent:
+        again = site.put("porch", day, path.name, path.read_bytes(), token=token)
+        assert again.status_code == 200, again.text
+        assert again.json()["created"] is False and again.json()["compacted"] == "video.mp4"
+        assert again.json()["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert "location" not in again.headers
+    other = site.put("porch", day, sent[0].name, sent[1].read_bytes(), token=token)
+    assert other.status_code == 409 and "compacted into video.mp4 with other contents" in other.text
+    assert site.left_in("porch", day) == before
+    assert site.srv.get(f"/cam/porch/playlist.php?date={day}", auth=basic("alice")).text == playlist
 
 
 def test_push_uploads_a_cameras_folder_oldest_first_and_the_day_plays_frame_exact(site):

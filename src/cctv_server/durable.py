@@ -52,7 +52,14 @@ def remove(path: Path) -> bool:
 
 
 def sha512(path: Path) -> str:
-    digest = hashlib.sha512()
+    return _hash(path, hashlib.sha512())
+
+
+def sha256(path: Path) -> str:
+    return _hash(path, hashlib.sha256())
+
+
+def _hash(path: Path, digest) -> str:
     with open(path, "rb") as f:
         while block := f.read(CHUNK):
             digest.update(block)

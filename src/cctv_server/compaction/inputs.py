@@ -31,6 +31,7 @@ class Input:
     repeated: int = 0  # frames sharing a timestamp already in the segment (a camera's glitch)
     audio: bool = False
     lead: float = 0.0  # seconds its sound starts before its first frame (decode.Decoded.lead)
+    sha256: str = ""  # of its bytes: the video's index keeps it, so a re-upload is known
 
 
 def spans_of(inputs: list[Input]) -> list[Span]:
@@ -46,8 +47,8 @@ def tolerance(inputs: list[Input]) -> int:
     return sum(1 for i in inputs[1:] if i.discontinuity) + sum(1 for i in inputs if i.damaged)
 
 
-def make_input(name: str, st: os.stat_result, found: decode.Decoded,
-           placed: Piece | None, prev: Input | None) -> Input:
+def make_input(name: str, st: os.stat_result, found: decode.Decoded, placed: Piece | None,
+               prev: Input | None, sha256: str = "") -> Input:
     """An Input; its wall-clock start from the catalog's placement, else running on from prev."""
     if placed is not None:
         wall, disc = placed.start, placed.discontinuity
@@ -57,7 +58,7 @@ def make_input(name: str, st: os.stat_result, found: decode.Decoded,
         wall, disc = st.st_mtime - found.duration, True
     return Input(name, st.st_size, st.st_mtime_ns, found.frames, found.duration, wall,
                  disc or prev is None, damaged=found.error is not None, repeated=found.repeated,
-                 audio=found.audio, lead=found.lead)
+                 audio=found.audio, lead=found.lead, sha256=sha256)
 
 
 def quarantine(day_dir: Path, name: str, reason: str) -> Path:

@@ -162,7 +162,8 @@ class Compactor:
             if found.error:
                 log.warning("%s/%s: damaged after %d frames (%s); its frames go in",
                             day, name, found.frames, found.error)
-            inputs.append(make_input(name, st, found, placed.get(name), inputs[-1] if inputs else None))
+            inputs.append(make_input(name, st, found, placed.get(name), inputs[-1] if inputs else None,
+                                     durable.sha256(day_dir / name)))
         if len(inputs) != len(segments):
             durable.checkpoint("quarantined")
         return inputs
@@ -252,7 +253,9 @@ class Compactor:
         phases.begin("index")
         size = temp.stat().st_size
         index = build(journal.video, size, frags, spans)
-        durable.write_atomic(day_dir / layout.sidecar_name(journal.video), dump(index, spans, day=day))
+        digests = {i.name: i.sha256 for i in journal.inputs if i.sha256}
+        durable.write_atomic(day_dir / layout.sidecar_name(journal.video),
+                             dump(index, spans, day=day, sha256=digests))
         durable.checkpoint("index-written")
         phases.begin("checksum")
         journal.sha512 = write_checksum(day_dir, journal.video, temp)

@@ -96,6 +96,28 @@ def load(day_dir: Path, video: str) -> VideoIndex:
     return VideoIndex(data["video"], data["size"], data["init_length"], fragments)
 
 
+@dataclass(frozen=True)
+class Compacted:
+    """A segment that went into a video of its day, and its bytes' SHA-256 ("" if not recorded)."""
+
+    video: str
+    sha256: str
+
+
+def compacted(day_dir: Path, name: str) -> Compacted | None:
+    """Which of the day's videos holds the segment `name`, from their sidecars; None when none
+    does. A sidecar that cannot be read is passed over (it names nothing)."""
+    _, videos = layout.list_day(day_dir)
+    for video in sorted(videos):
+        try:
+            data = json.loads((day_dir / layout.sidecar_name(video)).read_text())
+            if any(span["name"] == name for span in data["spans"]):
+                return Compacted(video, data.get("sha256", {}).get(name, ""))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return None
+
+
 def read(day_dir: Path, video: str, size: int) -> VideoIndex:
     """The index of a video: its sidecar when it matches the file, else rebuilt from the file."""
     try:

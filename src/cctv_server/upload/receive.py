@@ -24,6 +24,7 @@ from typing import BinaryIO, TypeVar
 
 from .. import durable, layout
 from ..errors import Conflict, CorruptSegment, InvalidInput, NoSpace, TooLarge, Unprocessable
+from ..footage import videoindex
 from ..media import mpegts
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.ts")
@@ -41,6 +42,7 @@ class Stored:
     sha256: str
     created: bool  # False: the same bytes were there already (a retry after a lost answer)
     mtime_ns: int  # of the stored file: the catalog lists it at once while it is still this one
+    compacted: str = ""  # the video these very bytes went into, when they are no file any more
 
 
 def check_name(name: str) -> None:
@@ -125,6 +127,9 @@ def _append(out: BinaryIO, data: bytes) -> None:
 def _finish(temp: Path, final: Path, size: int, digest: str) -> Stored:
     """Checked and fsynced: give it its name (unless taken) and make that durable."""
     _check_segment(temp)
+    into = _compacted_into(final, digest)
+    if into:
+        return Stored(final.name, size, digest, False, 0, compacted=into)
     durable.fsync_file(temp)
     durable.checkpoint("upload-checked")
     created = _link(temp, final, digest)
@@ -140,24 +145,32 @@ def _check_segment(path: Path) -> None:
         raise Unprocessable(f"not an MPEG-TS video segment: {err}") from None
 
 
+def _compacted_into(final: Path, digest: str) -> str:
+    """The video a re-sent segment went into when its day was compacted (its file is gone); ""
+    when it did not. Stored again, its footage would show twice. Other bytes under that name are
+    a Conflict, as they are while the segment is still a file."""
+    if final.exists():
+        return ""
+    found = videoindex.compacted(final.parent, final.name)
+    if found is None:
+        return ""
+    if found.sha256 != digest:
+        raise Conflict(f"{final.name} was compacted into {found.video} "
+                       + ("with other contents" if found.sha256 else "(its bytes were not recorded)")
+                       + "; nothing was kept")
+    return found.video
+
+
 def _link(temp: Path, final: Path, digest: str) -> bool:
     """Give the checked file its name unless the name is taken; True when it was stored now."""
     try:
         os.link(temp, final)  # unlike rename, fails rather than replaces
     except FileExistsError:
-        if _sha256(final) == digest:
+        if durable.sha256(final) == digest:
             return False
         raise Conflict(f"{final.name} exists with other contents; it was kept as it was") from None
     durable.fsync_dir(final.parent)
     return True
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def sweep(root: Path) -> list[Path]:

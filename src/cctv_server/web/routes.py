@@ -434,8 +434,9 @@ async def vendor(request: Request) -> FileResponse:
 
 async def upload(request: Request) -> Response:
     """`PUT upload/DAY/NAME.ts`: one segment, stored whole or not at all (upload/receive.py,
-    docs/upload.md): 201 with its SHA-256, 200 when these very bytes were there already. Who may
-    upload is the guard's to say (the camera's token, an admin)."""
+    docs/upload.md): 201 with its SHA-256, 200 when these very bytes were there already, or went
+    into a compacted video (named in "compacted"). Who may upload is the guard's to say (the
+    camera's token, an admin)."""
     state = _state(request)
     day, name = request.path_params["day"], request.path_params["name"]
     body = pace.Paced(request.stream(), state.settings.header_timeout)
@@ -446,14 +447,16 @@ async def upload(request: Request) -> Response:
         return Response(status_code=400)  # nobody is there to read it
     except CctvError as err:
         return await _refused(request, err, body, f"{day}/{name}")
-    state.watcher.stored(day, name, stored.size, stored.mtime_ns)  # listed now, not in seconds
     digest = base64.b64encode(bytes.fromhex(stored.sha256)).decode()
-    return JSONResponse(
-        {"day": day, "name": name, "size": stored.size, "sha256": stored.sha256,
-         "created": stored.created},
-        status_code=201 if stored.created else 200,
-        headers={"Location": f"{request.scope.get('root_path', '')}/{day}/{name}",
-                 "Repr-Digest": f"sha-256=:{digest}:", "Cache-Control": "no-store"})
+    headers = {"Repr-Digest": f"sha-256=:{digest}:", "Cache-Control": "no-store"}
+    answer = {"day": day, "name": name, "size": stored.size, "sha256": stored.sha256,
+              "created": stored.created}
+    if stored.compacted:
+        answer["compacted"] = stored.compacted
+    else:
+        state.watcher.stored(day, name, stored.size, stored.mtime_ns)  # listed now, not in seconds
+        headers["Location"] = f"{request.scope.get('root_path', '')}/{day}/{name}"
+    return JSONResponse(answer, status_code=201 if stored.created else 200, headers=headers)
 
 
 async def _store(request: Request, state, day: str, name: str,
