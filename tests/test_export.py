@@ -322,7 +322,7 @@ def test_a_clip_across_the_filled_gap_runs_video_late_segments_video_in_clock_or
     root, codec, late = late_footage
     srv = server(root)
     if codec != "h264":
-        return across_codecs_is_refused(srv, "10:00:08", "10:00:22")
+        return across_codecs(srv, ffmpeg_bin, tmp_path, "10:00:08", "10:00:22", 30)
     headers, frames = export_frames(srv, ffmpeg_bin, tmp_path, "10:00:08", "10:00:22")
     assert (headers["x-clip-start"], headers["x-clip-end"]) == (
         "2026-11-20T10:00:00.000+00:00", "2026-11-20T10:00:30.000+00:00")
@@ -336,7 +336,7 @@ def test_a_clip_from_a_late_segment_before_the_video_into_it_starts_with_that_se
     root, codec, late = late_footage
     srv = server(root)
     if codec != "h264":
-        return across_codecs_is_refused(srv, "09:59:57", "10:00:05")
+        return across_codecs(srv, ffmpeg_bin, tmp_path, "09:59:57", "10:00:05", 14)
     headers, frames = export_frames(srv, ffmpeg_bin, tmp_path, "09:59:57", "10:00:05")
     assert (headers["x-clip-start"], headers["x-clip-end"]) == (
         "2026-11-20T09:59:56.000+00:00", "2026-11-20T10:00:10.000+00:00")
@@ -344,13 +344,19 @@ def test_a_clip_from_a_late_segment_before_the_video_into_it_starts_with_that_se
     assert frames == late["09-59-56.ts"] + late["09-59-58.ts"] + video[: 10 * FPS]
 
 
-def across_codecs_is_refused(srv, start: str, end: str) -> None:
-    """An H.265 video and H.264 segments cannot share one stream-copied track: a clear 422,
-    never a file whose second half no player decodes."""
-    response = srv.get(f"/export.mp4?from=2026-11-20T{start}&to=2026-11-20T{end}")
+def across_codecs(srv, ffmpeg_bin, tmp_path, start: str, end: str, seconds: int) -> None:
+    """An H.265 video and H.264 segments cannot share one stream-copied track, never a file whose
+    second half no player decodes: asked for a stream copy, a clear 422; by default, the clip
+    re-encoded to H.264, every frame of the range."""
+    query = f"/export.mp4?from=2026-11-20T{start}&to=2026-11-20T{end}"
+    response = srv.get(query + "&codec=copy")
     assert response.status_code == 422
     assert "hevc" in response.text and "h264" in response.text and response.text.count("\n") == 1
-    assert "add codec=h264 to re-encode it" in response.text
+    assert "add codec=h264, to re-encode it" in response.text
+    clip = srv.get(query)
+    assert clip.status_code == 200 and clip.headers["x-clip-codec"] == "h264", clip.text
+    (tmp_path / "auto.mp4").write_bytes(clip.content)
+    assert len(frame_crcs(ffmpeg_bin, tmp_path / "auto.mp4")) == seconds * FPS
 
 
 def test_a_clip_re_encoded_to_h264_joins_a_compacted_video_and_late_segments_in_any_codec(
@@ -378,8 +384,7 @@ def test_a_clip_re_encoded_to_h264_joins_a_compacted_video_and_late_segments_in_
     assert bad.status_code == 400 and "codec='hevc'" in bad.text
 
 
-def test_the_cli_re_encodes_a_range_of_mixed_codecs_with_codec_h264(late_footage, ffmpeg_bin,
-                                                                    tmp_path):
+def test_the_cli_re_encodes_a_range_of_mixed_codecs(late_footage, ffmpeg_bin, tmp_path):
     root, codec, _ = late_footage
 
     def export(*extra: str) -> subprocess.CompletedProcess:
@@ -390,12 +395,16 @@ def test_the_cli_re_encodes_a_range_of_mixed_codecs_with_codec_h264(late_footage
             capture_output=True, text=True, timeout=120, env=os.environ | {"CCTV_TIMEZONE": "UTC"})
 
     if codec != "h264":
-        refused = export()
+        refused = export("--codec", "copy")
         assert refused.returncode == 1 and "add codec=h264" in refused.stderr
-    proc = export("--codec", "h264")
-    assert proc.returncode == 0, proc.stderr
-    assert len(frame_crcs(ffmpeg_bin, tmp_path / "cli.mp4")) == 30 * FPS
-    assert [p.name for p in tmp_path.iterdir()] == ["cli.mp4"]  # no temporary folder left
+        assert not list(tmp_path.iterdir())
+    for asked in (("--codec", "h264"), ()):  # by default too, when the codecs are mixed
+        proc = export(*asked)
+        assert proc.returncode == 0, proc.stderr
+        assert len(frame_crcs(ffmpeg_bin, tmp_path / "cli.mp4")) == 30 * FPS
+        # a stream copy where one can be made: an H.264 day with its H.264 late segments
+        assert ("re-encoded to H.264" in proc.stderr) == (bool(asked) or codec != "h264")
+        assert [p.name for p in tmp_path.iterdir()] == ["cli.mp4"]  # no temporary folder left
 
 
 # --- footage with sound ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import format
-from ..playback import export
+from ..playback import export, exportplan
 from . import common
 
 
@@ -19,13 +19,15 @@ from . import common
 @click.option("--to", "end", required=True, help="ISO 8601 end (naive times are in the root's zone).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The MP4 file to write.")
-@click.option("--codec", type=click.Choice(["copy", "h264"]), default="copy", show_default=True,
-              help="copy: stream copy; h264: re-encoded to H.264, for phones (any mix of codecs).")
+@click.option("--codec", type=click.Choice(["auto", "copy", "h264"]), default="auto",
+              show_default=True,
+              help="copy: stream copy; h264: re-encoded to H.264, for phones; auto: a stream copy"
+                   " unless the range mixes codecs (an H.265 day and later H.264 segments).")
 @click.pass_context
 def export_command(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...],
                    start: str, end: str, output: Path, codec: str) -> None:
     """Write the footage between two times as an MP4, by stream copy (cut at keyframes), or
-    re-encoded to H.264 with --codec h264."""
+    re-encoded to H.264 (--codec h264, or a range that mixes codecs)."""
     cams = common.cameras(ctx, camera_specs, root=root)
     if len(cams) > 1:
         raise click.UsageError(f"several cameras ({', '.join(c.name for c in cams)}):"
@@ -33,10 +35,11 @@ def export_command(ctx: click.Context, root: Path | None, camera_specs: tuple[st
     settings = cams[0].settings
     plan = export.plan_from_disk(settings, start, end, codec)
     click.echo(f"Clip from {format.iso(plan.start, settings.tz)} to "
-               f"{format.iso(plan.end, settings.tz)} (cut at keyframes)", err=True)
+               f"{format.iso(plan.end, settings.tz)} (cut at keyframes"
+               + (", re-encoded to H.264)" if plan.codec == exportplan.H264 else ")"), err=True)
     with click.progressbar(length=max(1, round(plan.footage)), label="Exporting",
                            file=sys.stderr) as bar:
-        export.write(settings, plan, output, lambda s: bar.update(round(s) - bar.pos), codec)
+        export.write(settings, plan, output, lambda s: bar.update(round(s) - bar.pos))
     click.echo(f"Wrote {output}", err=True)
 
 

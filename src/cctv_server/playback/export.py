@@ -76,17 +76,17 @@ def keyframes(path: str, media: float) -> list[float]:
 
 
 def make_plan(footage: Footage, root: Root, rng: Range, tz: ZoneInfo,
-              codec: str = exportplan.COPY) -> Plan:
-    """Which footage, cut where: NotFound when the range holds none; Unsupported when a stream
-    copy would have to join two codecs (a re-encode joins anything)."""
+              codec: str = exportplan.AUTO) -> Plan:
+    """Which footage, cut where, and how (the plan's codec: `auto` becomes a stream copy, or
+    H.264 when the range holds two codecs): NotFound when the range holds none; Unsupported
+    when a stream copy was asked for and would have to join two codecs."""
     pieces = footage.run(exportplan.days_touched(rng, tz))
     chosen = sources(root, exportplan.overlapping(pieces, rng))
-    if codec == exportplan.COPY:
-        exportplan.one_codec(chosen, _codec)
+    codec = exportplan.choose_codec(codec, chosen, _codec)
     first, last = chosen[0], chosen[-1]
     plan = exportplan.plan(chosen, rng, keyframes(first.path, first.media(rng.start)),
                            keyframes(last.path, last.media(rng.end)))
-    return replace(plan, audio=decode.codec_name(Path(first.path), "audio"))
+    return replace(plan, audio=decode.codec_name(Path(first.path), "audio"), codec=codec)
 
 
 def _codec(path: str) -> str | None:
@@ -166,7 +166,7 @@ async def reencode(binary: str, plan: Plan, folder: Path, threads: int = 0) -> P
 
 
 def plan_from_disk(settings: Settings, start: str, end: str,
-                   codec: str = exportplan.COPY) -> Plan:
+                   codec: str = exportplan.AUTO) -> Plan:
     """The CLI's way in: bring the catalog up to date for the days touched, then plan."""
     assert settings.root is not None
     tz = settings.tz
@@ -179,11 +179,10 @@ def plan_from_disk(settings: Settings, start: str, end: str,
 
 
 def write(settings: Settings, plan: Plan, output: Path,
-          on_progress: Callable[[float], None] | None = None,
-          codec: str = exportplan.COPY) -> None:
+          on_progress: Callable[[float], None] | None = None) -> None:
     """Write the clip to `output` through a temporary file, so a failure leaves no half clip."""
     binary = ffmpeg.locate(settings.ffmpeg)
-    if codec == exportplan.H264:
+    if plan.codec == exportplan.H264:
         with tempfile.TemporaryDirectory(prefix=".export-", dir=output.parent) as folder:
             os.replace(asyncio.run(reencode(binary, plan, Path(folder))), output)
         return

@@ -20,7 +20,10 @@ _INSTANT = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
 )
 KEY_TOLERANCE = 0.001  # seconds: a keyframe this close to the requested time is at it
-COPY, H264 = "copy", "h264"  # a clip by stream copy (the default), or re-encoded to H.264
+# A clip by stream copy, or re-encoded to H.264; AUTO (the default): a stream copy unless the
+# range holds two codecs (an H.265 day and H.264 segments that came after it), which only a
+# re-encode can join into one track.
+COPY, H264, AUTO = "copy", "h264", "auto"
 AUDIO = "aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
 P = TypeVar("P")  # anything with a wall-clock start and end: a piece, or a source
 
@@ -81,6 +84,7 @@ class Plan:
     end: float
     footage: float  # seconds of video in the clip (less than end - start when it spans gaps)
     audio: str | None = None  # the first source's sound codec, as ffmpeg names it
+    codec: str = COPY  # how the clip is made: COPY or H264
 
 
 def parse_instant(text: str | None, name: str, tz: ZoneInfo, today: dt.date) -> float:
@@ -188,8 +192,23 @@ def one_codec(sources: Sequence[Source], codec_of: Callable[[str], str | None]) 
     if len(found) > 1:
         names = " and ".join(f"{codec} ({name})" for codec, name in found.items())
         raise Unsupported(f"the range holds footage in {names}, which one clip cannot join "
-                          "by stream copy: add codec=h264 to re-encode it (plays anywhere), or "
-                          "export the parts on either side separately")
+                          "by stream copy: leave codec out, or add codec=h264, to re-encode it "
+                          "(plays anywhere), or export the parts on either side separately")
+
+
+def choose_codec(asked: str, sources: Sequence[Source],
+                 codec_of: Callable[[str], str | None]) -> str:
+    """How the clip is made: H264 when asked, or for `auto` when the sources mix codecs; else
+    COPY. Unsupported (from one_codec) when a stream copy was asked for and cannot join them."""
+    if asked == H264:
+        return H264
+    try:
+        one_codec(sources, codec_of)
+    except Unsupported:
+        if asked == COPY:
+            raise
+        return H264
+    return COPY
 
 
 def _bounds(run: list[Source]) -> tuple[float | None, float | None]:
@@ -276,10 +295,11 @@ def headers(camera: str, plan: Plan, tz: ZoneInfo) -> dict[str, str]:
 
 
 def parse_codec(text: str | None) -> str:
-    """`codec=` of an export: `copy` (the default) or `h264`; InvalidInput otherwise."""
-    if text in (None, "", COPY, H264):
-        return text or COPY
-    raise InvalidInput(f"codec={text!r}: must be {COPY} (the default: a stream copy) or {H264}")
+    """`codec=` of an export: `auto` (the default), `copy` or `h264`; InvalidInput otherwise."""
+    if text in (None, "", AUTO, COPY, H264):
+        return text or AUTO
+    raise InvalidInput(f"codec={text!r}: must be {AUTO} (the default: a stream copy unless the "
+                       f"range mixes codecs), {COPY} or {H264}")
 
 
 def codec_groups(cuts: Sequence[Cut], codec_of: Callable[[str], str | None]) -> list[list[Cut]]:

@@ -247,8 +247,8 @@ async def recording(request: Request) -> FileResponse:
 
 async def export_clip(request: Request) -> Response:
     """`/export.mp4?from=ISO&to=ISO`: the range by stream copy, cut at keyframes (X-Clip-*);
-    at most `export_jobs` at once, 503 beyond; with `&codec=h264`, re-encoded to H.264 (phones;
-    ranges that mix codecs)."""
+    at most `export_jobs` at once, 503 beyond; re-encoded to H.264 with `&codec=h264` (phones),
+    and when the range mixes codecs unless `&codec=copy` (then 422)."""
     state = _state(request)
     settings = state.settings
     query = request.query_params
@@ -256,9 +256,9 @@ async def export_clip(request: Request) -> Response:
                                  settings.export_max, _today(state))
     sharing.check_range(sharing.share_of(request), rng.start, rng.end)
     codec = exportplan.parse_codec(query.get("codec"))
-    if codec == exportplan.H264:  # made whole first (its index in front), in a transcoding slot
-        plan = await run_in_threadpool(export.make_plan, state.footage, state.root, rng,
-                                       settings.tz, codec)
+    plan = await run_in_threadpool(export.make_plan, state.footage, state.root, rng, settings.tz,
+                                   codec)
+    if plan.codec == exportplan.H264:  # made whole first (its index in front), in a transcoding slot
         return await _reencoded_clip(state, plan)
     release = state.exports.take()
     if release is None:
@@ -266,7 +266,6 @@ async def export_clip(request: Request) -> Response:
             f"{settings.export_jobs} exports are being made, as many as export_jobs allows: "
             "retry shortly\n", status_code=503, headers={"Retry-After": EXPORT_RETRY})
     try:
-        plan = await run_in_threadpool(export.make_plan, state.footage, state.root, rng, settings.tz)
         return await clips.start(
             export.stream(ffmpeg.locate(settings.ffmpeg), plan),
             f"{query['from']} to {query['to']}",
