@@ -46,6 +46,7 @@ def test_default_video_args_at_25_fps():
     gop = str(DEFAULT.keyint * 25)
     assert params["keyint"] == gop and params["min-keyint"] == gop
     assert params["open-gop"] == "0" and params["scenecut"] == "0"
+    assert params["psy-rd"] == "0"
     assert "-vf" not in args
 
 

@@ -41,7 +41,7 @@ def test_the_report_of_a_real_compaction_matches_the_files_on_disk(compacted):
     assert row["input_size"] == before
     assert row["ratio"] == pytest.approx(before / row["output_size"])
     assert row["realtime"] > 0
-    assert 0.5 < row["ssim"] < 1.0  # hevc at crf 30 loses a little, never nothing
+    assert 0.5 < row["ssim"] < 1.0  # hevc at crf 29 loses a little, never nothing
 
 
 def test_status_and_the_index_page_show_the_report(compacted, server):
