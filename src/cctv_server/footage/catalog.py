@@ -190,6 +190,9 @@ class Catalog:
             return False
         log.warning("catalog %s was %s while in use: starting a new one, which the next scan "
                     "fills from the recordings", self.path, why)
+        # Opened again under SQLite's own check: pages still in the WAL can make a file whose
+        # header was overwritten open cleanly, the rest of it garbage.
+        self._suspect = self._suspect or why == "damaged"
         new = self._open()
         self._suspect = False
         return self._switch(current, new)
