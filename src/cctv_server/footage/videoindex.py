@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import json
 import logging
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
@@ -106,12 +107,19 @@ class Compacted:
 
 def compacted(day_dir: Path, name: str) -> Compacted | None:
     """Which of the day's videos holds the segment `name`, from their sidecars; None when none
-    does. A sidecar that cannot be read is passed over (it names nothing)."""
-    _, videos = layout.list_day(day_dir)
-    for video in sorted(videos):
+    does. Names only are read (an upload asks this of a folder of thousands of segments); a
+    sidecar that cannot be read, or whose video has no final name yet, names nothing."""
+    try:
+        sidecars = sorted(e.name for e in os.scandir(day_dir) if e.name.endswith(".mp4.json"))
+    except OSError:
+        return None
+    for sidecar in sidecars:
+        video = sidecar[1:-len(".json")]
+        if sidecar != layout.sidecar_name(video) or not layout.is_video_name(video):
+            continue
         try:
-            data = json.loads((day_dir / layout.sidecar_name(video)).read_text())
-            if any(span["name"] == name for span in data["spans"]):
+            data = json.loads((day_dir / sidecar).read_text())
+            if any(span["name"] == name for span in data["spans"]) and (day_dir / video).is_file():
                 return Compacted(video, data.get("sha256", {}).get(name, ""))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
