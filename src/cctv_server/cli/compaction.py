@@ -24,10 +24,6 @@ SETTLE = click.option("--settle", help="Wait after a day ends before compacting 
 QUIET = click.option("--quiet", help="No segment may have arrived this long before [default: 1h].")
 
 
-def _compactor(settings: config.Settings, on_progress=None) -> Compactor:
-    return daemon.make_compactor(settings, on_progress)
-
-
 def _clock(settings: config.Settings):
     return lambda seconds: dt.datetime.fromtimestamp(seconds, settings.tz).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -49,7 +45,7 @@ def compact(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...]
         common.check_day(day, cams[0].settings, "--date")
     bar = _ProgressBar()
     label = common.labeller(cams)
-    compactors = {c.name: _compactor(c.settings, _progress(bar, label, c.name)) for c in cams}
+    compactors = {c.name: daemon.make_compactor(c.settings, _progress(bar, label, c.name)) for c in cams}
     plans = {}
     for name, c in compactors.items():
         for done_day, what in daemon.recover(c).items():
@@ -153,7 +149,7 @@ def compactor_command(ctx: click.Context, root: Path | None, camera_specs: tuple
     """Run until stopped: compact each day of every camera as it becomes eligible, at low priority."""
     cams = common.cameras(ctx, camera_specs, root=root, settle=settle, quiet=quiet)
     daemon.lower_priority()
-    compactors = [_compactor(c.settings) for c in cams]
+    compactors = [daemon.make_compactor(c.settings) for c in cams]
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -185,7 +181,7 @@ def status_command(ctx: click.Context, root: Path | None, camera_specs: tuple[st
 
 
 def _status(settings: config.Settings, indent: str) -> None:
-    c = _compactor(settings)
+    c = daemon.make_compactor(settings)
     now = time.time()
     c.catalog.rescan(c.root, now, settings.stable_seconds, settings.tz)
     daemon.candidates(c, settings.settle, now)

@@ -238,8 +238,7 @@ def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
         if cancel.is_set():
             return
         list_file = work / f"chunk-{k:05d}.ffconcat"
-        parts = [replace(p, path=p.path.absolute()) for p in chunks[k].parts]
-        durable.write_atomic(list_file, ffconcat(parts).encode())
+        durable.write_atomic(list_file, ffconcat(_absolute(chunks[k].parts)).encode())
         argv = chunk_argv(job, chunks[k], profile, list_file, outputs[k], size,
                           logs[k] if logs else None)
         ffmpeg.run_job(argv, lambda s: progress(k, s), on_start=on_start if k == 0 else None,
@@ -258,8 +257,7 @@ def _join(job: Job, chunks: list[Chunk], outputs: list[Path], work: Path, out: P
     audio_list = None
     if job.audio:
         audio_list = work / "audio.ffconcat"
-        parts = [replace(p, path=p.path.absolute()) for p in job.parts]
-        durable.write_atomic(audio_list, ffconcat(parts).encode())
+        durable.write_atomic(audio_list, ffconcat(_absolute(job.parts)).encode())
     ffmpeg.run_job(join_argv(job, chunk_list, audio_list, out, frames))
 
 
@@ -293,3 +291,8 @@ class _Progress:
             self.done[k] = seconds
             total = sum(self.done)
         self.report(total)
+
+
+def _absolute(parts: Sequence[Part]) -> list[Part]:
+    """The parts with absolute paths: a concat list reads relative ones from its own folder."""
+    return [replace(p, path=p.path.absolute()) for p in parts]

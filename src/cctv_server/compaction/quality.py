@@ -116,8 +116,9 @@ def shift_of(video: Sequence[float], first: Sequence[float]) -> float:
     with some frame of the segment (a whole frame more or less often fits as well), and of those
     the one that puts the video's first frame on the segment's first, since every encoder keeps
     it (x264's B-frames delay the whole video by two frames; no more than DELAY_FRAMES), else the
-    smallest (the pipeline keeps the camera's clock). Not every frame's: a muxer may pull the very first frame back to
-    zero, and with still frames dropped the video holds only some of the segment's frames.
+    smallest (the pipeline keeps the camera's clock). Not every frame's: a muxer may pull the
+    very first frame back to zero, and with still frames dropped the video holds only some of
+    the segment's frames.
     """
     ordered = sorted(first)
     votes: dict[float, int] = {}
