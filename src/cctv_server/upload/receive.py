@@ -142,11 +142,11 @@ def _finish(temp: Path, final: Path, size: int, digest: str, max_mbps: float | N
     probe = _check_segment(temp)
     if max_mbps is not None:
         _check_bitrate(temp, size, probe.duration, max_mbps)
-    if written is not None:
-        written(size)
     into = _compacted_into(final, digest)
     if into:
         return Stored(final.name, size, digest, False, 0, compacted=into)
+    if written is not None and not final.exists():  # a name taken adds no bytes: 200 or 409
+        written(size)
     durable.fsync_file(temp)
     durable.checkpoint("upload-checked")
     created = _link(temp, final, digest)
