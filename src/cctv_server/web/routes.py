@@ -492,7 +492,7 @@ def _audit_refusal(request: Request, err: limits.Refusal) -> None:
     alerts read it. The token's id, never its secret."""
     state = _state(request)
     camera = state.settings.camera
-    if state.access is None or not state.uploads.audit_due(camera, err.reason):
+    if state.access is None or state.uploads is None or not state.uploads.audit_due(camera, err.reason):
         return
     token = guard.principal(request).token
     state.access.audit.write("upload refused", camera=camera, reason=err.reason, bytes=err.bytes,
