@@ -84,3 +84,18 @@ def test_the_gate_counts_a_days_bytes_and_the_uploads_on_their_way_against_the_q
         gate.admit("porch", "2026-11-27", MB + 1, 64 * MB)  # stored now: counted on
     assert gate.audit_due("porch", "quota") and not gate.audit_due("porch", "quota")
     assert gate.audit_due("porch", "disk")  # each kind its own minute
+
+
+def test_the_quota_bounds_what_a_camera_sends_in_a_day_whatever_days_it_sends_to(tmp_path):
+    root = tmp_path / "porch"
+    root.mkdir()
+    settings = config.load(None, env={}, flags={"root": root, "upload_quota": "3MB",
+                                                 "keep_free": "0"})
+    now = [1_000_000.0]
+    gate = Gate([cameras.Camera("porch", settings)], clock=lambda: now[0])
+    for day in ("2026-11-25", "2026-11-26", "2026-11-27"):  # 1 MB into each of three days
+        gate.release(gate.admit("porch", day, MB, 64 * MB), stored=MB)
+    with pytest.raises(QuotaRefusal, match="last 24 hours"):
+        gate.admit("porch", "2026-11-28", 1, 64 * MB)  # a fourth day: no fresh quota of its own
+    now[0] += 86400 + 3600
+    gate.release(gate.admit("porch", "2026-11-28", MB, 64 * MB))  # a day later: room again

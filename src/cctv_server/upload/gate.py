@@ -51,6 +51,7 @@ class Gate:
         self._days: dict[tuple[str, str], tuple[float, int]] = {}  # -> (measured at, bytes)
         self._quotas: dict[str, tuple[float, int]] = {}
         self._audited: dict[tuple[str, str], float] = {}
+        self._sent: dict[str, dict[int, int]] = {}  # camera -> {hour: bytes stored}, 24 hours
 
     async def receive(self, camera: str, day_dir: Path, name: str, body: AsyncIterator[bytes],
                       declared: int | None) -> receive.Stored:
@@ -78,7 +79,8 @@ class Gate:
             if reason:
                 raise DiskRefusal(reason, declared or 0)
             reason = limits.over_quota(day, held + self._coming.get((camera, day), 0),
-                                       declared or 0, limit, self._automatic(camera))
+                                       declared or 0, limit, self._automatic(camera)) \
+                or limits.over_sent(self._sent_today(camera), declared or 0, limit)
             if reason:
                 raise QuotaRefusal(reason, declared or 0)
             self._reserved[dev] = self._reserved.get(dev, 0) + incoming
@@ -93,10 +95,13 @@ class Gate:
         if reason:
             raise DiskRefusal(reason, size)
         held = self._day_bytes(ticket.camera, ticket.day)
+        limit = self._quota(ticket.camera)
         with self._lock:
             others = self._coming.get((ticket.camera, ticket.day), 0) - ticket.reserved
-        reason = limits.over_quota(ticket.day, held + max(others, 0), size,
-                                   self._quota(ticket.camera), self._automatic(ticket.camera))
+            sent = self._sent_today(ticket.camera)
+        reason = limits.over_quota(ticket.day, held + max(others, 0), size, limit,
+                                   self._automatic(ticket.camera)) \
+            or limits.over_sent(sent, size, limit)
         if reason:
             raise QuotaRefusal(reason, size)
 
@@ -111,6 +116,12 @@ class Gate:
             if stored and key in self._days:
                 at, size = self._days[key]
                 self._days[key] = (at, size + stored)
+            if stored:
+                hours = self._sent.setdefault(ticket.camera, {})
+                hour = int(self.clock() // 3600)
+                hours[hour] = hours.get(hour, 0) + stored
+                for old in [h for h in hours if h <= hour - 24]:
+                    del hours[old]
 
     def audit_due(self, camera: str, reason: str) -> bool:
         """True at most once a minute per camera and kind: a flood of refusals is one record."""
@@ -120,6 +131,12 @@ class Gate:
                 return False
             self._audited[(camera, reason)] = now
             return True
+
+    def _sent_today(self, camera: str) -> int:
+        """Bytes the camera's uploads stored in the last 24 hours (by the hour; this process's
+        only: a restart forgets them, the day folders' own bytes stay counted)."""
+        hour = int(self.clock() // 3600)
+        return sum(b for h, b in self._sent.get(camera, {}).items() if h > hour - 24)
 
     def _disk(self, camera: str) -> tuple[int, int, int, str]:
         """(st_dev, free bytes, keep_free, mount) of the camera's filesystem; keep_free the

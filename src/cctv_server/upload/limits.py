@@ -82,6 +82,16 @@ def over_quota(day: str, held: int, incoming: int, limit: int, automatic: bool) 
             f" daily quota of {format.size(limit)} ({how}); nothing was kept")
 
 
+def over_sent(sent: int, incoming: int, limit: int) -> str | None:
+    """What the camera sent in the last 24 hours, whatever days it went to, plus this upload,
+    against the same quota: the days an upload may go to (upload_backlog to tomorrow) are not
+    each a quota of their own."""
+    if sent + incoming <= limit:
+        return None
+    return (f"the camera sent {format.size(sent)} in the last 24 hours; {format.size(incoming)}"
+            f" more is over its daily quota of {format.size(limit)}; nothing was kept")
+
+
 def bitrate(size: int, footage: int, duration: float, max_mbps: float) -> str | None:
     """A segment that is mostly filler (null packets, no stream's packets, no packets at all)
     or whose bytes are far too many for its footage's duration."""
