@@ -269,7 +269,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("transcode_jobs", 0, _at_least_zero, "fragments re-encoded to H.264 at once, per camera (0 = half the cores)"),
     Setting("metrics_token", None, _optional_str, "a bearer token that may read /metrics (without it, only loopback requests may)"),
     # Uploads that no token may turn into deletions (issue 21): a daily quota, a sane bitrate.
-    Setting("upload_quota", "auto", _quota, "bytes a camera may upload into one day (507 beyond); auto: 4 times its busiest recent day, at most upload_quota_max"),
+    Setting("upload_quota", "auto", _quota, "bytes a camera may upload into one day, and in any 24 hours (507 beyond); auto: 4 times its busiest recent day, at most upload_quota_max"),
     Setting("upload_quota_max", "500GB", _positive_size, "the automatic upload_quota at most, and a new camera's (no recent day to go by)"),
     Setting("upload_max_mbps", 200, _positive_float, "an uploaded segment of more Mbit/s than this for its footage's duration, or mostly filler, is refused (422)"),
 )
