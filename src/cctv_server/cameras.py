@@ -26,6 +26,7 @@ OVERRIDES = frozenset({
     "root", "state_dir", "timezone", "codec", "preset", "crf", "keyint", "denoise", "settle",
     "quiet", "stable_seconds", "live_window", "quality_sample", "export_max", "still_frames",
     "keep_days", "max_size", "keep_free",
+    "upload_quota", "upload_quota_max", "upload_max_mbps",
 })
 STATE = ".cctv"  # a root's own state folder (its catalog), unless state_dir says otherwise
 
@@ -118,9 +119,22 @@ def _camera(name: str, values: dict[str, Any], settings: Settings, several: bool
 
 
 def _distinct_roots(cameras: list[Camera]) -> None:
-    seen: dict[str, str] = {}
-    for c in cameras:
-        real = os.path.realpath(c.root)
-        if real in seen:
-            raise ConfigError(f"cameras {seen[real]} and {c.name} have the same root {c.root}")
-        seen[real] = c.name
+    """ConfigError when two cameras share a root, or one's root lies inside another's (symlinks
+    resolved): one camera's retention would delete the other's footage, held days and all."""
+    real = [(c, Path(os.path.realpath(c.root))) for c in cameras]
+    for i, (a, a_root) in enumerate(real):
+        for b, b_root in real[i + 1:]:
+            if a_root == b_root:
+                raise ConfigError(f"cameras {a.name} and {b.name} have the same root {a.root}")
+            if a_root.is_relative_to(b_root):
+                raise ConfigError(overlap(a, b))
+            if b_root.is_relative_to(a_root):
+                raise ConfigError(overlap(b, a))
+
+
+def overlap(inner: Camera, outer: Camera) -> str:
+    """The one-line refusal of a camera root inside another camera's root, both resolved."""
+    return (f"camera {inner.name}'s root {inner.root} is inside camera {outer.name}'s root"
+            f" {outer.root} ({os.path.realpath(inner.root)} in {os.path.realpath(outer.root)}):"
+            f" {outer.name}'s retention would delete {inner.name}'s footage; give each camera"
+            " a root of its own, side by side")

@@ -193,6 +193,27 @@ def _optional_str(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def _quota(value: Any) -> int:
+    """`auto` (0), or a size above 0."""
+    if str(value).strip().lower() in ("auto", "0", ""):
+        return 0
+    return _positive_size(value)
+
+
+def _positive_size(value: Any) -> int:
+    size = parse_size(value)
+    if size <= 0:
+        raise ValueError("must be more than 0")
+    return size
+
+
+def _positive_float(value: Any) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError("must be more than 0")
+    return number
+
+
 @dataclass(frozen=True)
 class Setting:
     """One row of the settings table: its name, default, parser and help."""
@@ -247,6 +268,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("transcode_cache", "2GB", parse_size, "disk kept for the H.264 rendition of compacted days (per camera)"),
     Setting("transcode_jobs", 0, _at_least_zero, "fragments re-encoded to H.264 at once, per camera (0 = half the cores)"),
     Setting("metrics_token", None, _optional_str, "a bearer token that may read /metrics (without it, only loopback requests may)"),
+    # Uploads that no token may turn into deletions (issue 21): a daily quota, a sane bitrate.
+    Setting("upload_quota", "auto", _quota, "bytes a camera may upload into one day, and in any 24 hours (507 beyond); auto: 4 times its busiest recent day, at most upload_quota_max"),
+    Setting("upload_quota_max", "500GB", _positive_size, "the automatic upload_quota at most, and a new camera's (no recent day to go by)"),
+    Setting("upload_max_mbps", 200, _positive_float, "an uploaded segment of more Mbit/s than this for its footage's duration, or mostly filler, is refused (422)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
@@ -301,6 +326,9 @@ class Settings:
     transcode_cache: int
     transcode_jobs: int
     metrics_token: str | None
+    upload_quota: int  # 0: automatic (upload/limits.py)
+    upload_quota_max: int
+    upload_max_mbps: float
 
     @property
     def tz(self) -> ZoneInfo:

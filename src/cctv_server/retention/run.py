@@ -190,13 +190,13 @@ def _audit(audit: AuditLog | None, d: Deletion, by: str, now: float) -> None:
 def _say_emergency(result: Result) -> None:
     for d in result.short:
         log.error("EMERGENCY: %s has %s free, below keep_free %s: deleting the oldest days"
-                  " that are not held, recent ones too if it must be",
+                  " that are not held, yesterday too if it must be, never today",
                   d.mount, format.size(d.free), format.size(d.keep_free))
 
 
 def _say_stuck(result: Result) -> None:
     for d in result.stuck:
-        log.critical("ALARM: %s stays below keep_free %s and only held days (or no recordings)"
-                     " are left to delete: nothing more is deleted; release a hold or free"
+        log.critical("ALARM: %s stays below keep_free %s and only held days and today's (or no"
+                     " recordings) are left to delete: nothing more is deleted; release a hold or free"
                      " space, or recording will stop when the disk is full",
                      d.mount, format.size(d.keep_free))

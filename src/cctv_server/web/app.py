@@ -58,6 +58,7 @@ class State:
         self.day_stills = DayStills(self.root, ffmpeg.locate(settings.ffmpeg))  # timeline, index
         self.sections: dict[str, tuple] = {}  # day -> (key, html) of its index section
         self.access = None  # the server's access control (web/server.py sets it)
+        self.uploads = None  # the server's upload gate, shared by its cameras (web/server.py sets it)
         self.notices: list[str] = []  # page banners from the server (auth = none)
         self.checks: list[Callable[[], str | None]] = []  # more to report, e.g. the compactor's
 

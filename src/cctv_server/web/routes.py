@@ -52,7 +52,7 @@ from ..playback import daystills, dayview, export, exportplan, hls, playlists, r
 from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
 from ..retention import holds
-from ..upload import pace, receive
+from ..upload import limits, pace, receive
 from . import clips, diskview, guard, sharing
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
@@ -467,7 +467,11 @@ async def _store(request: Request, state, day: str, name: str,
     receive.check_length(request.headers.get("content-length"), settings.upload_max)
     if not guard.csrf_ok(state.access, request, request.headers.get("x-csrf-token")):
         raise Forbidden("an upload signed in through the form must send its X-CSRF-Token")
-    return await receive.receive(state.root.day_dir(day), name, body, settings.upload_max)
+    if state.uploads is None:  # a camera's app without its server: no disk or quota to share
+        return await receive.receive(state.root.day_dir(day), name, body, settings.upload_max,
+                                     settings.upload_max_mbps)
+    return await state.uploads.receive(settings.camera, state.root.day_dir(day), name, body,
+                                       receive.declared(request.headers.get("content-length")))
 
 
 async def _refused(request: Request, err: CctvError, body: pace.Paced, what: str) -> Response:
@@ -478,7 +482,21 @@ async def _refused(request: Request, err: CctvError, body: pace.Paced, what: str
         response.headers["Connection"] = "close"
     log.warning("upload of %s by %s refused (%d): %s", what, guard.principal(request).name,
                 response.status_code, err)
+    if isinstance(err, limits.Refusal):
+        _audit_refusal(request, err)
     return response
+
+
+def _audit_refusal(request: Request, err: limits.Refusal) -> None:
+    """One audit record per camera and kind of refusal a minute, whatever the flood: the
+    alerts read it. The token's id, never its secret."""
+    state = _state(request)
+    camera = state.settings.camera
+    if state.access is None or state.uploads is None or not state.uploads.audit_due(camera, err.reason):
+        return
+    token = guard.principal(request).token
+    state.access.audit.write("upload refused", camera=camera, reason=err.reason, bytes=err.bytes,
+                             token=token.id if token else None)
 
 
 ROUTES = [

@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +29,8 @@ from ..errors import CctvError, InvalidInput, NotFound
 from ..footage import timeline
 from ..playback import overview
 from ..upload import receive
+from ..upload.gate import Gate
+from ..upload.limits import RECENT_DAYS, Day
 from . import app, diskview, guard, login, metrics, routes
 from .guard import Guard
 from .hosts import HostCheck, is_loopback, own_names
@@ -93,7 +96,24 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
         camera_app.state.cctv.checks = server.state.checks  # ... and every camera's index page
         camera_app.state.cctv.access = access
         camera_app.state.cctv.notices = notices
+    uploads = upload_gate(cameras, {n: a.state.cctv.catalog for n, a in apps.items()})
+    for camera_app in apps.values():
+        camera_app.state.cctv.uploads = uploads
     return server
+
+
+def upload_gate(cameras: Sequence[Camera], catalogs: dict) -> Gate:
+    """One gate for every camera: uploads to cameras on one filesystem share its free space;
+    a camera's automatic quota comes from its catalog's recent days."""
+    def recent(catalog) -> Callable[[], list[Day]]:
+        def days() -> list[Day]:
+            try:
+                return [Day(d.day, d.size + d.video_size, d.duration)
+                        for d in catalog.days()[:RECENT_DAYS + 2]]  # newest first
+            except sqlite3.Error:  # a catalog being rebuilt: upload_quota_max until it is back
+                return []
+        return days
+    return Gate(cameras, {name: recent(catalog) for name, catalog in catalogs.items()})
 
 
 def sweep_uploads(cameras: Sequence[Camera]) -> None:
