@@ -247,6 +247,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("transcode_cache", "2GB", parse_size, "disk kept for the H.264 rendition of compacted days (per camera)"),
     Setting("transcode_jobs", 0, _at_least_zero, "fragments re-encoded to H.264 at once, per camera (0 = half the cores)"),
     Setting("metrics_token", None, _optional_str, "a bearer token that may read /metrics (without it, only loopback requests may)"),
+    # alerts ([[alerts]] tables give the targets) and Home Assistant
+    Setting("offline_after", "10m", _positive_duration, "a camera with no new segment this long raises an offline alert (per camera)"),
+    Setting("activity_alert_every", "5m", parse_duration, "at most one activity alert per camera this often"),
+    Setting("mqtt", None, _optional_str, "an MQTT broker for Home Assistant: mqtt://user:pass@host:1883 or mqtts://... (default: none)"),
+    Setting("mqtt_discovery_prefix", "homeassistant", str, "Home Assistant's MQTT discovery prefix"),
+    Setting("mqtt_topic", "cctv-server", str, "the topic under which this server publishes its cameras' state"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
@@ -301,6 +307,11 @@ class Settings:
     transcode_cache: int
     transcode_jobs: int
     metrics_token: str | None
+    offline_after: float
+    activity_alert_every: float
+    mqtt: str | None
+    mqtt_discovery_prefix: str
+    mqtt_topic: str
 
     @property
     def tz(self) -> ZoneInfo:
@@ -356,7 +367,8 @@ def _from_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path}: {err}") from None
-    flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    # [[alerts]] tables are targets, read by alerts/targets.py
+    flat = {k: v for k, v in data.items() if not isinstance(v, dict) and k != "alerts"}
     for name, table in data.items():  # [server], [compactor] ... are just grouping
         if isinstance(table, dict) and name != "cameras":  # [cameras.NAME]: cameras.py
             flat.update(table)
