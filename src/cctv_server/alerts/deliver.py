@@ -22,7 +22,9 @@ from .targets import Target
 
 log = logging.getLogger(__name__)
 # Apprise says why a send failed in each result's own logs; its logger could name a URL's secret.
-logging.getLogger("apprise").setLevel(logging.CRITICAL)
+# Its records stay out of ours (each result still holds them, and we say them redacted).
+logging.getLogger("apprise").propagate = False
+logging.getLogger("apprise").addHandler(logging.NullHandler())
 
 
 def send(target: Target, alert: Alert) -> str | None:
