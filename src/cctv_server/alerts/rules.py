@@ -117,14 +117,24 @@ def activity_due(last_sent: float | None, start: float, every: float) -> bool:
     return last_sent is None or start - last_sent >= every
 
 
-def activity(event: ActivityEvent, now: float, tz: ZoneInfo) -> Alert:
+def activity(event: ActivityEvent, now: float, tz: ZoneInfo, base: str | None = None) -> Alert:
+    """The alert of an activity event: its still, and a link to the player at its peak (the
+    event's own, else one made from the server's address `base`)."""
     at = format.clock(event.peak, tz, day="")
+    url = event.url or (player_link(base, event.camera, event.peak, tz) if base else None)
     return Alert("activity", f"{event.camera}: activity at {at}",
                  f"Activity on {event.camera} from {format.clock(event.start, tz)} for"
                  f" {format.duration(event.end - event.start)} (score {event.score:.2f})."
-                 + (f"\n{event.url}" if event.url else ""),
+                 + (f"\n{url}" if url else ""),
                  f"activity:{event.camera}:{event.start:.3f}", now, event.camera,
-                 event.still, event.url)
+                 event.still, url)
+
+
+def player_link(base: str, camera: str, moment: float, tz: ZoneInfo) -> str:
+    """The player of the camera's day, opened at that moment (its `t` is local clock time)."""
+    local = dt.datetime.fromtimestamp(moment, tz)
+    return (f"{base.rstrip('/')}/cam/{camera}/day/{local.date().isoformat()}"
+            f"?t={local.strftime('%H:%M:%S')}")
 
 
 Quiet = tuple[int, int]  # minutes of the day: from, until (may wrap past midnight)

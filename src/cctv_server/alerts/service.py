@@ -54,10 +54,11 @@ class Service:
     def __init__(self, outbox: Outbox, targets: Sequence[Target], cameras: Sequence[CameraSource],
                  tz: ZoneInfo, short: Callable[[], Mapping[str, tuple[int, int]]] = dict,
                  events_since: EventsSince | None = None, activity_every: float = 300.0,
-                 home: HomeAssistant | None = None, counts: Counts | None = None):
+                 home: HomeAssistant | None = None, counts: Counts | None = None,
+                 player_base: str | None = None):
         self.outbox, self.targets, self.cameras, self.tz = outbox, list(targets), list(cameras), tz
         self.short, self.events_since, self.activity_every = short, events_since, activity_every
-        self.home = home
+        self.home, self.player_base = home, player_base
         self.counts = counts or Counts()
         self.courier = Courier(outbox, self.targets, self.counts)
         self.interval = interval(self.cameras)
@@ -139,7 +140,7 @@ class Service:
                 c.activity_end = max(c.activity_end, event.end)
                 if rules.activity_due(c.activity_sent, event.start, self.activity_every):
                     c.activity_sent = event.start
-                    self.outbox.put(rules.activity(event, now, self.tz), now)
+                    self.outbox.put(rules.activity(event, now, self.tz, self.player_base), now)
 
     def _home(self, now: float) -> None:
         if self.home is None:

@@ -63,10 +63,17 @@ def for_server(settings: Settings, cams: list[Camera], app, config_file: Path | 
                              [c.name for c in cams])
     service = Service(Outbox(server_state_dir(settings, cams)), targets.load(config_file),
                       sources, settings.tz, short=lambda: _short(cams), events_since=events_since,
-                      activity_every=settings.activity_alert_every, home=home)
+                      activity_every=settings.activity_alert_every, home=home,
+                      player_base=settings.public_url or _own_url(settings))
     app.state.access.audit.subscribe(service.on_audit)
     app.state.metrics.registry.register(service.counts)
     return service
+
+
+def _own_url(settings: Settings) -> str:
+    scheme = "https" if settings.tls_cert else "http"
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"{scheme}://{host}:{settings.port}"
 
 
 def _source(camera: Camera, state) -> CameraSource:
