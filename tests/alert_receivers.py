@@ -10,7 +10,9 @@ import threading
 import time
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import paho.mqtt.client as mqtt
 from aiosmtpd.controller import Controller
 
 from .conftest import free_port
@@ -91,11 +93,16 @@ class Mailbox:
 class Mosquitto:
     """`mosquitto -p PORT` of the test's own (the binary must be there: no skipping)."""
 
-    def __init__(self):
+    def __init__(self, conf: Path | None = None, lines: str = ""):
+        """With `conf`, a config file there: a listener on the port, and `lines` added."""
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         self.port = free_port()
-        self.proc = subprocess.Popen([binary, "-p", str(self.port)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        argv = [binary, "-p", str(self.port)]
+        if conf is not None:
+            # as root it would drop to the user mosquitto, who may not read the test's folder
+            conf.write_text(f"listener {self.port} 127.0.0.1\nuser root\n{lines}")
+            argv = [binary, "-c", str(conf)]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         import socket
         while time.monotonic() < deadline:
@@ -109,3 +116,28 @@ class Mosquitto:
     def close(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+class Listener:
+    """A subscriber that keeps the last payload of each topic (retained ones too)."""
+
+    def __init__(self, port: int, *patterns: str):
+        self.seen: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        self.client.on_message = self._message
+        self.client.on_connect = lambda c, *a: [c.subscribe(p, qos=1) for p in patterns]
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def _message(self, client, userdata, message):
+        with self._lock:
+            self.seen[message.topic] = message.payload
+
+    def get(self, topic: str) -> bytes | None:
+        with self._lock:
+            return self.seen.get(topic)
+
+    def close(self):
+        self.client.disconnect()
+        self.client.loop_stop()

@@ -6,12 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from zoneinfo import ZoneInfo
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from cctv_server.alerts import homeassistant
@@ -20,7 +18,7 @@ from cctv_server.alerts.outbox import Outbox
 from cctv_server.alerts.service import CameraSource, Service
 from cctv_server.errors import ConfigError
 
-from .alert_receivers import Mosquitto
+from .alert_receivers import Listener, Mosquitto
 from .conftest import wait_until
 
 
@@ -29,31 +27,6 @@ def broker():
     found = Mosquitto()
     yield found
     found.close()
-
-
-class Listener:
-    """A subscriber that keeps the last payload of each topic (retained ones too)."""
-
-    def __init__(self, port: int, *patterns: str):
-        self.seen: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-        self.client.on_message = self._message
-        self.client.on_connect = lambda c, *a: [c.subscribe(p, qos=1) for p in patterns]
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-
-    def _message(self, client, userdata, message):
-        with self._lock:
-            self.seen[message.topic] = message.payload
-
-    def get(self, topic: str) -> bytes | None:
-        with self._lock:
-            return self.seen.get(topic)
-
-    def close(self):
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 def test_a_broker_url_is_read_with_its_credentials_and_tls():
@@ -119,3 +92,24 @@ def test_a_server_that_dies_is_shown_unavailable_by_its_last_will(broker):
         proc.kill()
         proc.wait()
         listener.close()
+
+
+def test_a_broker_that_wants_a_password_takes_the_one_in_the_url(tmp_path):
+    passwords = tmp_path / "passwords"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "cctv", "s3cret:pw"],
+                   check=True, capture_output=True, timeout=30)
+    broker = Mosquitto(tmp_path / "mosquitto.conf",
+                       f"allow_anonymous false\npassword_file {passwords}\n")
+    topic = f"cctv-{uuid.uuid4().hex[:8]}"
+    good = HomeAssistant(f"mqtt://cctv:s3cret%3Apw@127.0.0.1:{broker.port}", "ha", topic, [])
+    bad = HomeAssistant(f"mqtt://cctv:wrong@127.0.0.1:{broker.port}", "ha", topic + "x", [])
+    try:
+        good.start()
+        bad.start()
+        wait_until(lambda: good.client.is_connected())
+        time.sleep(1)  # the refused one has had its answer by now
+        assert not bad.client.is_connected()
+    finally:
+        good.stop()
+        bad.stop()
+        broker.close()

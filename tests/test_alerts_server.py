@@ -9,12 +9,13 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .alert_receivers import Receiver
+from .alert_receivers import Listener, Mosquitto, Receiver
 from .conftest import UTC, free_port, wait_until
 
 pytestmark = pytest.mark.slow
@@ -131,3 +132,29 @@ def test_a_revoked_token_still_presented_raises_a_security_alert(setup, record, 
     assert refused.status_code == 401
     wait_until(lambda: "porch: a revoked token is still used" in _titles(receiver), timeout=30)
     assert secret not in (root / ".cctv" / "audit.log").read_text()
+
+
+def test_serve_shows_its_cameras_in_home_assistant_and_says_offline_when_it_stops(
+        tmp_path, record):
+    broker = Mosquitto()
+    topic = f"cctv-{uuid.uuid4().hex[:8]}"
+    root, config = tmp_path / "porch", tmp_path / "cctv.toml"
+    config.write_text(f'mqtt = "mqtt://127.0.0.1:{broker.port}"\nmqtt_topic = "{topic}"\n'
+                      f'mqtt_discovery_prefix = "ha-{topic}"\n')
+    record(root, _now() - dt.timedelta(seconds=4), 4)
+    listener = Listener(broker.port, f"{topic}/#", f"ha-{topic}/#")
+    serve = Serve(root, config, tmp_path / "serve.log").start()
+    try:
+        assert wait_until(lambda: listener.get(f"{topic}/status"), timeout=30) == b"online"
+        wait_until(lambda: listener.get(f"{topic}/porch/recording") == b"ON")
+        assert wait_until(lambda: listener.get(f"{topic}/porch/still")).startswith(b"\xff\xd8")
+        assert int(wait_until(lambda: listener.get(f"{topic}/porch/disk_free"))) > 0
+        day = _now().date().isoformat().encode()
+        assert wait_until(lambda: listener.get(f"{topic}/porch/last_segment")).startswith(day)
+        assert listener.get(f"ha-{topic}/image/{topic.replace('-', '_')}_porch/still/config")
+        serve.stop()
+        wait_until(lambda: listener.get(f"{topic}/status") == b"offline")
+    finally:
+        serve.stop()
+        listener.close()
+        broker.close()
