@@ -124,3 +124,25 @@ def test_an_alert_undelivered_for_a_day_is_dropped_with_a_log_line(tmp_path, cap
         assert list(box.waiting(target, time.time())) == []
     assert "dropped, undelivered to alerts[1] (json) for a day" in caplog.text
     assert list(box.queue(target).glob("*.json")) == []
+
+
+def test_the_queue_of_a_target_no_longer_configured_is_dropped_with_a_log_line(tmp_path, caplog):
+    box = Outbox(tmp_path)
+    gone = targets.parse(1, {"url": "json://127.0.0.1:1/old"})
+    kept = targets.parse(1, {"url": "json://127.0.0.1:1/new"})
+    box.put(_alert())
+    box.fan_out([gone, kept], UTC)
+    with caplog.at_level(logging.WARNING):
+        box.drop_unknown([kept])
+    assert not box.queue(gone).exists() and len(list(box.queue(kept).glob("*.json"))) == 1
+    assert "1 alert(s) dropped: their target is no longer in the config" in caplog.text
+
+
+def test_an_alert_that_could_not_be_written_is_not_remembered_as_seen(tmp_path):
+    box = Outbox(tmp_path)
+    (tmp_path / "alerts").mkdir()
+    (tmp_path / "alerts" / "new").write_text("a file where the folder should be")
+    with pytest.raises(OSError):
+        box.put(_alert())
+    (tmp_path / "alerts" / "new").unlink()
+    assert box.put(_alert())

@@ -134,3 +134,16 @@ def test_alerts_tables_are_parsed_and_a_bad_key_is_named():
         targets.parse(3, {"url": "json://h/", "quiet": "late"})
     with pytest.raises(ConfigError, match=r"alerts\[4\]\.colour'"):
         targets.parse(4, {"url": "json://h/", "colour": "red"})
+
+
+def test_a_config_file_with_alerts_tables_loads_and_offline_after_may_be_set_per_camera(tmp_path):
+    from cctv_server import cameras, config
+
+    file = tmp_path / "cctv.toml"
+    file.write_text('offline_after = "5m"\n[cameras.porch]\nroot = "/srv/porch"\n'
+                    'offline_after = "90s"\n[cameras.drive]\nroot = "/srv/drive"\n\n'
+                    '[[alerts]]\nurl = "ntfys://ntfy.sh/t"\nquiet = "23:00-06:30"\n')
+    settings = config.load(file, env={})
+    found = {c.name: c.settings.offline_after for c in cameras.load(settings, file)}
+    assert found == {"porch": 90.0, "drive": 300.0}
+    assert [t.quiet for t in targets.load(file)] == [(1380, 390)]

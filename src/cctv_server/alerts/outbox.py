@@ -39,9 +39,13 @@ class Outbox:
         if not self._first(alert.key, now):
             return False
         new = self.path / "new"
-        new.mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns():020d}-{_digest(alert.key)[:12]}.json"
-        durable.write_atomic(new / name, alert.to_json().encode())
+        try:
+            new.mkdir(parents=True, exist_ok=True)
+            durable.write_atomic(new / name, alert.to_json().encode())
+        except OSError:
+            durable.remove(self.path / "seen" / _digest(alert.key))  # not raised: not seen
+            raise
         log.info("alert raised: %s", alert.title)
         return True
 
@@ -88,6 +92,19 @@ class Outbox:
                 durable.remove(path)
             else:
                 yield path, alert
+
+    def drop_unknown(self, targets: Iterable[Target]) -> None:
+        """The queues of targets no longer in the config go, with a log line saying how much."""
+        known = {t.id for t in targets}
+        for queue in _files(self.path / "queue", suffix=""):
+            if queue.name not in known and queue.is_dir():
+                dropped = _files(queue)
+                for path in dropped:
+                    durable.remove(path)
+                with contextlib.suppress(OSError):
+                    queue.rmdir()
+                log.warning("%d alert(s) dropped: their target is no longer in the config",
+                            len(dropped))
 
     def forget_old_keys(self, now: float) -> None:
         for marker in _files(self.path / "seen", suffix=""):

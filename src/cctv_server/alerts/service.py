@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 EventsSince = Callable[[str, float], Iterable[ActivityEvent]]  # (camera, since) -> events after
 ACTIVE_FOR = 60.0  # Home Assistant's "activity" stays on this long after an event ends
+STILL_EVERY = 60.0  # Home Assistant's still: at most one new one a minute (each is an ffmpeg)
 
 
 @dataclass
@@ -42,6 +43,7 @@ class CameraSource:
     activity_sent: float | None = None
     activity_end: float = 0.0
     still_of: float | None = None  # the newest arrival whose still Home Assistant has
+    still_at: float = 0.0  # when that still was sent
 
 
 def interval(cameras: Sequence[CameraSource]) -> float:
@@ -72,6 +74,7 @@ class Service:
         now = time.time()
         for camera in self.cameras:
             camera.activity_since = now  # events from now on; the past is no news
+        self.outbox.drop_unknown(self.targets)
         self.courier.start()
         if self.home is not None:
             self.home.start()
@@ -148,8 +151,8 @@ class Service:
         for c in self.cameras:
             newest = c.presence.newest
             still = None
-            if newest is not None and newest != c.still_of:
-                still, c.still_of = c.still(), newest
+            if newest is not None and newest != c.still_of and now - c.still_at >= STILL_EVERY:
+                still, c.still_of, c.still_at = c.still(), newest, now
             self.home.publish(c.name, CameraState(
                 recording=newest is not None and c.presence.gone_since is None,
                 activity=now - c.activity_end < ACTIVE_FOR,
