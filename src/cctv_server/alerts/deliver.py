@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-import apprise
 from prometheus_client.core import CounterMetricFamily
 
 from .alert import Alert
@@ -29,6 +28,8 @@ logging.getLogger("apprise").addHandler(logging.NullHandler())
 
 def send(target: Target, alert: Alert) -> str | None:
     """Deliver now: None when delivered, else why not (secrets of the URL left out)."""
+    import apprise  # its two hundred plugins load here, not in every command that imports us
+
     notifier = apprise.Apprise()
     if not notifier.add(target.url):
         return "its URL is not one Apprise knows (check the scheme and its fields)"
