@@ -63,3 +63,20 @@ def test_a_revoked_token_presented_raises_a_security_alert_saying_from_where(tmp
     [alert] = _raised(tmp_path)
     assert alert.kind == "security" and alert.camera == "porch" and "10.0.0.7" in alert.body
     assert json.loads((tmp_path / "audit.log").read_text())["token"] == "ab12cd34"
+
+
+def test_the_tail_reads_only_new_lines_and_a_rotated_log_from_its_start(tmp_path):
+    from cctv_server.alerts.audittail import AuditTail
+
+    audit = AuditLog(tmp_path, UTC)
+    audit.write("sign-in", account="old")
+    tail = AuditTail(audit.path)
+    tail.skip_to_end()
+    audit.write("hold", camera="porch")
+    assert [e["event"] for e in tail.new_events()] == ["hold"]
+    audit.path.rename(tmp_path / "audit.log.1")  # rotated
+    audit.write("release", camera="porch")
+    with open(audit.path, "ab") as f:
+        f.write(b'{"event": "torn')  # a line cut short: read once it is whole
+    assert [e["event"] for e in tail.new_events()] == ["release"]
+    assert tail.new_events() == []

@@ -147,3 +147,12 @@ def test_a_config_file_with_alerts_tables_loads_and_offline_after_may_be_set_per
     found = {c.name: c.settings.offline_after for c in cameras.load(settings, file)}
     assert found == {"porch": 90.0, "drive": 300.0}
     assert [t.quiet for t in targets.load(file)] == [(1380, 390)]
+
+
+def test_days_deleted_for_free_space_alert_once_a_day_per_camera_and_by_age_not_at_all():
+    purge = {"event": "retention-delete", "camera": "porch", "day": "2026-05-01",
+             "reason": "free space", "bytes": 1 << 30}
+    first = rules.from_audit(purge, T)
+    second = rules.from_audit({**purge, "day": "2026-05-02"}, T + 60)
+    assert first.kind == "disk" and "2026-05-01" in first.body and first.key == second.key
+    assert rules.from_audit({**purge, "reason": "age"}, T) is None

@@ -124,3 +124,25 @@ def test_the_offline_pass_reads_the_catalog_newest_arrival(tmp_path, receiver):
     bodies = _run(_service(tmp_path, receiver, [camera]), receiver, passes=2, expect=1)
     assert [b["title"] for b in bodies] == ["porch has stopped recording"]
     assert Path(tmp_path / "state" / "alerts" / "seen").is_dir()
+
+
+def test_days_deleted_by_the_emergency_purge_in_another_process_raise_one_disk_alert(
+        tmp_path, receiver, record):
+    import datetime as dt
+    import os
+    import sys
+
+    from cctv_server.access.audit import AuditLog
+
+    root = tmp_path / "porch"
+    for days_ago in (5, 4):
+        record(root, dt.datetime.now(UTC).replace(microsecond=0) - dt.timedelta(days=days_ago), 2)
+    AuditLog(root / ".cctv", UTC).write("sign-in", account="ann")  # old news before the start
+    service = _service(tmp_path, receiver, [], audit_file=root / ".cctv" / "audit.log")
+    service.audit_tail.skip_to_end()
+    done = subprocess.run([sys.executable, "-m", "cctv_server.cli", "retention", "--camera",
+                           f"porch={root}"], env=os.environ | {"CCTV_KEEP_FREE": "1000TB"},
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.count(": free space (") == 2, done.stdout + done.stderr
+    bodies = _run(service, receiver, passes=2, expect=1)
+    assert [b["title"] for b in bodies] == ["porch: days deleted to free space"]

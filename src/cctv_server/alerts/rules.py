@@ -13,6 +13,7 @@ from .alert import URGENT, Alert
 DROP_AFTER = 86400.0  # an alert not delivered within a day is dropped (with a log line)
 COALESCE_FOR = 86400.0  # an alert's key is remembered this long: the same one again is dropped
 FIRST_RETRY, MAX_RETRY = 2.0, 300.0
+PURGE = "free space"  # retention's reason for deleting days when a disk runs short
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ def quarantine(camera: str, count: int, was: int | None, now: float) -> list[Ale
 
 def from_audit(event: Mapping, now: float) -> Alert | None:
     """The alert an audit log event raises, if any: the sign-in limiter firing, a revoked token
-    still used, an upload refused (for room: `disk`; else `security`)."""
+    still used, an upload refused (for room: `disk`; else `security`), days deleted by the
+    emergency purge (`disk`, once a day per camera)."""
     name, hour = event.get("event"), int(now // 3600)
     if name == "sign-in limited":
         who, where = event.get("account") or "?", event.get("address") or "?"
@@ -90,6 +92,13 @@ def from_audit(event: Mapping, now: float) -> Alert | None:
         return Alert("security", f"{camera}: a revoked token is still used",
                      f"Token {token} of {camera} was revoked but is still presented, from"
                      f" {event.get('address') or '?'}.", f"revoked:{token}:{hour}", now, camera)
+    if name == "retention-delete" and event.get("reason") == PURGE:
+        camera = event.get("camera")
+        day = dt.datetime.fromtimestamp(now, ZoneInfo("UTC")).date().isoformat()
+        return Alert("disk", f"{camera}: days deleted to free space",
+                     f"Free space was below keep_free: {camera} {event.get('day')} was deleted"
+                     f" ({format.size(event.get('bytes') or 0)}), the oldest days first.",
+                     f"purge:{camera}:{day}", now, camera)
     if name == "upload refused":
         camera, reason = event.get("camera"), event.get("reason") or "?"
         kind = "disk" if reason in ("disk", "quota") else "security"

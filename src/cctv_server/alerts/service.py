@@ -9,9 +9,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import rules
+from .audittail import AuditTail
 from .deliver import Counts, Courier
 from .homeassistant import CameraState, HomeAssistant
 from .outbox import Outbox
@@ -57,10 +59,11 @@ class Service:
                  tz: ZoneInfo, short: Callable[[], Mapping[str, tuple[int, int]]] = dict,
                  events_since: EventsSince | None = None, activity_every: float = 300.0,
                  home: HomeAssistant | None = None, counts: Counts | None = None,
-                 player_base: str | None = None):
+                 player_base: str | None = None, audit_file: Path | None = None):
         self.outbox, self.targets, self.cameras, self.tz = outbox, list(targets), list(cameras), tz
         self.short, self.events_since, self.activity_every = short, events_since, activity_every
         self.home, self.player_base = home, player_base
+        self.audit_tail = AuditTail(audit_file) if audit_file else None  # other processes'
         self.counts = counts or Counts()
         self.courier = Courier(outbox, self.targets, self.counts)
         self.interval = interval(self.cameras)
@@ -75,6 +78,8 @@ class Service:
         for camera in self.cameras:
             camera.activity_since = now  # events from now on; the past is no news
         self.outbox.drop_unknown(self.targets)
+        if self.audit_tail is not None:
+            self.audit_tail.skip_to_end()
         self.courier.start()
         if self.home is not None:
             self.home.start()
@@ -111,6 +116,7 @@ class Service:
         keep the others from running."""
         for name, part in (("cameras", lambda: self._cameras(now)), ("disk", lambda: self._disk(now)),
                            ("activity", lambda: self._activity(now)),
+                           ("audit log", lambda: self._purges(now)),
                            ("home assistant", lambda: self._home(now)),
                            ("delivery", self._fan_out)):
             try:
@@ -133,6 +139,17 @@ class Service:
         self._short, found = rules.disk(self.short(), self._short, now, self.tz)
         for a in found:
             self.outbox.put(a, now)
+
+    def _purges(self, now: float) -> None:
+        """Retention's deletions, which the compactor's process writes to the audit log: this
+        process's own events reach `on_audit` as they are written."""
+        if self.audit_tail is None:
+            return
+        for event in self.audit_tail.new_events():
+            if event.get("event") == "retention-delete":
+                alert = rules.from_audit(event, now)
+                if alert is not None:
+                    self.outbox.put(alert, now)
 
     def _activity(self, now: float) -> None:
         if self.events_since is None:

@@ -61,10 +61,12 @@ def for_server(settings: Settings, cams: list[Camera], app, config_file: Path | 
     if settings.mqtt:
         home = HomeAssistant(settings.mqtt, settings.mqtt_discovery_prefix, settings.mqtt_topic,
                              [c.name for c in cams])
-    service = Service(Outbox(server_state_dir(settings, cams)), targets.load(config_file),
+    state_dir = server_state_dir(settings, cams)
+    service = Service(Outbox(state_dir), targets.load(config_file),
                       sources, settings.tz, short=lambda: _short(cams), events_since=events_since,
                       activity_every=settings.activity_alert_every, home=home,
-                      player_base=settings.public_url or _own_url(settings))
+                      player_base=settings.public_url or _own_url(settings),
+                      audit_file=app.state.access.audit.path)
     app.state.access.audit.subscribe(service.on_audit)
     app.state.metrics.registry.register(service.counts)
     return service
