@@ -146,3 +146,20 @@ def test_days_deleted_by_the_emergency_purge_in_another_process_raise_one_disk_a
     assert done.stdout.count(": free space (") == 2, done.stdout + done.stderr
     bodies = _run(service, receiver, passes=2, expect=1)
     assert [b["title"] for b in bodies] == ["porch: days deleted to free space"]
+
+
+def test_a_camera_whose_catalog_fails_is_logged_once_and_the_others_still_alert(
+        tmp_path, receiver, caplog):
+    import logging
+    import sqlite3
+
+    def broken():
+        raise sqlite3.DatabaseError("file is not a database")
+
+    bad = CameraSource("drive", 10, broken, dict, lambda: 0)
+    arrived = time.time() - 30
+    good = CameraSource("porch", 10, lambda: arrived, dict, lambda: 0)
+    with caplog.at_level(logging.ERROR):
+        bodies = _run(_service(tmp_path, receiver, [bad, good]), receiver, passes=3, expect=1)
+    assert [b["title"] for b in bodies] == ["porch has stopped recording"]
+    assert caplog.text.count("the drive camera pass failed") == 1

@@ -72,6 +72,7 @@ class Service:
         self._news = threading.Event()
         self._thread: threading.Thread | None = None
         self._keys_forgotten = 0.0
+        self._failing: dict[str, str] = {}  # part -> its error, while it fails
 
     def start(self) -> None:
         now = time.time()
@@ -114,26 +115,37 @@ class Service:
     def tick(self, now: float) -> None:
         """One pass; each part on its own, so that one failing (a catalog being rebuilt) does not
         keep the others from running."""
-        for name, part in (("cameras", lambda: self._cameras(now)), ("disk", lambda: self._disk(now)),
+        for c in self.cameras:
+            self._guarded(f"{c.name} camera", lambda: self._camera(c, now))
+        for name, part in (("disk", lambda: self._disk(now)),
                            ("activity", lambda: self._activity(now)),
                            ("audit log", lambda: self._purges(now)),
                            ("home assistant", lambda: self._home(now)),
                            ("delivery", self._fan_out)):
-            try:
-                part()
-            except Exception:  # logged with its traceback; the loop must outlive any one bug
-                log.exception("alerts: the %s pass failed", name)
+            self._guarded(name, part)
 
-    def _cameras(self, now: float) -> None:
-        for c in self.cameras:
-            c.presence, alert = rules.presence(c.name, c.newest(), c.presence, now, c.offline_after)
-            found = [alert] if alert else []
-            found += rules.compaction(c.name, c.compactions(), now, self.tz)
-            count = c.quarantined()
-            found += rules.quarantine(c.name, count, c.quarantine_seen, now)
-            c.quarantine_seen = count
-            for a in found:
-                self.outbox.put(a, now)
+    def _guarded(self, name: str, part: Callable[[], None]) -> None:
+        """Run one part; a failure is logged when it starts or changes, not at every pass."""
+        try:
+            part()
+        except Exception as err:  # the loop must outlive any one bug or broken catalog
+            said = f"{type(err).__name__}: {err}"
+            if self._failing.get(name) != said:
+                log.exception("alerts: the %s pass failed", name)
+            self._failing[name] = said
+        else:
+            if self._failing.pop(name, None) is not None:
+                log.info("alerts: the %s pass works again", name)
+
+    def _camera(self, c: CameraSource, now: float) -> None:
+        c.presence, alert = rules.presence(c.name, c.newest(), c.presence, now, c.offline_after)
+        found = [alert] if alert else []
+        found += rules.compaction(c.name, c.compactions(), now, self.tz)
+        count = c.quarantined()
+        found += rules.quarantine(c.name, count, c.quarantine_seen, now)
+        c.quarantine_seen = count
+        for a in found:
+            self.outbox.put(a, now)
 
     def _disk(self, now: float) -> None:
         self._short, found = rules.disk(self.short(), self._short, now, self.tz)
