@@ -133,7 +133,10 @@ class HomeAssistant:
         client.publish(f"{self.topic}/status", ONLINE, qos=1, retain=True)
 
     def publish(self, camera: str, state: CameraState) -> None:
-        """Queued by the client while it is disconnected: sent when it is back."""
+        """Sent only while connected: the state is sent again at every pass and after each
+        connect, so nothing needs queueing (without limit, in the client) while the broker is down."""
+        if not self.client.is_connected():
+            return
         for topic, payload in state_messages(self.topic, camera, state).items():
             self.client.publish(topic, payload, qos=1, retain=True)
 

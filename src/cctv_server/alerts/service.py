@@ -175,8 +175,8 @@ class Service:
                     self.outbox.put(rules.activity(event, now, self.tz, self.player_base), now)
 
     def _home(self, now: float) -> None:
-        if self.home is None:
-            return
+        if self.home is None or not self.home.client.is_connected():
+            return  # all is sent again once it is (the still too)
         for c in self.cameras:
             newest = c.presence.newest
             still = None
