@@ -1,5 +1,7 @@
-"""The audit log's new lines, as another process writes them (retention's deletions, made by the
-compactor): read from where the last read ended, from the start of a new or rotated file."""
+"""The audit log's new lines as another process writes them: from where the last read ended.
+
+Retention's deletions are made by the compactor's process; a new or rotated file is read from
+its start."""
 
 from __future__ import annotations
 

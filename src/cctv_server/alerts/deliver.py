@@ -1,5 +1,6 @@
-"""Delivery with Apprise: one alert to one target, and a thread per target so that a broken one
-never delays the others. Reasons are said without the URL's secrets."""
+"""Delivery with Apprise: one alert to one target; a thread per target, each on its own queue.
+
+A broken target never delays the others. Reasons are said without the URL's secrets."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Home Assistant over MQTT: each camera a device found by discovery, its state retained, and the
-server's availability held by the client's last will."""
+"""Home Assistant over MQTT: each camera a device by discovery, its state retained, a last will.
+
+The server's availability is held by the client's last will: `offline` if it dies."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The alerts loop in `serve`: the rules over each camera's state every few seconds, the outbox
-given to the targets, Home Assistant kept current; it stops cleanly with the server."""
+"""The alerts loop in `serve`: the rules every few seconds, the outbox given out, Home Assistant.
+
+Each pass reads each camera's state, gives new alerts to the targets' queues and keeps Home
+Assistant current; the loop stops cleanly with the server."""
 
 from __future__ import annotations
 
