@@ -57,6 +57,8 @@ def interval(cameras: Sequence[CameraSource]) -> float:
 
 
 class Service:
+    """serve's alerts: the loop, the courier's threads and the Home Assistant client."""
+
     def __init__(self, outbox: Outbox, targets: Sequence[Target], cameras: Sequence[CameraSource],
                  tz: ZoneInfo, short: Callable[[], Mapping[str, tuple[int, int]]] = dict,
                  events_since: EventsSince | None = None, activity_every: float = 300.0,
