@@ -272,6 +272,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("upload_quota", "auto", _quota, "bytes a camera may upload into one day, and in any 24 hours (507 beyond); auto: 4 times its busiest recent day, at most upload_quota_max"),
     Setting("upload_quota_max", "500GB", _positive_size, "the automatic upload_quota at most, and a new camera's (no recent day to go by)"),
     Setting("upload_max_mbps", 200, _positive_float, "an uploaded segment of more Mbit/s than this for its footage's duration, or mostly filler, is refused (422)"),
+    # alerts ([[alerts]] tables give the targets) and Home Assistant
+    Setting("offline_after", "10m", _positive_duration, "a camera with no new segment this long raises an offline alert (per camera)"),
+    Setting("activity_alert_every", "5m", parse_duration, "at most one activity alert per camera this often"),
+    Setting("mqtt", None, _optional_str, "an MQTT broker for Home Assistant: mqtt://user:pass@host:1883 or mqtts://... (default: none)"),
+    Setting("mqtt_discovery_prefix", "homeassistant", str, "Home Assistant's MQTT discovery prefix"),
+    Setting("mqtt_topic", "cctv-server", str, "the topic under which this server publishes its cameras' state"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
@@ -329,6 +335,11 @@ class Settings:
     upload_quota: int  # 0: automatic (upload/limits.py)
     upload_quota_max: int
     upload_max_mbps: float
+    offline_after: float
+    activity_alert_every: float
+    mqtt: str | None
+    mqtt_discovery_prefix: str
+    mqtt_topic: str
 
     @property
     def tz(self) -> ZoneInfo:
@@ -384,7 +395,8 @@ def _from_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path}: {err}") from None
-    flat = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    # [[alerts]] tables are targets, read by alerts/targets.py
+    flat = {k: v for k, v in data.items() if not isinstance(v, dict) and k != "alerts"}
     for name, table in data.items():  # [server], [compactor] ... are just grouping
         if isinstance(table, dict) and name != "cameras":  # [cameras.NAME]: cameras.py
             flat.update(table)

@@ -23,6 +23,11 @@ class AuditLog:
         self.path = Path(state_dir) / FILE_NAME
         self.tz = tz
         self._lock = threading.Lock()
+        self._listeners: list = []  # called with each event written (alerts)
+
+    def subscribe(self, listener) -> None:
+        """Call `listener(event)` after each write; its exceptions are logged, never raised."""
+        self._listeners.append(listener)
 
     def write(self, event: str, now: float | None = None, **fields: object) -> None:
         """Append one event; a line is written whole with one write, so lines never interleave."""
@@ -38,6 +43,11 @@ class AuditLog:
                     os.close(fd)
             except OSError as err:  # a full disk must not fail the request being audited
                 log.error("audit log %s not written (%s): %s", self.path, err, line)
+        for listener in self._listeners:
+            try:
+                listener({"time": now, "event": event, **fields})
+            except Exception:  # a listener's bug must not fail the request being audited
+                log.exception("audit log listener failed on %s", event)
 
     def read(self, last: int = 500) -> list[dict]:
         """The newest `last` events, oldest first."""

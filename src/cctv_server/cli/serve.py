@@ -74,6 +74,9 @@ def _run_server(settings: config.Settings, cams: list[Camera], config_file: Path
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or "", **ssl,
     ))
+    from . import alerts
+    alerting = alerts.for_server(settings, cams, app, config_file)
+    alerting.start()
     background = BackgroundCompactor(config_file, compactor_args)
     if settings.compactor:
         background.start()
@@ -88,6 +91,7 @@ def _run_server(settings: config.Settings, cams: list[Camera], config_file: Path
         server.run(sockets=[sock])
     finally:
         background.stop()
+        alerting.stop()
         sock.close()
 
 

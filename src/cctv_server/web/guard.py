@@ -118,7 +118,7 @@ class Guard:
         if scheme.lower() == "bearer":
             if target.action == METRICS:  # metrics_token, which /metrics checks itself
                 return rules.ANONYMOUS
-            return self._token(credential.strip())
+            return self._token(credential.strip(), request)
         if self.open_server or (self.open_without_accounts and not self.access.any_account()):
             return rules.OPEN
         if scheme.lower() == "basic":
@@ -132,8 +132,11 @@ class Guard:
             return self._share(share, request)
         return rules.ANONYMOUS
 
-    def _token(self, text: str) -> Principal:
+    def _token(self, text: str, request: Request) -> Principal:
         token = self.access.tokens.check(text)
+        if token is None and (gone := self.access.tokens.revoked(text)) is not None:
+            self.access.audit.write("revoked token used", token=gone.id, camera=gone.camera,
+                                    address=client_address(request))
         if token is None:
             raise Refusal(_unauthorized("that token is not (or no longer) a camera's token"))
         return Principal("token", token=token)
