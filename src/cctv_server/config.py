@@ -247,6 +247,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("transcode_cache", "2GB", parse_size, "disk kept for the H.264 rendition of compacted days (per camera)"),
     Setting("transcode_jobs", 0, _at_least_zero, "fragments re-encoded to H.264 at once, per camera (0 = half the cores)"),
     Setting("metrics_token", None, _optional_str, "a bearer token that may read /metrics (without it, only loopback requests may)"),
+    # Compaction of a day that keeps failing: stop retrying it, say so, keep its segments.
+    Setting("compaction_retries", 3, _at_least_zero, "failed compactions of a day before the compactor stops retrying it (0: retry for ever)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
@@ -301,6 +303,7 @@ class Settings:
     transcode_cache: int
     transcode_jobs: int
     metrics_token: str | None
+    compaction_retries: int
 
     @property
     def tz(self) -> ZoneInfo:
