@@ -30,10 +30,12 @@ def state_of(d: DaySummary, row: dict | None, settings: Settings, now: float, cl
 def given_up(catalog: Catalog, settings: Settings) -> list[str]:
     """The days whose compaction the compactor no longer retries, as /healthz and the index
     page name them (not a day whose segments have all gone since)."""
-    rows = catalog.compactions()
+    if not settings.compaction_retries:
+        return []
+    rows = catalog.failing(settings.compaction_retries)
     found = []
     for day in sorted(rows):
-        summary = catalog.day(day) if schedule.given_up(rows[day], settings.compaction_retries) else None
+        summary = catalog.day(day)
         if summary is not None and summary.segments:
             found.append(f"compaction of {day} {schedule.given_up_text(rows[day], day)}")
     return found
