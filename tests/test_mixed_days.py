@@ -132,3 +132,15 @@ def test_a_day_that_keeps_failing_is_tried_compaction_retries_times_then_left_wh
     assert "its segments are kept" in page.split(f'id="day-{DAY}"', 1)[1]
     assert compact(root, "--date", DAY).returncode == 1  # a person may still try it at once
     assert digests(root / DAY) == before
+
+
+def test_a_day_of_segments_not_yet_compacted_names_each_runs_codec(tmp_path, record, server):
+    root = tmp_path / "root"
+    record(root, START, 4)
+    record(root, LATER, 4, codec="libx265")
+    srv = server(root)
+    text = srv.get(f"/playlist.php?date={DAY}").text
+    m = hlscheck.check(text)
+    assert text.count("#EXT-X-DISCONTINUITY\n") == 1 and m.dates[m.discontinuities[0]] == LATER
+    original = srv.get(f"/variants.m3u8?date={DAY}").text.splitlines()[3]
+    assert 'CODECS="avc1.42c00a,hvc1"' in original, original
