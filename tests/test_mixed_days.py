@@ -57,6 +57,11 @@ def test_a_day_that_changes_resolution_and_rate_compacts_verifies_and_plays_ever
     assert every_frame(ffmpeg_bin, f"{srv.url}/playlist.php?date={DAY}") == want
     variants = srv.get(f"/variants.m3u8?date={DAY}").text
     assert 'CODECS="hvc1.' in variants and "RESOLUTION=320x180" in variants
+    clip = srv.get("/export.mp4?from=2024-05-01T10:00:00&to=2024-05-01T10:00:08")
+    assert clip.status_code == 200, clip.text
+    (tmp_path / "clip.mp4").write_bytes(clip.content)
+    assert every_frame(ffmpeg_bin, tmp_path / "clip.mp4") == want
+    assert every_frame(ffmpeg_bin, f"{srv.url}/h264.m3u8?date={DAY}") == want
 
 
 def test_a_day_of_h264_h265_and_mpeg2_segments_compacts_into_one_video_with_every_frame(
@@ -94,6 +99,14 @@ def test_copied_runs_that_cannot_join_become_videos_of_the_day_in_wall_clock_ord
     assert text.count("#EXT-X-DISCONTINUITY\n") == 1 and m.dates[m.discontinuities[0]] == LATER
     original = srv.get(f"/variants.m3u8?date={DAY}").text.splitlines()[3]
     assert 'CODECS="avc1.42c00a,hev1.' in original, original  # each video's own codec
+    clip = srv.get("/export.mp4?from=2024-05-01T10:00:00&to=2024-05-01T10:00:08")
+    assert clip.status_code == 200, clip.text
+    (tmp_path / "clip.mp4").write_bytes(clip.content)
+    assert every_frame(ffmpeg_bin, tmp_path / "clip.mp4") == sum(want)
+    assert every_frame(ffmpeg_bin, f"{srv.url}/h264.m3u8?date={DAY}") == sum(want)
+    for still in (f"{int(START.timestamp())}.jpg", "poster.jpg"):
+        found = srv.get(f"/stills/{DAY}/{still}")
+        assert found.status_code == 200 and found.content[:2] == b"\xff\xd8", found.text
 
 
 def digests(day_dir: Path) -> dict[str, str]:
