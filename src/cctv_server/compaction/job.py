@@ -94,7 +94,7 @@ class Compactor:
             made.append(outcome.message)
         if made:
             message = "; ".join([*made, outcome.message])
-            status = outcome.status if outcome.status == "failed" else "compacted"
+            status = outcome.status if outcome.status in ("failed", "skipped") else "compacted"
             return Outcome(day, status, message, outcome.stats)
         return outcome
 
