@@ -47,7 +47,7 @@ def test_a_day_that_changes_resolution_and_rate_compacts_verifies_and_plays_ever
     day_dir = root / DAY
     assert segment_names(day_dir) == [] and (day_dir / "video.mp4").is_file()
     assert every_frame(ffmpeg_bin, day_dir / "video.mp4") == want == 40 + 60
-    assert sizes_in(day_dir / "video.mp4") == {(320, 180)}  # the larger size: no run loses detail
+    assert sizes_in(day_dir / "video.mp4") == {(320, 180)}  # as long as the other: the larger
     assert new_runs(day_dir) == [made[2].name]
     srv = server(root)
     text = srv.get(f"/playlist.php?date={DAY}").text

@@ -36,9 +36,12 @@ def test_copied_runs_share_a_video_only_when_codec_and_size_match():
     assert runs.first_video([H264_SMALL], copied=True) == 1
 
 
-def test_every_run_is_encoded_at_the_largest_size_of_the_day():
-    assert runs.output_size([H264_SMALL, H264_LARGE, Stream("h264", 180, 320, 10.0)]) == (320, 180)
-    assert runs.output_size([Stream(None, None, None, None)]) is None
+def test_every_run_is_encoded_at_the_size_the_day_spends_longest_in():
+    odd = Stream("h264", 3841, 2161, 10.0)  # one file from a token, 4K and odd
+    assert runs.output_size([(H264_SMALL, 60.0), (odd, 10.0), (H264_LARGE, 30.0)]) == (160, 90)
+    assert runs.output_size([(odd, 10.0)]) == (3840, 2160)  # even, for 4:2:0
+    assert runs.output_size([(H264_SMALL, 4.0), (H264_LARGE, 4.0)]) == (320, 180)  # a tie: larger
+    assert runs.output_size([(Stream(None, None, None, None), 2.0)]) is None
     assert runs.fit_filter((320, 180)).startswith(
         "scale=320:180:force_original_aspect_ratio=decrease")
 

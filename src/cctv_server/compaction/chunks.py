@@ -252,7 +252,7 @@ def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
     # Several chunks run one thread each; a lone chunk gets the whole machine.
     profile = job.profile if len(chunks) == 1 else replace(job.profile, threads=1)
     progress = _Progress(len(chunks), on_progress)
-    size = (runs.output_size([p.stream for p in job.parts if p.stream])
+    size = (runs.output_size([(p.stream, p.duration) for p in job.parts if p.stream])
             or decode.frame_size(job.parts[0].path))
     outputs = [work / f"chunk-{k:05d}.mp4" for k in range(len(chunks))]
     logs = [] if job.profile.codec == "copy" else [o.with_suffix(".frames") for o in outputs]

@@ -65,11 +65,19 @@ def first_video(streams: Sequence[Stream], copied: bool) -> int:
     return len(streams)
 
 
-def output_size(streams: Sequence[Stream]) -> tuple[int, int] | None:
-    """The frame size every run is encoded at: the largest (by area) of the day, so that no run
-    loses detail; the first of equal ones."""
-    sizes = [s.size for s in streams if s.size]
-    return max(sizes, key=lambda s: s[0] * s[1]) if sizes else None
+def output_size(found: Sequence[tuple[Stream, float]]) -> tuple[int, int] | None:
+    """The frame size every run is encoded at, from (stream, seconds) of each segment: the size
+    the day spends longest in (the larger of two as long), rounded down to even numbers for
+    4:2:0. The longest, not the largest: one odd file (a token's) must not make a day of 720p
+    cost a 4K encode; a camera that changed its settings mid-day keeps most of its day as it was."""
+    seconds: dict[tuple[int, int], float] = {}
+    for stream, duration in found:
+        if stream.size:
+            seconds[stream.size] = seconds.get(stream.size, 0.0) + duration
+    if not seconds:
+        return None
+    w, h = max(seconds, key=lambda s: (round(seconds[s], 3), s[0] * s[1]))
+    return (max(2, w - w % 2), max(2, h - h % 2))
 
 
 def fit_filter(size: tuple[int, int]) -> str:
