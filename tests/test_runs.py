@@ -36,6 +36,13 @@ def test_copied_runs_share_a_video_only_when_codec_and_size_match():
     assert runs.first_video([H264_SMALL], copied=True) == 1
 
 
+def test_copied_a_day_that_keeps_changing_would_need_a_video_per_run():
+    flapping = [H264_SMALL, HEVC_SMALL] * 20
+    assert runs.videos_needed(flapping, copied=True) == 40 > runs.MAX_VIDEOS
+    assert runs.videos_needed(flapping, copied=False) == 1
+    assert runs.videos_needed([], copied=True) == 0
+
+
 def test_every_run_is_encoded_at_the_size_the_day_spends_longest_in():
     odd = Stream("h264", 3841, 2161, 10.0)  # one file from a token, 4K and odd
     assert runs.output_size([(H264_SMALL, 60.0), (odd, 10.0), (H264_LARGE, 30.0)]) == (160, 90)

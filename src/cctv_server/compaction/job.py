@@ -153,7 +153,12 @@ class Compactor:
         if not inputs:
             self.sync(day)
             return Outcome(day, "nothing", "no decodable segments (all quarantined)")
-        take = runs.first_video([i.stream for i in inputs], self.profile.codec == "copy")
+        streams, copied = [i.stream for i in inputs], self.profile.codec == "copy"
+        if (needed := runs.videos_needed(streams, copied)) > runs.MAX_VIDEOS:
+            return self._failed(day, f"copied, its changes of codec or size would make {needed}"
+                                     f" videos, more than {runs.MAX_VIDEOS}; a codec that "
+                                     "re-encodes joins them")
+        take = runs.first_video(streams, copied)
         inputs, more = inputs[:take], len(inputs) - take
         short = self._disk_short(day_dir, inputs)
         if short:

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 # Rates this close are one rate: a camera's declared rate wobbles (29.97 and 30), and the rate
 # only sets the length of a GOP in frames (frames keep their own times: -fps_mode passthrough).
 RATE_TOLERANCE = 0.05
+# Copied, a day may become at most this many videos: a token that alternates codecs must not
+# turn a day into thousands of files. Such a day fails (and is given up): re-encoding joins it.
+MAX_VIDEOS = 16
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,14 @@ def first_video(streams: Sequence[Stream], copied: bool) -> int:
             if not joinable(streams[k - 1], streams[k]):
                 return k
     return len(streams)
+
+
+def videos_needed(streams: Sequence[Stream], copied: bool) -> int:
+    """How many videos the day's segments make (first_video, again and again)."""
+    count, rest = 0, list(streams)
+    while rest:
+        rest, count = rest[first_video(rest, copied):], count + 1
+    return count
 
 
 def output_size(found: Sequence[tuple[Stream, float]]) -> tuple[int, int] | None:
