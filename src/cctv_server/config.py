@@ -278,6 +278,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mqtt", None, _optional_str, "an MQTT broker for Home Assistant: mqtt://user:pass@host:1883 or mqtts://... (default: none)"),
     Setting("mqtt_discovery_prefix", "homeassistant", str, "Home Assistant's MQTT discovery prefix"),
     Setting("mqtt_topic", "cctv-server", str, "the topic under which this server publishes its cameras' state"),
+    # Compaction of a day that keeps failing: stop retrying it, say so, keep its segments.
+    Setting("compaction_retries", 3, _at_least_zero, "failed compactions of a day before the compactor stops retrying it (0: retry for ever)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
@@ -340,6 +342,7 @@ class Settings:
     mqtt: str | None
     mqtt_discovery_prefix: str
     mqtt_topic: str
+    compaction_retries: int
 
     @property
     def tz(self) -> ZoneInfo:

@@ -22,15 +22,24 @@ FPS = 15
 CAMERAS = {"porch": "testsrc2", "garden": "smptehdbars", "drive": "testsrc"}
 
 
+CODEC_ARGS = {
+    "libx264": ["-preset", "ultrafast", "-profile:v", "main"],
+    "libx265": ["-preset", "ultrafast", "-x265-params", "log-level=error"],
+    "mpeg2video": ["-q:v", "4"],
+}
+
+
 def segment_argv(binary: str, seconds: float, out_pattern: str, size: str = "320x180",
                  fps: int = FPS, audio: bool = False, ts_offset: float = 0,
-                 segment: float = SEGMENT, pattern: str = "testsrc2") -> list[str]:
-    """ffmpeg arguments for `seconds` of test pattern cut into MPEG-TS segments, like a camera."""
+                 segment: float = SEGMENT, pattern: str = "testsrc2",
+                 codec: str = "libx264") -> list[str]:
+    """ffmpeg arguments for `seconds` of test pattern cut into MPEG-TS segments, like a camera
+    (in H.264; `codec` libx265 or mpeg2video for a camera, or a token, that sends another)."""
     argv = [binary, "-hide_banner", "-loglevel", "error", "-y",
             "-f", "lavfi", "-i", f"{pattern}=size={size}:rate={fps}"]
     if audio:
         argv += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000"]
-    argv += ["-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "main",
+    argv += ["-t", str(seconds), "-c:v", codec, *CODEC_ARGS[codec],
              "-pix_fmt", "yuv420p", "-bf", "0", "-g", str(fps * 2),
              "-force_key_frames", f"expr:gte(t,n_forced*{segment})"]
     argv += ["-c:a", "aac", "-b:a", "32k"] if audio else []

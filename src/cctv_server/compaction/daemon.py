@@ -62,6 +62,8 @@ def candidates(c: Compactor, settle: float, now: float,
         if arrived is None:
             continue
         row = rows.get(day) or {}
+        if respect_backoff and schedule.given_up(row, c.settings.compaction_retries):
+            continue  # failed compaction_retries times: kept as it is until a person says
         retry = row.get("retry_at") if respect_backoff and row.get("state") == "failed" else None
         cand = schedule.candidate(day, c.settings.tz, settle, c.settings.quiet, arrived, retry)
         if row.get("eligible_at") != cand.ready_at:

@@ -24,7 +24,7 @@ from ..footage.day import DayFiles, of_day
 from ..footage.videoindex import Span, build, dump
 from ..media import decode, mp4
 from ..retention import holds, space
-from . import chunks, encoding, quality, schedule, still
+from . import chunks, encoding, quality, runs, schedule, still
 from .inputs import Input, make_input, quarantine, spans_of
 from .journal import Journal, commit, day_lock, days_with_journals, recover, rollback
 from .phases import Phases
@@ -50,6 +50,7 @@ class Outcome:
     status: str  # "compacted", "recovered", "skipped", "failed", "nothing"
     message: str = ""
     stats: dict = field(default_factory=dict)
+    more: int = 0  # segments left for another video of the day (copied runs that cannot join)
 
 
 ProgressFn = Callable[[str, float, float], None]  # (day, seconds done, seconds in all)
@@ -80,7 +81,22 @@ class Compactor:
                 return Outcome(day, "skipped", "another compactor is working on this day")
             durable.checkpoint("locked")
             self._recover_locked(day)
-            return self._compact_locked(day, day_dir)
+            return self._compact_videos(day, day_dir)
+
+    def _compact_videos(self, day: str, day_dir: Path) -> Outcome:
+        """The day's segments into a video, and into the next while some are left that could
+        not join it (runs.first_video): each video is a whole job of its own, journaled alone."""
+        made: list[str] = []
+        while True:
+            outcome = self._compact_locked(day, day_dir)
+            if outcome.status != "compacted" or not outcome.more:
+                break
+            made.append(outcome.message)
+        if made:
+            message = "; ".join([*made, outcome.message])
+            status = outcome.status if outcome.status in ("failed", "skipped") else "compacted"
+            return Outcome(day, status, message, outcome.stats)
+        return outcome
 
     def recover_all(self) -> dict[str, str]:
         """Finish or undo interrupted jobs in every day that no other process is working on."""
@@ -137,6 +153,13 @@ class Compactor:
         if not inputs:
             self.sync(day)
             return Outcome(day, "nothing", "no decodable segments (all quarantined)")
+        streams, copied = [i.stream for i in inputs], self.profile.codec == "copy"
+        if (needed := runs.videos_needed(streams, copied)) > runs.MAX_VIDEOS:
+            return self._failed(day, f"copied, its changes of codec or size would make {needed}"
+                                     f" videos, more than {runs.MAX_VIDEOS}; a codec that "
+                                     "re-encodes joins them")
+        take = runs.first_video(streams, copied)
+        inputs, more = inputs[:take], len(inputs) - take
         short = self._disk_short(day_dir, inputs)
         if short:
             log.warning("%s: skipped, %s; will retry", day, short)
@@ -145,7 +168,7 @@ class Compactor:
         profile = self._profile_for(day, day_dir, inputs)
         phases.end()
         video = layout.next_video_name(set(os.listdir(day_dir)))
-        return self._run_job(day, day_dir, video, inputs, profile, phases)
+        return replace(self._run_job(day, day_dir, video, inputs, profile, phases), more=more)
 
     def _inputs(self, day: str, day_dir: Path, segments: dict) -> list[Input]:
         """Probe every segment in catalog order; quarantine those with no frame that decodes."""
@@ -288,11 +311,13 @@ class Compactor:
         caller's fsync); what the encoders took in."""
         total = sum(i.duration for i in inputs)
         job = chunks.Job(
-            self.binary, [chunks.Part(day_dir / i.name, i.duration, i.lead) for i in inputs], profile,
+            self.binary, [chunks.Part(day_dir / i.name, i.duration, i.lead, i.stream)
+                          for i in inputs], profile,
             fps=_fps(inputs),
             breaks=[s.offset for s, i in zip(spans, inputs) if i.discontinuity and s.offset],
             audio=any(i.audio for i in inputs), creation=inputs[0].wall,
-            comment=f"cctv-server {day}, first segment {inputs[0].name}")
+            comment=f"cctv-server {day}, first segment {inputs[0].name}",
+            runs=tuple(s.offset for s in spans if s.new_run))
         report = _Throttled(lambda done: self._progress(day, done, total))
 
         def chunks_done() -> None:
@@ -315,11 +340,18 @@ class Compactor:
     def _failed(self, day: str, reason: str) -> Outcome:
         row = self.catalog.compaction(day) or {}
         failures = (row.get("failures") or 0) + 1
-        retry = time.time() + schedule.backoff(failures)
-        log.error("%s: compaction failed (%s); segments kept, retry in %.0f s",
-                  day, reason, retry - time.time())
-        self.record(day, state="failed", reason=reason, failures=failures,
-                                    retry_at=retry, percent=None, updated=time.time())
+        retry: float | None = time.time() + schedule.backoff(failures)
+        failed = {"state": "failed", "failures": failures}
+        if schedule.given_up(failed, self.settings.compaction_retries):
+            retry = None
+            log.error("%s: compaction failed (%s), %d times now: no longer retried, its "
+                      "segments are kept (cctv-server compact --date %s tries again)",
+                      day, reason, failures, day)
+        else:
+            log.error("%s: compaction failed (%s); segments kept, retry in %.0f s",
+                      day, reason, retry - time.time())
+        self.record(day, **failed, reason=reason, retry_at=retry, percent=None,
+                    updated=time.time())
         return Outcome(day, "failed", reason)
 
     def _succeeded(self, day: str, stats: dict) -> None:

@@ -445,6 +445,14 @@ class Catalog:
         rows = self._db().execute(f"SELECT day, {cols} FROM compaction").fetchall()
         return {r[0]: dict(zip(COMPACTION_FIELDS, r[1:])) for r in rows}
 
+    def failing(self, failures: int) -> dict[str, dict]:
+        """The compaction rows of the days that failed at least `failures` times in a row, by
+        day: what /healthz asks at every request, so only those rows are read."""
+        cols = ", ".join(COMPACTION_FIELDS)
+        rows = self._db().execute(f"SELECT day, {cols} FROM compaction WHERE state = 'failed'"
+                                  " AND failures >= ?", (failures,)).fetchall()
+        return {r[0]: dict(zip(COMPACTION_FIELDS, r[1:])) for r in rows}
+
     def set_compaction(self, day: str, **fields) -> None:
         """Insert or update some fields of a day's compaction row (state is required on insert)."""
         unknown = set(fields) - set(COMPACTION_FIELDS)

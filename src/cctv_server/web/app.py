@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
+from ..compaction import status
 from ..config import Settings
 from ..errors import CctvError, NotFound
 from ..footage.catalog import Catalog
@@ -70,7 +71,14 @@ class State:
         """This camera's alone (its catalog); `checks` are the server's, shared by its cameras."""
         found = [self.catalog.problem, "catalog being rebuilt from the recordings"
                  if self.watcher.rebuilding else None]
-        return [p for p in found if p]
+        return [p for p in found if p] + self.given_up()
+
+    def given_up(self) -> list[str]:
+        """The days whose compaction is no longer retried (compaction_retries)."""
+        try:
+            return status.given_up(self.catalog, self.settings)
+        except sqlite3.Error:  # the catalog's own trouble is reported already
+            return []
 
 
 def _transcodes(settings: Settings) -> Transcodes:
