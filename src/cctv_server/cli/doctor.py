@@ -373,7 +373,10 @@ def doctor(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...],
     """Check every camera (or --camera NAME) and this machine: one line per finding, OK, WARN
     or FAIL; exit 1 on any FAIL."""
     cams = common.cameras(ctx, camera_specs, root=root)
-    server = common.settings(ctx, need_root=False, root=root)
+    try:
+        server = common.server_settings(ctx, camera_specs, root=root)  # the state serve reads
+    except CctvError:  # no state folder to be found: the accounts check says so
+        server = common.settings(ctx, need_root=False, root=root)
     try:
         checks = camera_checks(User.named(user))
     except KeyError:
