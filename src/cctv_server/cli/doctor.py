@@ -336,7 +336,22 @@ def _accounts(path: Path) -> int:
         return 0
 
 
+HLSJS = Path(__file__).resolve().parents[1] / "web" / "static" / "vendor" / "hls.min.js"
+
+
+def player_library(settings: config.Settings, cameras: list[Camera], now: float,
+                   path: Path = HLSJS) -> Iterator[Finding]:
+    """The player library: without hls.js only browsers with HLS of their own play the pages."""
+    if path.is_file() and path.stat().st_size > 0:
+        yield Finding("OK", f"the player library hls.js is installed ({path})")
+    else:
+        yield Finding("WARN", f"the player library hls.js is missing ({path}): only browsers with"
+                      " their own HLS player play the pages; install a wheel (it carries it) or"
+                      " run npm ci && scripts/vendor-js.sh")
+
+
 SERVER_CHECKS: list[ServerCheck] = [ffmpeg_encoders, free_space, inotify_watches, accounts]
+SERVER_CHECKS.append(player_library)
 
 
 def run_checks(settings: config.Settings, now: float,

@@ -263,12 +263,11 @@
 
   // --- live ------------------------------------------------------------------------------------
 
-  // Which playlist a mode plays. With hls.js, the multivariant one: the original, or its H.264
-  // rendition where this browser cannot decode the original. Native HLS (Safari) decodes
-  // H.265 and gets the original untouched.
+  // Which playlist a mode plays: the multivariant one, with hls.js and with a browser's own HLS
+  // player alike (Safari; Chromium has one too), so that each picks by CODECS a variant it can
+  // decode: the original, or its H.264 rendition where it has no decoder for the original.
   function playlistOf(onward) {
-    const query = `date=${view.day}${onward ? "&live=1" : ""}`;
-    return useHlsJs() ? `variants.m3u8?${query}` : `playlist.m3u8?${query}`;
+    return `variants.m3u8?date=${view.day}${onward ? "&live=1" : ""}`;
   }
 
   function toOnward(position) {
