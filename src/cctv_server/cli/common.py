@@ -112,13 +112,21 @@ def root_folder(found: config.Settings) -> Path:
 def cameras_inside(root: Path) -> list[str]:
     """The subfolders of a root without day folders of its own that hold day folders: a
     folder of cameras given as one camera's root (an empty root is a new camera, fine)."""
-    if layout.list_days(root):
+    if _has_days(root):
         return []
     try:
         folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     except OSError:
         return []
-    return [p.name for p in folders if layout.list_days(p)]
+    return [p.name for p in folders if _has_days(p)]
+
+
+def _has_days(folder: Path) -> bool:
+    """Whether a folder holds a day folder (names only, quietly: no log of what it skips)."""
+    try:
+        return any(p.is_dir() and layout.is_day_name(p.name) for p in folder.iterdir())
+    except OSError:
+        return False
 
 
 def labeller(cams: list[Camera]):
