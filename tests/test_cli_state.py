@@ -87,7 +87,7 @@ def check_every_command(srv: Server, every: list[str], porch: list[str], footage
     run("share", "revoke", share_id, *porch)  # the cameras after the subcommand, too
     assert httpx.get(srv.url + path, timeout=30).status_code == 403
 
-    added = run("token", "add", "garden", "--name", "pi", *every).stdout
+    added = run("token", "add", "garden", "--name", "pi", *porch).stdout  # any camera, picked or not
     token_id, secret = added.split()[1], added.strip().splitlines()[-1]
     body = (footage / DAY / "12-00-00.ts").read_bytes()
     today = dt.datetime.now(UTC).date().isoformat()  # uploads are refused for old days

@@ -26,6 +26,14 @@ def _access(ctx: click.Context, root: Path | None, specs: tuple[str, ...]):
     return Access(state, settings.tz), settings, cams
 
 
+def _every_name(ctx: click.Context, root: Path | None, specs: tuple[str, ...], cams) -> set[str]:
+    """Every camera's name, whichever ones `--camera NAME` picked (a token or an account may
+    be for any camera the server serves)."""
+    if not cams:
+        return set()
+    return {c.name for c in common.cameras(ctx, tuple(s for s in specs if "=" in s), root=root)}
+
+
 def _configured(ctx: click.Context) -> bool:
     return ctx.find_root().obj.get("config") is not None
 
@@ -52,7 +60,8 @@ def user() -> None:
 def user_add(ctx, root, camera_specs, name, role, allowed, password_stdin) -> None:
     access, _, cams = _access(ctx, root, camera_specs)
     wanted = tuple(c.strip() for c in allowed.split(",") if c.strip())
-    unknown = [c for c in wanted if cams and c not in {x.name for x in cams}]
+    names = _every_name(ctx, root, camera_specs, cams)
+    unknown = [c for c in wanted if names and c not in names]
     if unknown:
         raise click.BadParameter(f"no camera named {unknown[0]!r}", param_hint="--cameras")
     access.accounts.add(name, role, _password(password_stdin), wanted)
@@ -109,7 +118,8 @@ def token() -> None:
 @click.pass_context
 def token_add(ctx, root, camera_specs, camera, name) -> None:
     access, _, cams = _access(ctx, root, camera_specs)
-    if cams and camera not in {c.name for c in cams}:
+    names = _every_name(ctx, root, camera_specs, cams)
+    if names and camera not in names:
         raise click.BadParameter(f"no camera named {camera!r}", param_hint="CAMERA")
     found, secret = access.tokens.add(camera, name)
     access.audit.write("token added", token=found.id, camera=camera, by="cli")
