@@ -57,6 +57,7 @@ def by_flags(tmp_path, roots, server):
     return server(roots), flags, [*flags, "--camera", "porch"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("named", [by_config, by_flags])
 def test_every_access_command_works_on_the_state_a_multi_camera_server_reads(
         tmp_path, cameras, server, named):

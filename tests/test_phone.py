@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
-import tempfile
 
 import httpx
 import pytest
@@ -40,11 +39,10 @@ def pw():
         yield found
 
 
-def phone(pw, width: int = 390, height: int = 844):
+def phone(pw, profile, width: int = 390, height: int = 844):
     """A phone: touch, a mobile viewport, three device pixels to a CSS pixel."""
-    profile = tempfile.mkdtemp(prefix="phone-")
     return pw.chromium.launch_persistent_context(
-        profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
         viewport={"width": width, "height": height}, device_scale_factor=3, is_mobile=True,
         has_touch=True)
 
@@ -62,8 +60,9 @@ def small_targets(page, selector: str, least: int = 36) -> list[str]:
 
 
 @pytest.mark.parametrize("width", [360, 390, 430])
-def test_overview_index_and_player_fit_a_phone_without_scrolling_sideways(two_cameras, pw, width):
-    context = phone(pw, width)
+def test_overview_index_and_player_fit_a_phone_without_scrolling_sideways(two_cameras, pw, width,
+                                                                        tmp_path):
+    context = phone(pw, tmp_path, width)
     try:
         page = context.new_page()
         for path in ("/", "/cam/porch/", f"/cam/porch/day/{DAY}"):
@@ -77,8 +76,8 @@ def test_overview_index_and_player_fit_a_phone_without_scrolling_sideways(two_ca
         context.close()
 
 
-def test_on_a_phone_a_tap_on_the_timeline_seeks_and_a_pinch_zooms(two_cameras, pw):
-    context = phone(pw)
+def test_on_a_phone_a_tap_on_the_timeline_seeks_and_a_pinch_zooms(two_cameras, pw, tmp_path):
+    context = phone(pw, tmp_path)
     try:
         page = context.new_page()
         page.goto(f"{two_cameras.url}/cam/porch/day/{DAY}")
@@ -154,3 +153,12 @@ def test_without_credentials_the_favicon_is_an_icon_that_names_no_camera(tmp_pat
 def png_size(data: bytes) -> tuple[int, int]:
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.parametrize("size", [32, 64, 180])
+def test_the_icon_drawn_by_flat_runs_is_the_icon_drawn_pixel_by_pixel(size):
+    from cctv_server.web import icons
+
+    px = 100 / size
+    rows = b"".join(icons._row((j + 0.5) * px, size, px) for j in range(size))
+    assert rows == icons._exact(size)
