@@ -74,6 +74,15 @@ def load_build_hook():
     return hook
 
 
+def test_the_build_hook_pins_the_same_hlsjs_as_package_lock():
+    import json
+
+    hook = load_build_hook()
+    locked = json.loads((REPO / "package-lock.json").read_text())["packages"]["node_modules/hls.js"]
+    assert hook.HLSJS == f"hls.js@{locked['version']}"
+    assert f"sha512-{hook.HLSJS_SHA512}" == locked["integrity"]
+
+
 def test_the_build_hook_fails_with_the_reason_when_npm_is_absent(tmp_path, monkeypatch):
     hook = load_build_hook()
     monkeypatch.setenv("PATH", str(tmp_path))  # no npm on it
