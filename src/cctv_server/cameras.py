@@ -80,8 +80,10 @@ def server_state_dir(settings: Settings, cameras: Sequence[Camera]) -> Path:
 def _tables(path: Path) -> dict[str, dict[str, Any]]:
     try:
         data = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as err:
+    except OSError as err:
         raise ConfigError(f"config file {path}: {err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise config.toml_error(path, err) from None
     cameras = data.get("cameras", {})
     if not isinstance(cameras, dict) or not all(isinstance(v, dict) for v in cameras.values()):
         raise ConfigError(f"config file {path}: cameras must be tables, [cameras.NAME]")
@@ -108,7 +110,8 @@ def _camera(name: str, values: dict[str, Any], settings: Settings, several: bool
     for key in values:
         if key not in OVERRIDES:
             raise ConfigError(f"setting 'cameras.{name}.{key}': not a per-camera setting"
-                              f" (those are: {', '.join(sorted(OVERRIDES))})")
+                              f"{config.suggestion(key, OVERRIDES) or '.'} (those are:"
+                              f" {', '.join(sorted(OVERRIDES))})")
     if "root" not in values:
         raise ConfigError(f"setting 'cameras.{name}.root' is missing: where are its recordings?")
     parsed = {k: config.parse(k, v, f"cameras.{name}.{k}") for k, v in values.items()

@@ -381,11 +381,90 @@ def _unalias(layer: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parse(name: str, value: Any, key: str | None = None) -> Any:
-    """The value of setting `name`; a ConfigError names `key` (default: the name) when it is bad."""
+    """The value of setting `name`; a ConfigError names `key` (default: the name) when it is
+    bad, and says in plain words what kind of value it takes when the value is of the wrong kind."""
+    kind = _kind(name)
+    if kind is not None and _wrong_kind(value, kind[1]):
+        raise ConfigError(f"setting {key or name!r}: takes {kind[0]}, not {_described(value)}")
     try:
         return _BY_NAME[name].parse(value)
     except (ValueError, TypeError) as err:
-        raise ConfigError(f"setting {key or name!r}: {err}") from None
+        text = str(err)
+        if kind is not None and (isinstance(err, TypeError) or "invalid literal" in text
+                                 or "could not convert" in text):
+            text = f"takes {kind[0]}, not {_described(value)}"
+        raise ConfigError(f"setting {key or name!r}: {text}") from None
+
+
+_WHOLE = ("a whole number, like 8", (int, str))
+_DURATION = ("a duration, like 90s, 10m, 48h or 2d", (int, float, str))
+_TEXT = ("text in quotes", (str,))
+# What kind of value each parser takes, said in plain words; a wrong kind is refused before
+# the parser sees it (int() would quietly take 8080.5 as 8080, str() would take a list).
+_KINDS: dict[Any, tuple[str, tuple[type, ...]]] = {
+    int: _WHOLE, _port: _WHOLE, _positive_int: _WHOLE, _at_least_zero: _WHOLE,
+    _days: ("a number of days, like 30", (int, str)),
+    _bool: ("true or false", (bool, str)),
+    parse_duration: _DURATION, _positive_duration: _DURATION,
+    parse_size: ("a size, like 500MB or 2GB", (int, str)),
+    parse_free_space: ("a size or a percentage, like 10GB or 5%", (int, str)),
+    _hosts: ("a list of names, like [\"cctv.example.org\"]", (list, tuple, str)),
+    _networks: ("a list of addresses, like [\"10.0.0.1\"]", (list, tuple, str)),
+    str: _TEXT, _optional_str: _TEXT, _optional_path: ("a path in quotes", (str, os.PathLike)),
+    _timezone: ("a time zone in quotes, like \"Europe/London\"", (str,)), _host: _TEXT,
+}
+_KINDS_BY_NAME = {"crf": ("a whole number, like 28", (int, str, type(None))),
+                  "keyint": (_DURATION[0], (*_DURATION[1], type(None)))}
+
+
+def _kind(name: str) -> tuple[str, tuple[type, ...]] | None:
+    if name in _KINDS_BY_NAME:
+        return _KINDS_BY_NAME[name]
+    found = _KINDS.get(_BY_NAME[name].parse)
+    if found is not None and _BY_NAME[name].default is None:
+        return found[0], (*found[1], type(None))
+    return found
+
+
+def _wrong_kind(value: Any, kinds: tuple[type, ...]) -> bool:
+    return not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds
+
+
+def _described(value: Any) -> str:
+    """A value as a person reads it: `the text 'abc'`, `the decimal number 8080.5`, `a list`."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    if isinstance(value, int):
+        return f"the whole number {value}"
+    if isinstance(value, float):
+        return f"the decimal number {value:g}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def suggestion(name: str, known) -> str:
+    """`; did you mean 'keep_days'?` for the known name nearest to `name`, or nothing."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def toml_error(path: Path, err: tomllib.TOMLDecodeError) -> ConfigError:
+    """A TOML syntax error as the file, the line and a hint: most are a text value without quotes."""
+    line = getattr(err, "lineno", None)
+    if line is None:
+        found = re.search(r"at line (\d+)", str(err))
+        line = int(found.group(1)) if found else None
+    reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", getattr(err, "msg", str(err)))
+    where = f"{path}, line {line}" if line else str(path)
+    return ConfigError(f"config file {where}: {reason}; text needs quotes (name = \"value\"),"
+                       " numbers and true/false do not")
 
 
 parse = _parse  # for the per-camera tables (cameras.py), which name their keys cameras.NAME.key
@@ -397,7 +476,7 @@ def _from_file(path: Path) -> dict[str, Any]:
     except OSError as err:
         raise ConfigError(f"config file {path}: {err.strerror}") from None
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"config file {path}: {err}") from None
+        raise toml_error(path, err) from None
     # [[alerts]] tables are targets, read by alerts/targets.py
     flat = {k: v for k, v in data.items() if not isinstance(v, dict) and k != "alerts"}
     for name, table in data.items():  # [server], [compactor] ... are just grouping
@@ -405,7 +484,8 @@ def _from_file(path: Path) -> dict[str, Any]:
             flat.update(table)
     for key in flat:
         if key not in _BY_NAME and key not in ALIASES:
-            raise ConfigError(f"config file {path}: unknown setting {key!r}")
+            raise ConfigError(f"config file {path}: unknown setting {key!r}"
+                              + suggestion(key, [*_BY_NAME, "cameras"]))
     return _unalias(flat)
 
 
@@ -416,7 +496,8 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
             continue
         name = key[5:].lower()
         if name not in _BY_NAME and name not in ALIASES:
-            raise ConfigError(f"environment variable {key}: unknown setting {name!r}")
+            raise ConfigError(f"environment variable {key}: unknown setting {name!r}"
+                              + suggestion(name, _BY_NAME))
         found[name] = value
     return _unalias(found)
 

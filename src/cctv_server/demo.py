@@ -110,6 +110,9 @@ def has_recordings(base: Path) -> bool:
     return all((base / name).is_dir() for name in CAMERAS)
 
 
+MAX_CATCH_UP = 600  # seconds: a live demo camera fills a gap this short since the newest footage
+
+
 class LiveCamera(threading.Thread):
     """Drops a fresh 10-s segment into today's folder every 10 s, as an uploading camera does."""
 
@@ -120,7 +123,7 @@ class LiveCamera(threading.Thread):
         self.uploaded = 0
 
     def run(self) -> None:
-        first = dt.datetime.now(self.tz).replace(microsecond=0)
+        first = self._first(time.time())
         # Segment k covers first + k*10 s; uploading when it ends keeps names and timestamps in step.
         while not self.stop.wait(max(0.0, self._begins(first, 1).timestamp() - time.time())):
             try:
@@ -128,6 +131,16 @@ class LiveCamera(threading.Thread):
             except Exception as err:  # a demo camera failing must not take the server down
                 log.warning("demo camera: %s", err)
             self.uploaded += 1
+
+    def _first(self, now: float) -> dt.datetime:
+        """Where the camera's recording goes on from: the end of today's newest segment when it
+        is recent (the demo's footage was just made: no gap between it and the live segments,
+        which catch up at once), else now."""
+        today = self.root / dt.datetime.fromtimestamp(now, self.tz).date().isoformat()
+        ends = [p.stat().st_mtime for p in today.glob("*.ts")] if today.is_dir() else []
+        newest = max(ends, default=0.0)
+        start = round(newest) if 0 <= now - newest < MAX_CATCH_UP else now
+        return dt.datetime.fromtimestamp(start, self.tz).replace(microsecond=0)
 
     def _begins(self, first: dt.datetime, ahead: int) -> dt.datetime:
         return first + dt.timedelta(seconds=(self.uploaded + ahead) * SEGMENT)

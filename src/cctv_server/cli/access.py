@@ -11,7 +11,6 @@ import click
 
 from .. import format
 from ..access.service import Access
-from ..cameras import server_state_dir
 from ..config import parse_duration
 from ..playback import exportplan
 from ..web.login import share_path
@@ -19,17 +18,24 @@ from . import common
 
 
 def _access(ctx: click.Context, root: Path | None, specs: tuple[str, ...]):
-    """The server's access control, and its cameras, found exactly as `serve` finds them."""
+    """The server's access control (in common.state_dir, as `serve` finds it), its settings,
+    and the cameras named or picked (none when only state_dir is set)."""
+    state = common.state_dir(ctx, specs, root=root)
     settings = common.settings(ctx, need_root=False, root=root)
     cams = common.cameras(ctx, specs, root=root) if specs or root or _configured(ctx) else []
-    state = server_state_dir(settings, cams) if cams else settings.state_dir
-    if state is None:
-        raise click.UsageError("no state folder: pass --root or --camera, or set state_dir")
     return Access(state, settings.tz), settings, cams
 
 
+def _every_name(ctx: click.Context, root: Path | None, specs: tuple[str, ...], cams) -> set[str]:
+    """Every camera's name, whichever ones `--camera NAME` picked (a token or an account may
+    be for any camera the server serves)."""
+    if not cams:
+        return set()
+    return {c.name for c in common.cameras(ctx, tuple(s for s in specs if "=" in s), root=root)}
+
+
 def _configured(ctx: click.Context) -> bool:
-    return ctx.obj.get("config") is not None
+    return ctx.find_root().obj.get("config") is not None
 
 
 def _password(stdin: bool) -> str:
@@ -54,7 +60,8 @@ def user() -> None:
 def user_add(ctx, root, camera_specs, name, role, allowed, password_stdin) -> None:
     access, _, cams = _access(ctx, root, camera_specs)
     wanted = tuple(c.strip() for c in allowed.split(",") if c.strip())
-    unknown = [c for c in wanted if cams and c not in {x.name for x in cams}]
+    names = _every_name(ctx, root, camera_specs, cams)
+    unknown = [c for c in wanted if names and c not in names]
     if unknown:
         raise click.BadParameter(f"no camera named {unknown[0]!r}", param_hint="--cameras")
     access.accounts.add(name, role, _password(password_stdin), wanted)
@@ -111,7 +118,8 @@ def token() -> None:
 @click.pass_context
 def token_add(ctx, root, camera_specs, camera, name) -> None:
     access, _, cams = _access(ctx, root, camera_specs)
-    if cams and camera not in {c.name for c in cams}:
+    names = _every_name(ctx, root, camera_specs, cams)
+    if names and camera not in names:
         raise click.BadParameter(f"no camera named {camera!r}", param_hint="CAMERA")
     found, secret = access.tokens.add(camera, name)
     access.audit.write("token added", token=found.id, camera=camera, by="cli")
@@ -175,11 +183,18 @@ def share(ctx, root, camera_specs, start, end, expires) -> None:
     click.echo(base.rstrip("/") + share_path(camera.name, found.start, camera.settings.tz, secret))
 
 
+def _share_where(ctx: click.Context, root: Path | None, specs: tuple[str, ...]):
+    """`share list`/`share revoke` take the cameras before or after their own name."""
+    above = ctx.parent.params
+    return root or above["root"], tuple(above["camera_specs"]) + tuple(specs)
+
+
 @share.command("list")
+@common.ROOT
+@common.CAMERA
 @click.pass_context
-def share_list(ctx) -> None:
-    access, settings, _ = _access(ctx.parent, ctx.parent.params["root"],
-                                  ctx.parent.params["camera_specs"])
+def share_list(ctx, root, camera_specs) -> None:
+    access, settings, _ = _access(ctx, *_share_where(ctx, root, camera_specs))
     for s in access.shares.all():
         state = "revoked" if s.revoked else ("expired" if s.expires <= time.time() else "active")
         click.echo(f"{s.id}  {s.camera}  {format.iso(s.start, settings.tz)} to "
@@ -187,10 +202,12 @@ def share_list(ctx) -> None:
 
 
 @share.command("revoke")
+@common.ROOT
+@common.CAMERA
 @click.argument("share_id")
 @click.pass_context
-def share_revoke(ctx, share_id) -> None:
-    access, _, _ = _access(ctx.parent, ctx.parent.params["root"], ctx.parent.params["camera_specs"])
+def share_revoke(ctx, root, camera_specs, share_id) -> None:
+    access, _, _ = _access(ctx, *_share_where(ctx, root, camera_specs))
     access.shares.revoke(share_id)
     access.audit.write("share link revoked", share=share_id, by="cli")
     click.echo(f"revoked share {share_id}")

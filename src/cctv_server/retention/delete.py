@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from .. import durable, layout
-from ..compaction.journal import day_lock
+from ..footage.daylock import day_lock
 from . import holds
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from ..playback import overview
 from ..upload import receive
 from ..upload.gate import Gate
 from ..upload.limits import RECENT_DAYS, Day
-from . import app, diskview, guard, login, metrics, routes
+from . import app, diskview, guard, icons, login, metrics, routes
 from .guard import Guard
 from .hosts import HostCheck, is_loopback, own_names
 
@@ -47,6 +47,7 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     access = Access(server_state_dir(settings, cameras), settings.tz, settings.session_idle,
                     settings.session_max)
     served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page), *login.ROUTES]
+    served += icons.ROUTES  # the favicon and the home-screen icons: no camera named
     for name, camera_app in apps.items():
         served += [Route(f"{CAMERA_PREFIX}/{name}", _to_slash),
                    Mount(f"{CAMERA_PREFIX}/{name}", app=camera_app)]
