@@ -193,6 +193,15 @@ def _optional_str(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def _archive_url(value: Any) -> str | None:
+    if value in (None, "", "none"):
+        return None
+    text = str(value).strip().rstrip("/")
+    if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?|file:///\S+", text):
+        raise ValueError(f"{value!r} is not s3://BUCKET/PREFIX or file:///PATH")
+    return text
+
+
 @dataclass(frozen=True)
 class Setting:
     """One row of the settings table: its name, default, parser and help."""
@@ -247,6 +256,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("transcode_cache", "2GB", parse_size, "disk kept for the H.264 rendition of compacted days (per camera)"),
     Setting("transcode_jobs", 0, _at_least_zero, "fragments re-encoded to H.264 at once, per camera (0 = half the cores)"),
     Setting("metrics_token", None, _optional_str, "a bearer token that may read /metrics (without it, only loopback requests may)"),
+    # The archive: compacted days moved to an object store (docs/storage.md).
+    Setting("archive", None, lambda v: _archive_url(v), "where compacted days move: s3://BUCKET/PREFIX (or file:///PATH); none by default: they stay on the disk"),
+    Setting("archive_endpoint", None, _optional_str, "the S3-compatible store's URL (e.g. https://s3.eu-central-003.backblazeb2.com); default: AWS"),
+    Setting("archive_after", "7d", parse_duration, "a compacted day this long after it ended moves to the archive (0: as soon as it is compacted)"),
+    Setting("archive_serve", "presign", _choice("presign", "proxy"), "archived bytes reach players by a 302 to a short-lived presigned URL (presign), or through the server (proxy)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
@@ -301,6 +315,10 @@ class Settings:
     transcode_cache: int
     transcode_jobs: int
     metrics_token: str | None
+    archive: str | None
+    archive_endpoint: str | None
+    archive_after: float
+    archive_serve: str
 
     @property
     def tz(self) -> ZoneInfo:
