@@ -20,7 +20,6 @@ from cctv_server.storage.base import StoreError, forget_stores
 from cctv_server.storage.s3 import S3Store, reason
 
 from .conftest import UTC, free_port, process_state, wait_until
-from .seaweed import seaweed  # noqa: F401 (the session's store)
 
 START = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 DAY = "2026-11-20"

@@ -17,6 +17,7 @@ from ..storage.base import ObjectMissing, open_store
 
 FRESH = 30.0  # seconds a check's answer is reused
 _known: dict[str, tuple[float, str | None]] = {}  # store URL -> (when, problem or None)
+_checking: set[str] = set()
 _lock = threading.Lock()
 
 
@@ -46,6 +47,28 @@ def problem(url: str, endpoint: str | None, fresh: float = FRESH) -> str | None:
     with _lock:
         _known[url] = (time.monotonic(), why)
     return why
+
+
+def problem_now(url: str, endpoint: str | None, fresh: float = FRESH) -> str | None:
+    """The last known answer at once (for /healthz, which must not wait on a store that is
+    down), a check started in a thread when it is older than `fresh`."""
+    with _lock:
+        found = _known.get(url)
+        stale = found is None or time.monotonic() - found[0] >= fresh
+        start = stale and url not in _checking
+        if start:
+            _checking.add(url)
+    if start:
+        threading.Thread(target=_refresh, args=(url, endpoint, fresh), daemon=True).start()
+    return None if found is None else found[1]
+
+
+def _refresh(url: str, endpoint: str | None, fresh: float) -> None:
+    try:
+        problem(url, endpoint, 0)
+    finally:
+        with _lock:
+            _checking.discard(url)
 
 
 def problems(cameras: Sequence[Camera], fresh: float = FRESH) -> dict[str, str]:

@@ -17,9 +17,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .. import layout
-from ..storage import home as homes
 from ..errors import CorruptSegment
 from ..media import mpegts
+from ..storage import home as homes
 from . import arrival, catalogdb, timeline, videoindex
 from .day import DayFiles, of_day, spans
 from .timeline import Segment

@@ -238,11 +238,20 @@ def _key_at_or_after(keys: Sequence[float], media: float) -> float | None:
     return keys[i] if i < len(keys) else None  # none after: to the end of the file
 
 
+# What a concat list may open: files, the pipe it came on, and presigned URLs of the store.
+PROTOCOLS = "file,pipe,http,https,tcp,tls,crypto"
+
+
+def _is_url(path: str) -> bool:
+    return path.startswith(("http://", "https://"))
+
+
 def concat_list(cuts: Sequence[Cut]) -> str:
     """An ffconcat script; `file:` keeps paths from being read relative to the pipe it came on."""
     lines = ["ffconcat version 1.0"]
     for cut in cuts:
-        lines.append("file " + ffmpeg.concat_quote("file:" + cut.path))
+        where = cut.path if _is_url(cut.path) else "file:" + cut.path  # a URL: in the store
+        lines.append("file " + ffmpeg.concat_quote(where))
         if cut.duration is not None:
             lines.append(f"duration {cut.duration:.6f}")
         if cut.inpoint is not None:
@@ -266,7 +275,7 @@ def argv(binary: str, audio: str | None = None) -> list[str]:
     return [
         binary, "-hide_banner", "-nostats", "-loglevel", "error",
         "-progress", "pipe:2",
-        "-f", "concat", "-safe", "0", "-protocol_whitelist", "file,pipe", "-i", "pipe:0",
+        "-f", "concat", "-safe", "0", "-protocol_whitelist", PROTOCOLS, "-i", "pipe:0",
         "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", *adts,
         "-f", "mp4", "-movflags", ffmpeg.MOVFLAGS, "pipe:1",
     ]
@@ -326,7 +335,7 @@ def reencode_argv(binary: str, lists: Sequence[str], t: transcode.Target, audio:
     group has audio) into an MP4 with its index at the front, as message apps and phones want."""
     inputs = []
     for path in lists:
-        inputs += ["-f", "concat", "-safe", "0", "-i", path]
+        inputs += ["-f", "concat", "-safe", "0", "-protocol_whitelist", PROTOCOLS, "-i", path]
     return [binary, "-hide_banner", "-nostats", "-loglevel", "error", "-y", *inputs,
             "-filter_complex", reencode_filter(len(lists), t, audio), "-map", "[v]",
             *(["-map", "[a]", "-c:a", "aac", "-b:a", "96k"] if audio else []),

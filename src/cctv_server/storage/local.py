@@ -53,6 +53,11 @@ class LocalStore:
             raise ObjectMissing(f"{key} is missing from the store {self.url}") from None
 
     def stream(self, key: str, offset: int, length: int, block: int = 1 << 20):
+        if not self._path(key).is_file():
+            raise ObjectMissing(f"{key} is missing from the store {self.url}")
+        return self._blocks(key, offset, length, block)
+
+    def _blocks(self, key: str, offset: int, length: int, block: int):
         done = 0
         while done < length:
             data = self.read(key, offset + done, min(block, length - done))

@@ -160,10 +160,11 @@ class S3Store:
             raise StoreError(f"read: {self.where}: {err}") from None
 
     def stream(self, key: str, offset: int, length: int, block: int = 1 << 20):
-        """The bytes of a range in blocks, for a proxied response."""
+        """The bytes of a range in blocks, for a proxied response: asked for now (an error is
+        raised here, before any response begins), read as the iterator is."""
         found = self._call("read", self.client.get_object, Bucket=self.bucket, Key=key,
                            Range=f"bytes={offset}-{offset + length - 1}")
-        yield from found["Body"].iter_chunks(block)
+        return found["Body"].iter_chunks(block)
 
     def url_for(self, key: str, seconds: int) -> str:
         return self._call("sign", self.client.generate_presigned_url, ClientMethod="get_object",

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
+from ..archive import health as archive_health
 from ..config import Settings
 from ..errors import CctvError, NotFound
 from ..footage.catalog import Catalog
@@ -68,8 +69,15 @@ class State:
     def own_problems(self) -> list[str]:
         """This camera's alone (its catalog); `checks` are the server's, shared by its cameras."""
         found = [self.catalog.problem, "catalog being rebuilt from the recordings"
-                 if self.watcher.rebuilding else None]
+                 if self.watcher.rebuilding else None, _archive_problem(self.settings)]
         return [p for p in found if p]
+
+
+def _archive_problem(settings: Settings) -> str | None:
+    if not settings.archive:
+        return None
+    why = archive_health.problem_now(settings.archive, settings.archive_endpoint)
+    return f"archive: {why}" if why else None
 
 
 def _transcodes(settings: Settings) -> Transcodes:
