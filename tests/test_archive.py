@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,27 +22,6 @@ from .conftest import UTC, free_port, process_state, wait_until
 
 START = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 DAY = "2026-11-20"
-
-
-@pytest.fixture(scope="module")
-def compacted(tmp_path_factory, ffmpeg_bin):
-    """One day of 12 s compacted (stream copy: fast), to copy into each test's root."""
-    from cctv_server import demo
-
-    from .test_compactor import compact
-
-    root = tmp_path_factory.mktemp("compacted") / "root"
-    demo.record(ffmpeg_bin, root, START, 12, segment=2.0, size="160x90", fps=10)
-    done = compact(root, CCTV_CODEC="copy")
-    assert done.returncode == 0, done.stderr
-    return root
-
-
-@pytest.fixture
-def root(compacted, tmp_path):
-    found = tmp_path / "root"
-    shutil.copytree(compacted, found)
-    return found
 
 
 def sha512(data: bytes) -> str:
@@ -95,7 +73,8 @@ def test_each_store_error_says_what_it_means_and_what_to_do():
 
 # --- the move --------------------------------------------------------------------------------
 
-def test_a_moved_day_reads_like_the_root_in_the_bucket_and_only_its_home_stays(root, seaweed):
+def test_a_moved_day_reads_like_the_root_in_the_bucket_and_only_its_home_stays(archive_root, seaweed):
+    root = archive_root
     bucket = seaweed.bucket()
     original = (root / DAY / "video.mp4").read_bytes()
     checksum = (root / DAY / "video.mp4.sha512sum").read_text()
@@ -115,7 +94,8 @@ def test_a_moved_day_reads_like_the_root_in_the_bucket_and_only_its_home_stays(r
     assert again.returncode == 0 and "nothing to move" in again.stdout
 
 
-def test_a_dry_run_says_what_would_move_and_how_much_and_moves_nothing(root, seaweed):
+def test_a_dry_run_says_what_would_move_and_how_much_and_moves_nothing(archive_root, seaweed):
+    root = archive_root
     bucket = seaweed.bucket()
     done = archive(root, archive_env(seaweed, bucket), "--dry-run")
     assert done.returncode == 0, done.stderr
@@ -123,7 +103,8 @@ def test_a_dry_run_says_what_would_move_and_how_much_and_moves_nothing(root, sea
     assert seaweed.keys(bucket) == [] and (root / DAY / "video.mp4").is_file()
 
 
-def test_a_day_not_yet_due_stays(root, seaweed):
+def test_a_day_not_yet_due_stays(archive_root, seaweed):
+    root = archive_root
     bucket = seaweed.bucket()
     done = archive(root, archive_env(seaweed, bucket, CCTV_ARCHIVE_AFTER="36500d"))
     assert done.returncode == 0 and "nothing to move" in done.stdout
@@ -150,7 +131,8 @@ STEPS = ["archive-hashed", "archive-uploaded", "archive-verified", "archive-reco
 @pytest.mark.slow
 @pytest.mark.parametrize("step", STEPS)
 def test_a_move_killed_at_any_step_leaves_the_day_whole_in_one_place_and_a_rerun_finishes(
-        root, seaweed, step):
+        archive_root, seaweed, step):
+    root = archive_root
     bucket = seaweed.bucket()
     original = sha512((root / DAY / "video.mp4").read_bytes())
     env = archive_env(seaweed, bucket)
@@ -178,21 +160,24 @@ def _kept(root: Path) -> None:
     assert (root / DAY / "video.mp4").is_file() and home.load(root / DAY) is None
 
 
-def test_an_unreachable_store_is_a_clear_error_and_the_day_stays(root, seaweed):
+def test_an_unreachable_store_is_a_clear_error_and_the_day_stays(archive_root, seaweed):
+    root = archive_root
     env = archive_env(seaweed, "nobucket", CCTV_ARCHIVE_ENDPOINT=f"http://127.0.0.1:{free_port()}")
     done = archive(root, env)
     assert done.returncode == 1 and "cannot be reached" in done.stderr, done.stderr
     _kept(root)
 
 
-def test_wrong_credentials_are_a_clear_error_and_the_day_stays(root, seaweed):
+def test_wrong_credentials_are_a_clear_error_and_the_day_stays(archive_root, seaweed):
+    root = archive_root
     env = archive_env(seaweed, seaweed.bucket(), AWS_SECRET_ACCESS_KEY="wrong")
     done = archive(root, env)
     assert done.returncode == 1 and "refused our credentials" in done.stderr, done.stderr
     _kept(root)
 
 
-def test_a_bucket_that_does_not_exist_is_a_clear_error_and_the_day_stays(root, seaweed):
+def test_a_bucket_that_does_not_exist_is_a_clear_error_and_the_day_stays(archive_root, seaweed):
+    root = archive_root
     done = archive(root, archive_env(seaweed, "missing-bucket-x"))
     assert done.returncode == 1 and "bucket does not exist" in done.stderr, done.stderr
     _kept(root)
@@ -207,7 +192,8 @@ def test_a_store_error_is_a_store_error_in_process(seaweed, monkeypatch):
         store.check()
 
 
-def test_a_damaged_video_is_never_moved(root, seaweed):
+def test_a_damaged_video_is_never_moved(archive_root, seaweed):
+    root = archive_root
     bucket = seaweed.bucket()
     video = root / DAY / "video.mp4"
     data = bytearray(video.read_bytes())
@@ -217,3 +203,75 @@ def test_a_damaged_video_is_never_moved(root, seaweed):
     assert done.returncode == 1 and "does not match" in done.stderr, done.stderr
     assert seaweed.keys(bucket) == [] and video.is_file()
     assert json.dumps(sorted(p.name for p in (root / DAY).iterdir()))  # untouched otherwise
+
+
+# --- retention, holds, verify, status and doctor over the store -----------------------------
+
+def cli(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    command, *rest = args
+    return subprocess.run([sys.executable, "-m", "cctv_server.cli", command, "--root", str(root),
+                           *rest], env=env, capture_output=True, text=True, timeout=120)
+
+
+def moved_to(seaweed, root: Path) -> tuple[str, dict[str, str]]:
+    bucket = seaweed.bucket()
+    env = archive_env(seaweed, bucket)
+    done = archive(root, env)
+    assert done.returncode == 0, done.stderr
+    assert seaweed.keys(bucket) == KEYS
+    return bucket, env
+
+
+def test_keep_days_deletes_an_archived_day_from_the_store_too(archive_root, seaweed):
+    bucket, env = moved_to(seaweed, archive_root)
+    done = cli(archive_root, env | {"CCTV_KEEP_DAYS": "3"}, "retention")
+    assert done.returncode == 0, done.stderr
+    assert f"deleted {DAY}" in done.stdout
+    assert seaweed.keys(bucket) == [] and not (archive_root / DAY).exists()
+
+
+def test_a_held_archived_day_stays_in_the_store(archive_root, seaweed):
+    bucket, env = moved_to(seaweed, archive_root)
+    held = cli(archive_root, env, "hold", DAY, "--reason", "police ref 1")
+    assert held.returncode == 0, held.stderr
+    done = cli(archive_root, env | {"CCTV_KEEP_DAYS": "3"}, "retention")
+    assert done.returncode == 0, done.stderr
+    assert seaweed.keys(bucket) == KEYS and home.load(archive_root / DAY) is not None
+
+
+def test_max_size_bounds_the_disk_and_never_takes_an_archived_day(archive_root, seaweed):
+    bucket, env = moved_to(seaweed, archive_root)
+    done = cli(archive_root, env | {"CCTV_MAX_SIZE": "1"}, "retention")
+    assert done.returncode == 0, done.stderr
+    assert "frees no disk" in done.stdout
+    assert seaweed.keys(bucket) == KEYS and home.load(archive_root / DAY) is not None
+
+
+def test_verify_reads_each_archived_video_back_and_names_a_mismatch_or_a_missing_one(
+        archive_root, seaweed):
+    bucket, env = moved_to(seaweed, archive_root)
+    good = cli(archive_root, env, "verify")
+    assert good.returncode == 0 and "1 videos checked, 0 failed" in good.stdout, good.stderr
+    data = bytearray(obj(seaweed, bucket, KEYS[1]))
+    data[-5] ^= 0xFF
+    seaweed.client().put_object(Bucket=bucket, Key=KEYS[1], Body=bytes(data))  # bit rot
+    bad = cli(archive_root, env, "verify")
+    assert bad.returncode == 1 and "MISMATCH: the bytes in the store" in bad.stderr
+    seaweed.client().delete_object(Bucket=bucket, Key=KEYS[1])  # behind our back
+    gone = cli(archive_root, env, "verify")
+    assert gone.returncode == 1 and "MISSING from the store" in gone.stderr
+
+
+def test_status_counts_disk_and_store_apart_and_status_and_doctor_name_a_store_in_trouble(
+        archive_root, seaweed):
+    bucket, env = moved_to(seaweed, archive_root)
+    size = home.load(archive_root / DAY).videos["video.mp4"].size
+    status = cli(archive_root, env, "status")
+    assert status.returncode == 0, status.stderr
+    assert f"in the store s3://{bucket}/cams:" in status.stdout and "1 day(s)" in status.stdout
+    assert "PROBLEM" not in status.stdout and str(size) not in "on the disk"
+    wrong = env | {"AWS_SECRET_ACCESS_KEY": "wrong"}
+    status = cli(archive_root, wrong, "status")
+    assert "ARCHIVE PROBLEM" in status.stdout and "credentials" in status.stdout
+    doctor = cli(archive_root, wrong, "doctor")
+    assert doctor.returncode == 1 and "FAIL the archive cannot be used" in doctor.stdout

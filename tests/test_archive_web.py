@@ -7,7 +7,7 @@ import pytest
 
 from .conftest import count_frames, free_port, wait_until
 from .test_access_web import add_user, basic
-from .test_archive import DAY, KEYS, archive, archive_env, compacted, root  # noqa: F401
+from .test_archive import DAY, KEYS, archive, archive_env
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,8 @@ def serve_env(seaweed, bucket: str, **more: str) -> dict[str, str]:
 
 
 def test_an_archived_day_plays_by_a_redirect_to_the_store_signed_at_the_request(
-        root, seaweed, server, ffmpeg_bin, tmp_path):
+        archive_root, seaweed, server, ffmpeg_bin, tmp_path):
+    root = archive_root
     bucket = seaweed.bucket()
     original = moved(root, seaweed, bucket)
     srv = server(root, **serve_env(seaweed, bucket))
@@ -47,8 +48,9 @@ def test_an_archived_day_plays_by_a_redirect_to_the_store_signed_at_the_request(
     assert frames == count_frames(ffmpeg_bin, tmp_path / "v.mp4")
 
 
-def test_stills_fragments_and_export_read_an_archived_day(root, seaweed, server, ffmpeg_bin,
+def test_stills_fragments_and_export_read_an_archived_day(archive_root, seaweed, server, ffmpeg_bin,
                                                           tmp_path):
+    root = archive_root
     bucket = seaweed.bucket()
     moved(root, seaweed, bucket)
     srv = server(root, **serve_env(seaweed, bucket))
@@ -63,7 +65,8 @@ def test_stills_fragments_and_export_read_an_archived_day(root, seaweed, server,
 
 
 def test_proxy_serves_ranges_through_the_server_and_a_missing_object_is_a_404_saying_so(
-        root, seaweed, server):
+        archive_root, seaweed, server):
+    root = archive_root
     bucket = seaweed.bucket()
     original = moved(root, seaweed, bucket)
     srv = server(root, **serve_env(seaweed, bucket, CCTV_ARCHIVE_SERVE="proxy"))
@@ -77,7 +80,8 @@ def test_proxy_serves_ranges_through_the_server_and_a_missing_object_is_a_404_sa
     assert gone.status_code == 404 and "missing from the store" in gone.text
 
 
-def test_access_is_checked_before_any_redirect_to_the_store(root, seaweed, server):
+def test_access_is_checked_before_any_redirect_to_the_store(archive_root, seaweed, server):
+    root = archive_root
     bucket = seaweed.bucket()
     moved(root, seaweed, bucket)
     add_user(root, "bob", "viewer")
@@ -86,7 +90,8 @@ def test_access_is_checked_before_any_redirect_to_the_store(root, seaweed, serve
     assert srv.get(f"/{DAY}/video.mp4", auth=basic("bob")).status_code == 302
 
 
-def test_a_store_that_cannot_be_reached_makes_healthz_degraded_naming_it(root, seaweed, server):
+def test_a_store_that_cannot_be_reached_makes_healthz_degraded_naming_it(archive_root, seaweed, server):
+    root = archive_root
     bucket = seaweed.bucket()
     moved(root, seaweed, bucket)
     dead = f"http://127.0.0.1:{free_port()}"

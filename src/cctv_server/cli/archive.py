@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from .. import format
-from ..archive import run
+from .. import config, format
+from ..archive import health, run
 from ..archive.move import MOVED
 from ..cameras import Camera
 from ..footage.catalog import Catalog
@@ -62,6 +62,18 @@ def _sync(cams: list[Camera]):
         opened[camera.name].sync_day(camera.root, day, time.time(), s.stable_seconds, s.tz)
 
     return sync
+
+
+def archive_status(settings: config.Settings, indent: str = "") -> None:
+    """`status`'s lines on the archive: the bytes on the disk and in the store, and a problem."""
+    catalog = Catalog(settings.catalog_path)
+    segments, videos = catalog.bytes_on_disk()
+    stored, days = catalog.bytes_archived(), len(catalog.homes())
+    click.echo(f"{indent}on the disk: {format.size(segments + videos)}"
+               + (f"; in the store {settings.archive}: {format.size(stored)}, {days} day(s)"
+                  if settings.archive or days else ""))
+    if settings.archive and (why := health.problem(settings.archive, settings.archive_endpoint, 0)):
+        click.echo(f"{indent}ARCHIVE PROBLEM: {why}")
 
 
 COMMANDS = [archive]
