@@ -80,6 +80,12 @@ def remove(day_dir: Path) -> None:
         durable.fsync_dir(day_dir)
 
 
+def names(day_dir: Path) -> set[str]:
+    """The names of the day's videos that have a home in a store (the local copy gone or not)."""
+    found = load(day_dir)
+    return set() if found is None else set(found.videos)
+
+
 def archived(day_dir: Path) -> dict[str, Entry]:
     """The videos of a day whose bytes are in the store and no longer on the disk."""
     home = load(day_dir)
