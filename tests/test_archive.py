@@ -275,3 +275,17 @@ def test_status_counts_disk_and_store_apart_and_status_and_doctor_name_a_store_i
     assert "ARCHIVE PROBLEM" in status.stdout and "credentials" in status.stdout
     doctor = cli(archive_root, wrong, "doctor")
     assert doctor.returncode == 1 and "FAIL the archive cannot be used" in doctor.stdout
+
+
+@pytest.mark.slow
+def test_the_compactor_moves_a_due_day_on_its_own(archive_root, seaweed):
+    bucket = seaweed.bucket()
+    proc = subprocess.Popen([sys.executable, "-m", "cctv_server.cli", "compactor", "--root",
+                             str(archive_root)], env=archive_env(seaweed, bucket),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: not (archive_root / DAY / "video.mp4").exists(), timeout=90)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert seaweed.keys(bucket) == KEYS and home.load(archive_root / DAY) is not None

@@ -16,7 +16,7 @@ from .. import format, layout
 from ..cameras import Camera
 from ..errors import CctvError
 from ..storage import home
-from ..storage.base import open_store
+from ..storage.base import configure, open_store
 from . import due, health
 from .move import MOVED, Moved, move_day
 
@@ -58,6 +58,7 @@ def run(cameras: Sequence[Camera], now: float, dry_run: bool = False,
         s = camera.settings
         if not s.archive:
             continue
+        configure(s.archive, s.archive_endpoint)
         sizes = dict(compacted_days(camera, now))
         days = due.due(sizes, now, s.archive_after, s.tz)
         result.due += [(camera.name, d, sizes[d]) for d in days]

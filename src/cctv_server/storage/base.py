@@ -48,12 +48,23 @@ class Store(Protocol):
 
 
 _stores: dict[tuple[str, str | None], Store] = {}
+_endpoints: dict[str, str | None] = {}  # store URL -> endpoint, from the settings
 _lock = threading.Lock()
 
 
+def configure(url: str | None, endpoint: str | None) -> None:
+    """The endpoint the settings give for a store: it outranks the one a day's home recorded
+    at its move (the store may have moved to another address since)."""
+    if url:
+        with _lock:
+            _endpoints[url] = endpoint
+
+
 def open_store(url: str, endpoint: str | None = None) -> Store:
-    """The backend for an archive URL, one per (url, endpoint) in this process."""
+    """The backend for an archive URL, one per (url, endpoint) in this process; the endpoint
+    configured for the URL, when there is one, wins."""
     with _lock:
+        endpoint = _endpoints.get(url, endpoint)
         found = _stores.get((url, endpoint))
         if found is None:
             found = _make(url, endpoint)

@@ -28,6 +28,7 @@ from ..playback.filecache import FileCache
 from ..playback.playlists import Playlists
 from ..playback.stills import Stills
 from ..playback.transcodes import Transcodes
+from ..storage import base as storage_base
 from . import routes
 from .clips import Slots
 
@@ -42,6 +43,7 @@ class State:
         self.settings = settings
         self.cameras = list(cameras)  # every camera of the server, for the player's switcher
         self.root = Root(Path(settings.root))
+        storage_base.configure(settings.archive, settings.archive_endpoint)
         self.catalog = Catalog(settings.catalog_path, memory_when_full=True)
         self.footage = Footage(self.root.path, self.catalog)  # the one model of the footage
         self.playlists = Playlists(self.footage, settings.tz, settings.live_window,

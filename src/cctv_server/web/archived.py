@@ -10,20 +10,28 @@ viewers that cannot reach the store.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
 
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from ..config import Settings
 from ..storage import files
+from ..storage.base import ObjectMissing
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+SEEN_FOR = 60.0  # seconds an object found in the store is not asked for again
+SEEN_MAX = 1024
+_seen: dict[tuple[str, str], float] = {}
+_lock = threading.Lock()
 
 
 def respond(settings: Settings, path: Path, where: files.Remote, range_header: str | None,
             media_type: str | None) -> Response:
     store, key = where.store, where.key
     if settings.archive_serve == "presign":
+        _there(store, key, time.monotonic())  # a missing object: our 404 with the reason
         return RedirectResponse(store.url_for(key, files.SIGNED_FOR), status_code=302,
                                 headers={"Cache-Control": "no-store"})
     size = where.entry.size if key == where.entry.key else _size(store, key)
@@ -39,6 +47,20 @@ def respond(settings: Settings, path: Path, where: files.Remote, range_header: s
         headers["Content-Range"] = f"bytes {start}-{start + length - 1}/{size}"
     body = store.stream(key, start, length) if length else iter([b""])
     return StreamingResponse(body, status_code=status, headers=headers, media_type=media_type)
+
+
+def _there(store, key: str, now: float) -> None:
+    """ObjectMissing unless the object was seen within SEEN_FOR seconds (one HEAD a minute per
+    object, not one per range request a player makes)."""
+    with _lock:
+        if now - _seen.get((store.url, key), -SEEN_FOR) < SEEN_FOR:
+            return
+    if store.stat(key) is None:
+        raise ObjectMissing(f"{key} is missing from the store {store.url}")
+    with _lock:
+        _seen[(store.url, key)] = now
+        while len(_seen) > SEEN_MAX:
+            _seen.pop(next(iter(_seen)))
 
 
 def _size(store, key: str) -> int:
