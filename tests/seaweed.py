@@ -111,8 +111,5 @@ def start(base: Path) -> Seaweed:
 def seaweed(tmp_path_factory):
     found = start(tmp_path_factory.mktemp("seaweed"))
     yield found
-    os.killpg(found.proc.pid, signal.SIGTERM)
-    try:
-        found.proc.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(found.proc.pid, signal.SIGKILL)
+    os.killpg(found.proc.pid, signal.SIGKILL)  # it ignores SIGTERM for a while; nothing is kept
+    found.proc.wait(15)

@@ -71,6 +71,17 @@ def test_each_store_error_says_what_it_means_and_what_to_do():
     assert "full or over quota" in reason("QuotaExceeded", "store s3://b")
 
 
+def test_a_proxied_range_is_read_as_http_says():
+    from cctv_server.web.archived import byte_range
+    assert byte_range(None, 1000) == (0, 1000)
+    assert byte_range("bytes=100-199", 1000) == (100, 100)
+    assert byte_range("bytes=900-", 1000) == (900, 100)
+    assert byte_range("bytes=-100", 1000) == (900, 100)
+    assert byte_range("bytes=900-5000", 1000) == (900, 100)
+    assert byte_range("bytes=1000-", 1000) is None
+    assert byte_range("bytes=0-1,5-6", 1000) == (0, 1000)  # several ranges: the whole file
+
+
 # --- the move --------------------------------------------------------------------------------
 
 def test_a_moved_day_reads_like_the_root_in_the_bucket_and_only_its_home_stays(archive_root, seaweed):
