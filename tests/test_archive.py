@@ -71,6 +71,33 @@ def test_each_store_error_says_what_it_means_and_what_to_do():
     assert "full or over quota" in reason("QuotaExceeded", "store s3://b")
 
 
+def test_the_archive_settings_are_checked_and_a_camera_may_override_them(tmp_path):
+    from cctv_server import cameras, config
+    from cctv_server.errors import ConfigError
+
+    server = config.load(flags={"archive": "s3://cctv-footage/site-a/"})
+    assert server.archive == "s3://cctv-footage/site-a" and server.archive_after == 7 * 86400
+    assert server.archive_serve == "presign" and server.archive_endpoint is None
+    with pytest.raises(ConfigError, match="archive"):
+        config.load(flags={"archive": "http://example.org/bucket"})
+    with pytest.raises(ConfigError, match="archive_serve"):
+        config.load(flags={"archive_serve": "stream"})
+    file = tmp_path / "cctv.toml"
+    file.write_text(f"""archive = "s3://cctv-footage/site-a"
+[cameras.porch]
+root = "{tmp_path / 'porch'}"
+archive_after = "0"
+archive_serve = "proxy"
+[cameras.drive]
+root = "{tmp_path / 'drive'}"
+archive = "file:///mnt/nas/cctv"
+""")
+    found = {c.name: c.settings for c in cameras.load(config.load(file), file)}
+    assert found["porch"].archive == "s3://cctv-footage/site-a"
+    assert (found["porch"].archive_after, found["porch"].archive_serve) == (0, "proxy")
+    assert found["drive"].archive == "file:///mnt/nas/cctv"
+
+
 def test_a_proxied_range_is_read_as_http_says():
     from cctv_server.web.archived import byte_range
     assert byte_range(None, 1000) == (0, 1000)
@@ -300,3 +327,17 @@ def test_the_compactor_moves_a_due_day_on_its_own(archive_root, seaweed):
         proc.terminate()
         proc.wait(30)
     assert seaweed.keys(bucket) == KEYS and home.load(archive_root / DAY) is not None
+
+
+def test_a_folder_may_be_the_store_too(archive_root, tmp_path):
+    nas = tmp_path / "nas"
+    nas.mkdir()
+    env = os.environ | {"CCTV_ARCHIVE": f"file://{nas}", "CCTV_ARCHIVE_AFTER": "0",
+                        "CCTV_TIMEZONE": "UTC"}
+    original = (archive_root / DAY / "video.mp4").read_bytes()
+    done = archive(archive_root, env)
+    assert done.returncode == 0, done.stderr
+    assert (nas / "camera" / DAY / "video.mp4").read_bytes() == original
+    assert not (archive_root / DAY / "video.mp4").exists()
+    verified = cli(archive_root, env, "verify")
+    assert verified.returncode == 0 and "1 videos checked, 0 failed" in verified.stdout
