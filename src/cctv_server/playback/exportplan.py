@@ -188,7 +188,7 @@ def one_codec(sources: Sequence[Source], codec_of: Callable[[str], str | None]) 
         asked = group
         codec = codec_of(s.path)
         if codec is not None:
-            found.setdefault(codec, Path(s.path).name)
+            found.setdefault(codec, Path(s.path.split("?", 1)[0]).name)  # a URL's too
     if len(found) > 1:
         names = " and ".join(f"{codec} ({name})" for codec, name in found.items())
         raise Unsupported(f"the range holds footage in {names}, which one clip cannot join "
@@ -240,6 +240,7 @@ def _key_at_or_after(keys: Sequence[float], media: float) -> float | None:
 
 # What a concat list may open: files, the pipe it came on, and presigned URLs of the store.
 PROTOCOLS = "file,pipe,http,https,tcp,tls,crypto"
+SHORT_SEEK = 4 << 20  # bytes: a seek ahead of a URL's read position up to this is read through
 
 
 def _is_url(path: str) -> bool:
@@ -252,6 +253,8 @@ def concat_list(cuts: Sequence[Cut]) -> str:
     for cut in cuts:
         where = cut.path if _is_url(cut.path) else "file:" + cut.path  # a URL: in the store
         lines.append("file " + ffmpeg.concat_quote(where))
+        if _is_url(cut.path):  # read through the demuxer's short seeks (one a fragment), not a
+            lines.append(f"option short_seek_size {SHORT_SEEK}")  # new request for each
         if cut.duration is not None:
             lines.append(f"duration {cut.duration:.6f}")
         if cut.inpoint is not None:
@@ -318,7 +321,7 @@ def codec_groups(cuts: Sequence[Cut], codec_of: Callable[[str], str | None]) -> 
     groups: list[list[Cut]] = []
     codec, asked = None, None
     for cut in cuts:
-        kind = cut.path if cut.path.endswith(".mp4") else "segments"
+        kind = cut.path if cut.path.endswith(".mp4") or _is_url(cut.path) else "segments"
         if kind != asked:
             asked, found = kind, codec_of(cut.path)
             if not groups or found != codec:
