@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cctv_server.archive import due
+from cctv_server.footage import videoindex
 from cctv_server.storage import home
 from cctv_server.storage.base import StoreError, forget_stores
 from cctv_server.storage.s3 import S3Store, reason
@@ -341,3 +342,7 @@ def test_a_folder_may_be_the_store_too(archive_root, tmp_path):
     assert not (archive_root / DAY / "video.mp4").exists()
     verified = cli(archive_root, env, "verify")
     assert verified.returncode == 0 and "1 videos checked, 0 failed" in verified.stdout
+    # an upload asks whether a segment is in a video already: it still is, in the store
+    spans = json.loads((archive_root / DAY / ".video.mp4.json").read_text())["spans"]
+    found = videoindex.compacted(archive_root / DAY, spans[0]["name"])
+    assert found is not None and found.video == "video.mp4"
