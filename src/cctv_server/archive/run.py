@@ -18,7 +18,7 @@ from ..errors import CctvError
 from ..storage import home
 from ..storage.base import configure, open_store
 from . import due, health
-from .move import MOVED, Moved, move_day
+from .move import MOVED, Damaged, Moved, move_day
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,9 @@ def _camera(camera: Camera, days: list[str], result: Result, sync: Sync | None) 
         try:
             moved = move_day(camera.root, day, store, camera.name, s.archive_endpoint,
                              (lambda d: sync(camera, d)) if sync else None)
+        except Damaged as err:  # this day's video alone: verify says more; the next days go on
+            _failed(camera, day, err, result, store_ok=True)
+            continue
         except CctvError as err:
             _failed(camera, day, err, result)
             return
@@ -92,8 +95,10 @@ def _camera(camera: Camera, days: list[str], result: Result, sync: Sync | None) 
     health.clear(s.archive)
 
 
-def _failed(camera: Camera, day: str, err: Exception, result: Result) -> None:
+def _failed(camera: Camera, day: str, err: Exception, result: Result,
+            store_ok: bool = False) -> None:
     log.error("%s %s not moved to %s, kept on the disk: %s", camera.name, day,
               camera.settings.archive, err)
     result.failed.append((camera.name, day, str(err)))
-    health.note(camera.settings.archive, str(err))
+    if not store_ok:
+        health.note(camera.settings.archive, str(err))
