@@ -78,7 +78,9 @@ class Seaweed:
         return sorted(o["Key"] for o in found)
 
 
-def start(base: Path) -> Seaweed:
+def start(base: Path, volumes: int = 300) -> Seaweed:
+    """A SeaweedFS with room for `volumes` volumes of 16 MB (each bucket takes some: a few make
+    a store that is full)."""
     master, volume, filer, s3 = free_ports(4)
     (base / "data").mkdir(parents=True)
     config = base / "s3.json"
@@ -91,7 +93,7 @@ def start(base: Path) -> Seaweed:
             [weed_binary(), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={base / 'data'}",
              f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
              "-s3", f"-s3.port={s3}", f"-s3.config={config}", "-s3.port.iceberg=0",
-             "-s3.port.lance=0", "-volume.max=300", "-master.volumeSizeLimitMB=16"],
+             "-s3.port.lance=0", f"-volume.max={volumes}", "-master.volumeSizeLimitMB=16"],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     found = Seaweed(f"http://127.0.0.1:{s3}", proc, log)
     deadline = time.monotonic() + 60

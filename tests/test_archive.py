@@ -20,6 +20,7 @@ from cctv_server.storage.base import StoreError, forget_stores
 from cctv_server.storage.s3 import S3Store, reason
 
 from .conftest import UTC, free_port, process_state, wait_until
+from .seaweed import start as seaweed_start
 
 START = dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 DAY = "2026-11-20"
@@ -220,6 +221,20 @@ def test_a_bucket_that_does_not_exist_is_a_clear_error_and_the_day_stays(archive
     done = archive(root, archive_env(seaweed, "missing-bucket-x"))
     assert done.returncode == 1 and "bucket does not exist" in done.stderr, done.stderr
     _kept(root)
+
+
+@pytest.mark.slow
+def test_a_full_store_is_a_clear_error_and_the_day_stays(archive_root, tmp_path):
+    full = seaweed_start(tmp_path / "full", volumes=1)  # room for one bucket's volume
+    try:
+        taken = full.bucket()
+        full.client().put_object(Bucket=taken, Key="x", Body=b"x" * 1024)  # ... now taken
+        done = archive(archive_root, archive_env(full, full.bucket()))
+        assert done.returncode == 1 and "it may be full" in done.stderr, done.stderr
+        _kept(archive_root)
+    finally:
+        os.killpg(full.proc.pid, signal.SIGKILL)
+        full.proc.wait(15)
 
 
 def test_a_store_error_is_a_store_error_in_process(seaweed, monkeypatch):

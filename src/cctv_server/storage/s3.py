@@ -48,6 +48,9 @@ def reason(code: str, where: str) -> str:
         return f"{where}: the store is busy or throttling ({code}); it is tried again later"
     if code in ("EntityTooLarge", "QuotaExceeded", "InsufficientStorage", "507"):
         return f"{where}: the store is full or over quota ({code})"
+    if code in ("InternalError", "500"):
+        return (f"{where}: the store failed ({code}): it may be full or broken; its own log"
+                " says which; tried again later")
     if code == "BadDigest":
         return f"{where}: the store received other bytes than were sent (BadDigest); tried again later"
     return f"{where}: the store answered {code}"
