@@ -27,6 +27,7 @@ OVERRIDES = frozenset({
     "quiet", "stable_seconds", "live_window", "quality_sample", "export_max", "still_frames",
     "keep_days", "max_size", "keep_free",
     "upload_quota", "upload_quota_max", "upload_max_mbps", "offline_after",
+    "archive", "archive_endpoint", "archive_after", "archive_serve",
 })
 STATE = ".cctv"  # a root's own state folder (its catalog), unless state_dir says otherwise
 

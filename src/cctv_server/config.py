@@ -214,6 +214,15 @@ def _positive_float(value: Any) -> float:
     return number
 
 
+def _archive_url(value: Any) -> str | None:
+    if value in (None, "", "none"):
+        return None
+    text = str(value).strip().rstrip("/")
+    if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?|file:///\S+", text):
+        raise ValueError(f"{value!r} is not s3://BUCKET/PREFIX or file:///PATH")
+    return text
+
+
 @dataclass(frozen=True)
 class Setting:
     """One row of the settings table: its name, default, parser and help."""
@@ -280,6 +289,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mqtt_topic", "cctv-server", str, "the topic under which this server publishes its cameras' state"),
     # Compaction of a day that keeps failing: stop retrying it, say so, keep its segments.
     Setting("compaction_retries", 3, _at_least_zero, "failed compactions of a day before the compactor stops retrying it (0: retry for ever)"),
+    # The archive: compacted days moved to an object store (docs/storage.md).
+    Setting("archive", None, lambda v: _archive_url(v), "where compacted days move: s3://BUCKET/PREFIX (or file:///PATH); none by default: they stay on the disk"),
+    Setting("archive_endpoint", None, _optional_str, "the S3-compatible store's URL (e.g. https://s3.eu-central-003.backblazeb2.com); default: AWS"),
+    Setting("archive_after", "7d", parse_duration, "a compacted day this long after it ended moves to the archive (0: as soon as it is compacted)"),
+    Setting("archive_serve", "presign", _choice("presign", "proxy"), "archived bytes reach players by a 302 to a short-lived presigned URL (presign), or through the server (proxy)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
@@ -343,6 +357,10 @@ class Settings:
     mqtt_discovery_prefix: str
     mqtt_topic: str
     compaction_retries: int
+    archive: str | None
+    archive_endpoint: str | None
+    archive_after: float
+    archive_serve: str
 
     @property
     def tz(self) -> ZoneInfo:

@@ -9,6 +9,7 @@ import click
 
 from ..errors import CctvError
 from . import access, alerts, compaction, doctor, export, push, retention, serve
+from . import archive as archive_cli
 
 
 class Commands(click.Group):
@@ -53,7 +54,7 @@ def _accept_config(command: click.Command) -> None:
         _accept_config(sub)
 
 
-for _family in (serve, export, compaction, push, doctor, access, retention, alerts):
+for _family in (serve, export, compaction, push, doctor, access, retention, alerts, archive_cli):
     for _command in _family.COMMANDS:
         _accept_config(_command)
         main.add_command(_command)

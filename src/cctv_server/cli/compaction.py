@@ -14,9 +14,11 @@ import click
 
 from .. import config, format, layout
 from ..access.audit import AuditLog
+from ..archive import verify as archive_verify
 from ..compaction import daemon, phases, status, verify
 from ..compaction.job import Compactor, Outcome
 from . import common
+from .archive import archive_status
 
 ROOT = common.ROOT
 CAMERA = common.CAMERA
@@ -178,6 +180,7 @@ def status_command(ctx: click.Context, root: Path | None, camera_specs: tuple[st
         if len(cams) > 1:
             click.echo(f"{camera.name} ({camera.root})")
         _status(camera.settings, "  " if len(cams) > 1 else "")
+        archive_status(camera.settings, "  " if len(cams) > 1 else "")
 
 
 def _status(settings: config.Settings, indent: str) -> None:
@@ -211,8 +214,9 @@ def verify_command(ctx: click.Context, root: Path | None, camera_specs: tuple[st
     for camera in cams:
         for d in [day] if day else layout.list_days(camera.root):
             n, problems = verify.check_day(camera.root / d)
-            checked += n
-            bad += [(camera.name, p) for p in problems]
+            n_archived, in_store = archive_verify.check_day(camera.root / d)  # in the store
+            checked += n + n_archived
+            bad += [(camera.name, p) for p in problems + in_store]
     for name, p in bad:
         click.echo(f"FAILED {name + ' ' if len(cams) > 1 else ''}{p}", err=True)
     click.echo(f"{checked} videos checked, {len(bad)} failed")

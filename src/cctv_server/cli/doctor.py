@@ -18,6 +18,7 @@ import click
 
 from .. import config, format, layout
 from ..access.store import FILE_NAME as ACCOUNTS_FILE
+from ..archive import health as archive_health
 from ..cameras import Camera, server_state_dir
 from ..compaction.job import disk_need
 from ..compaction.journal import day_lock
@@ -217,9 +218,20 @@ def clock_and_zone(settings: config.Settings, now: float) -> Iterator[Finding]:
                       " of the clock: this machine's clock is behind, or the camera's ahead")
 
 
+def archive_store(settings: config.Settings, now: float) -> Iterator[Finding]:
+    """The camera's store (the archive setting) answers, with these credentials and bucket."""
+    if not settings.archive:
+        return
+    why = archive_health.problem(settings.archive, settings.archive_endpoint, 0)
+    if why:
+        yield Finding("FAIL", f"the archive cannot be used: {why} (compacted days stay on the disk)")
+    else:
+        yield Finding("OK", f"the archive {settings.archive} answers")
+
+
 def camera_checks(user: User | None = None) -> list[Check]:
     return [root_readable, skipped_names, permissions(user or User.named(None)),
-            catalog_integrity, stray_files, clock_and_zone]
+            catalog_integrity, stray_files, clock_and_zone, archive_store]
 
 
 

@@ -17,6 +17,7 @@ from asyncinotify import Inotify
 
 from .. import layout
 from ..access.audit import AuditLog
+from ..archive.keeper import Archiver
 from ..cameras import Camera
 from ..config import Settings
 from ..errors import CctvError
@@ -137,6 +138,8 @@ class Daemon:
         keeper = threading.Thread(target=self.retention.run, args=(stop,), name="retention",
                                   daemon=True)
         keeper.start()  # its own thread: a disk fills during a compaction of hours too
+        archiver = Archiver(self.retention.cameras, self.retention.catalogs, self.clock)
+        archiver.thread(stop)  # compacted days due to move to the store (archive/keeper.py)
         try:
             with Inotify() as inotify:
                 watches = [RootWatch(inotify, c.root) for c in self.compactors.values()]

@@ -24,6 +24,7 @@ from ..footage.day import DayFiles, of_day
 from ..footage.videoindex import Span, build, dump
 from ..media import decode, mp4
 from ..retention import holds, space
+from ..storage import home
 from . import chunks, encoding, quality, runs, schedule, still
 from .inputs import Input, make_input, quarantine, spans_of
 from .journal import Journal, commit, day_lock, days_with_journals, recover, rollback
@@ -167,7 +168,8 @@ class Compactor:
             return Outcome(day, "skipped", short)
         profile = self._profile_for(day, day_dir, inputs)
         phases.end()
-        video = layout.next_video_name(set(os.listdir(day_dir)))
+        # a video moved to the store keeps its name: a later one is video-2.mp4 (storage/home.py)
+        video = layout.next_video_name(set(os.listdir(day_dir)) | home.names(day_dir))
         return replace(self._run_job(day, day_dir, video, inputs, profile, phases), more=more)
 
     def _inputs(self, day: str, day_dir: Path, segments: dict) -> list[Input]:

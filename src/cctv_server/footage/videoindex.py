@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .. import layout
 from ..media import mp4
+from ..storage import home
 from .timeline import WALL_TOLERANCE
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,8 @@ def compacted(day_dir: Path, name: str) -> Compacted | None:
             continue
         try:
             data = json.loads((day_dir / sidecar).read_text())
-            if any(span["name"] == name for span in data["spans"]) and (day_dir / video).is_file():
+            if any(span["name"] == name for span in data["spans"]) and (
+                    (day_dir / video).is_file() or video in home.names(day_dir)):  # or archived
                 return Compacted(video, data.get("sha256", {}).get(name, ""))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue

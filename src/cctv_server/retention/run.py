@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import format, layout
 from ..access.audit import AuditLog
 from ..cameras import Camera
-from . import delete, holds, policy
+from . import archived, delete, holds, policy
 from .policy import FREE, DayUsage, Deletion, Limits, Plan, Space
 from .space import Disk, disk
 
@@ -152,7 +152,8 @@ def finish(cameras: Sequence[Camera], now: float, audit: AuditLog | None = None,
 def _execute(result: Result, deletions: list[Deletion], roots: dict[str, Path],
              audit: AuditLog | None, forget: Forget | None, by: str, now: float) -> None:
     for d in deletions:
-        outcome = delete.delete_day(roots[d.camera], d.day)
+        outcome = archived.spared(roots[d.camera], d.day, d.reason) or \
+            delete.delete_day(roots[d.camera], d.day)
         if outcome != delete.DELETED:
             log.info("%s %s: not deleted now (%s)", d.camera, d.day, outcome)
             result.kept.append((d, outcome))

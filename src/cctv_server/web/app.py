@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
+from ..archive import health as archive_health
 from ..compaction import status
 from ..config import Settings
 from ..errors import CctvError, NotFound
@@ -28,6 +29,7 @@ from ..playback.filecache import FileCache
 from ..playback.playlists import Playlists
 from ..playback.stills import Stills
 from ..playback.transcodes import Transcodes
+from ..storage import base as storage_base
 from . import routes
 from .clips import Slots
 
@@ -42,6 +44,7 @@ class State:
         self.settings = settings
         self.cameras = list(cameras)  # every camera of the server, for the player's switcher
         self.root = Root(Path(settings.root))
+        storage_base.configure(settings.archive, settings.archive_endpoint)
         self.catalog = Catalog(settings.catalog_path, memory_when_full=True)
         self.footage = Footage(self.root.path, self.catalog)  # the one model of the footage
         self.playlists = Playlists(self.footage, settings.tz, settings.live_window,
@@ -70,7 +73,7 @@ class State:
     def own_problems(self) -> list[str]:
         """This camera's alone (its catalog); `checks` are the server's, shared by its cameras."""
         found = [self.catalog.problem, "catalog being rebuilt from the recordings"
-                 if self.watcher.rebuilding else None]
+                 if self.watcher.rebuilding else None, _archive_problem(self.settings)]
         return [p for p in found if p] + self.given_up()
 
     def given_up(self) -> list[str]:
@@ -79,6 +82,13 @@ class State:
             return status.given_up(self.catalog, self.settings)
         except sqlite3.Error:  # the catalog's own trouble is reported already
             return []
+
+
+def _archive_problem(settings: Settings) -> str | None:
+    if not settings.archive:
+        return None
+    why = archive_health.problem_now(settings.archive, settings.archive_endpoint)
+    return f"archive: {why}" if why else None
 
 
 def _transcodes(settings: Settings) -> Transcodes:

@@ -18,6 +18,7 @@ class CameraDisk:
     segments: int
     videos: int
     rate: forecast.Rate | None
+    archived: int = 0  # bytes of videos in the store: not on this disk, not in its forecast
 
     @property
     def used(self) -> int:
@@ -81,7 +82,8 @@ def of_cameras(states: dict, now: float | None = None,
 def _camera(name: str, state, days: list, now: float) -> CameraDisk:
     found = forecast.day_bytes(days, state.catalog.compactions())
     today = timeline.local_date(now, state.settings.tz)
-    return CameraDisk(name, *state.catalog.bytes_on_disk(), forecast.rate(found, today))
+    return CameraDisk(name, *state.catalog.bytes_on_disk(), forecast.rate(found, today),
+                      state.catalog.bytes_archived())
 
 
 def _only_held(state, now: float) -> bool:

@@ -52,8 +52,10 @@ from ..playback import daystills, dayview, export, exportplan, hls, playlists, r
 from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
 from ..retention import holds
+from ..storage import files
+from ..storage.base import StoreError
 from ..upload import limits, pace, receive
-from . import clips, diskview, guard, sharing
+from . import archived, clips, diskview, guard, sharing
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
@@ -66,6 +68,7 @@ log = logging.getLogger(__name__)
 # Where a domain error becomes an HTTP status: nowhere else knows them.
 STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, Unsupported: 422, Busy: 503,
           TooSlow: 408, Conflict: 409, TooLarge: 413, Unprocessable: 422, NoSpace: 507}
+STATUS[StoreError] = 503  # the archive's store cannot answer now (unreachable, refused, throttling)
 
 
 async def error(request: Request, exc: Exception) -> PlainTextResponse:
@@ -130,8 +133,13 @@ def _day_section(state, d, st) -> Markup:
 def _videos(state, day: str) -> list[tuple[str, int, bool]]:
     """(name, size, has a checksum file) of a day's compacted videos, for download links."""
     day_dir = state.root.day_dir(day)
-    return [(name, size, (day_dir / (name + layout.CHECKSUM_SUFFIX)).is_file())
+    return [(name, size, _has_checksum(day_dir / (name + layout.CHECKSUM_SUFFIX)))
             for name, size in state.catalog.videos(day).items()]
+
+
+def _has_checksum(path: Path) -> bool:
+    """A video's checksum on the disk, or in the store with it."""
+    return path.is_file() or files.remote(path) is not None
 
 
 async def playlist(request: Request) -> Response:
@@ -232,16 +240,20 @@ def _playlist(request: Request, rendered: Rendered) -> Response:
     return Response(body, media_type=hls.MIME, headers=headers)
 
 
-async def recording(request: Request) -> FileResponse:
-    """A segment, video or checksum under ROOT/DAY/, with byte ranges; nothing outside ROOT."""
+async def recording(request: Request) -> Response:
+    """A segment, video or checksum under ROOT/DAY/, with byte ranges; nothing outside ROOT.
+    One that lives in the store is a 302 to a URL signed now, or proxied (archived.py)."""
     state = _state(request)
     day, name = _day(state, request.path_params["day"]), request.path_params["name"]
-    path = state.root.resolve(day, name)
+    path = await run_in_threadpool(files.resolve, state.root, day, name)
     if (share := sharing.share_of(request)) is not None:  # a segment of the range, not a video
         pieces = await run_in_threadpool(state.footage.day, day)
         sharing.check(share, next((p for p in pieces if p.file == name and not p.is_fragment),
                                   None), f"{day}/{name}")
     media_type = next((t for ext, t in MEDIA_TYPES.items() if path.name.endswith(ext)), None)
+    if (where := await run_in_threadpool(files.remote, path)) is not None:
+        return await run_in_threadpool(archived.respond, state.settings, path, where,
+                                       request.headers.get("range"), media_type)
     return FileResponse(path, media_type=media_type)
 
 
@@ -332,11 +344,11 @@ def _day_view(state, day: str, share=None) -> dict:
 
 
 def _download(root: layout.Root, day: str, name: str, size: int) -> dayview.Download:
-    path = root.resolve(day, name)
-    checksum = path.with_name(name + layout.CHECKSUM_SUFFIX).is_file()
+    path = files.resolve(root, day, name)
+    checksum = _has_checksum(path.with_name(name + layout.CHECKSUM_SUFFIX))
     try:
-        codec = codec_of(path)
-    except OSError:
+        codec = codec_of(files.head(path))
+    except (OSError, NotFound):
         codec = None
     return dayview.Download(name, size, checksum, codec)
 
@@ -347,13 +359,13 @@ async def fragment_ts(request: Request) -> StreamingResponse:
     state = _state(request)
     day, video = _day(state, request.path_params["day"]), request.path_params["video"]
     offset, length = request.path_params["offset"], request.path_params["length"]
-    path = state.root.resolve(day, video)
+    path = await run_in_threadpool(files.resolve, state.root, day, video)
     piece = await run_in_threadpool(state.footage.fragment, day, video, offset, length)
     if piece is None:
         raise NotFound(f"{day}/{video} has no fragment at bytes {offset}-{offset + length}")
     sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")
     ranges = [piece.init, piece.byterange]
-    data = await run_in_threadpool(transcodes.read_ranges, path, ranges)
+    data = await run_in_threadpool(files.read_ranges, path, ranges)
     binary = ffmpeg.locate(state.settings.ffmpeg)
     return StreamingResponse(ffmpeg.stream(remux.argv(binary), data), media_type="video/mp2t")
 
