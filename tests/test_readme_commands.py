@@ -69,7 +69,9 @@ class Site:
         self.port = free_port()
         self.env = os.environ | {"CCTV_TIMEZONE": "UTC", "CCTV_PORT": str(self.port),
                                  "CCTV_COMPACTOR": "false", "CCTV_UPLOAD_BACKLOG": "100000d",
-                                 "CCTV_STABLE_SECONDS": "0.5", "PATH": f"{BIN}:{os.environ['PATH']}"}
+                                 "CCTV_STABLE_SECONDS": "0.5", "PATH": f"{BIN}:{os.environ['PATH']}",
+                                 # the archive's commands need a store: a folder is one
+                                 "CCTV_ARCHIVE": f"file://{tmp}/store"}
         text = README.read_text()
         for day in sorted(set(re.findall(r"\b20\d\d-\d\d-\d\d\b", " ".join(shell_lines(text))))):
             start = dt.datetime.fromisoformat(day).replace(hour=14, tzinfo=UTC)
@@ -77,6 +79,7 @@ class Site:
                 record(tmp / root, start, 4)
         toml = re.search(r"^```toml\n(.*?)^```", text, flags=re.M | re.S).group(1)
         (tmp / "etc").mkdir()
+        (tmp / "store").mkdir()
         (tmp / "etc" / "cctv-server.toml").write_text(self.paths(toml))
         for where in ("--root srv/cctv", "--config etc/cctv-server.toml"):
             self.run(f"cctv-server user add admin0 --role admin --password-stdin {where}",
