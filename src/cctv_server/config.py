@@ -247,6 +247,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("transcode_cache", "2GB", parse_size, "disk kept for the H.264 rendition of compacted days (per camera)"),
     Setting("transcode_jobs", 0, _at_least_zero, "fragments re-encoded to H.264 at once, per camera (0 = half the cores)"),
     Setting("metrics_token", None, _optional_str, "a bearer token that may read /metrics (without it, only loopback requests may)"),
+    # Against abuse of the web server (issue 21): bodies, sign-in, the audit log.
+    Setting("form_max", "64KB", parse_size, "largest body a form or other non-upload request may send (413 beyond, before a byte is read)"),
+    Setting("sign_in_limit", 5, _positive_int, "failed sign-ins a minute per address and account (429 beyond); 4x that per address, 20x per account from unknown addresses"),
+    Setting("sign_in_jobs", 2, _positive_int, "passwords checked at once (Argon2id, 64 MiB each); the rest wait sign_in_wait, then 503"),
+    Setting("sign_in_wait", "5s", _positive_duration, "how long a sign-in waits for a password check to be free before 503 with Retry-After"),
+    Setting("audit_max", "10MB", parse_size, "the audit log is rotated at this size"),
+    Setting("audit_keep", 5, _positive_int, "rotated audit logs kept (audit.log.1 ...), the oldest deleted"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
@@ -301,6 +308,12 @@ class Settings:
     transcode_cache: int
     transcode_jobs: int
     metrics_token: str | None
+    form_max: int
+    sign_in_limit: int
+    sign_in_jobs: int
+    sign_in_wait: float
+    audit_max: int
+    audit_keep: int
 
     @property
     def tz(self) -> ZoneInfo:
