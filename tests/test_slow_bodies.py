@@ -35,7 +35,8 @@ def test_trickled_form_bodies_are_408_and_closed_so_they_cannot_fill_max_connect
     assert all(a.startswith(b"HTTP/1.1 408 ") for a in answers), answers
     assert all(b"too slowly" in a and b"connection: close" in a.lower() for a in answers)
     # every slot is free again: the sign-in page, and the sign-in itself, work
-    assert srv.get("/login").status_code == 200
+    page = srv.get("/login")
+    assert page.status_code == 200 and page.headers.get("connection") != "close"  # keep-alive
     signed = httpx.post(f"{srv.url}/login", data={"name": "alice",
                                                   "password": "alice's long password"})
     assert signed.status_code == 303

@@ -44,14 +44,16 @@ class BodyLimits:
                 f"a body of {length} bytes is refused: this server takes at most"
                 f" {self.form_max} here"))
         body = _Body(receive, self.idle, self.form_max, self.min_rate)
+        body.finished = not length and not _chunked(scope)  # nothing to read: keep-alive stays
         started = []
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 started.append(True)
-                if not body.finished:  # the rest of the body is not worth reading
-                    message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], (b"connection", b"close")]
+                headers = message.get("headers", [])
+                if not body.finished and not any(k.lower() == b"connection" for k, _ in headers):
+                    # the rest of the body is not worth reading: the connection closes
+                    message["headers"] = [*headers, (b"connection", b"close")]
             await send(message)
 
         try:
@@ -92,6 +94,10 @@ class _Body:
                 raise TooLarge(f"a body of more than {self.most} bytes is refused here")
             self.finished = not message.get("more_body", False)
         return message
+
+
+def _chunked(scope: Scope) -> bool:
+    return any(k == b"transfer-encoding" and b"chunked" in v.lower() for k, v in scope["headers"])
 
 
 def _content_length(scope: Scope) -> int | None:
