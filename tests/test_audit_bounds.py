@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from cctv_server.access.audit import FIELD_MAX, AuditLog
+from cctv_server.retention.run import AUDIT_EVENT
+from cctv_server.web.metrics import Deletions
 
 from .abuse import DAY, NOON, PASSWORD, add_user, cli, client_from, fingerprint
 
@@ -80,3 +82,28 @@ def test_a_share_link_is_audited_once_per_client_and_the_log_stays_within_its_fi
     assert listed.stdout.count("sign-in failed") > len(log.read_text().splitlines())  # rotated too
     assert fingerprint(root) == before
     assert httpx.get(f"{srv.url}/healthz").status_code == 200
+
+
+def test_retentions_deletions_are_counted_across_a_rotation_and_from_rotated_files(tmp_path):
+    log = AuditLog(tmp_path, UTC, max_bytes=3000, keep=3)
+
+    def delete(n: int) -> None:
+        log.write(AUDIT_EVENT, now=T0 + n, camera="porch", day=f"2026-01-{n % 28 + 1:02d}",
+                  reason="age", bytes=1000)
+        log.write("sign-in failed", now=T0 + n, account="x" * 200, address="10.0.0.1")
+
+    def counted(deletions: Deletions) -> tuple[float, float]:
+        deletions.collect().__next__()
+        return deletions.days[("porch", "age")], deletions.bytes[("porch", "age")]
+
+    for n in range(10):
+        delete(n)
+    scraper = Deletions(tmp_path)
+    assert counted(scraper) == (10, 10_000)
+    for n in range(10, 30):  # the log rotates between scrapes
+        delete(n)
+        if n % 3 == 0:
+            assert counted(scraper)[0] == n + 1
+    assert counted(scraper) == (30, 30_000)
+    kept = sum(1 for e in log.read(1000) if e["event"] == AUDIT_EVENT)
+    assert counted(Deletions(tmp_path))[0] == kept  # a restarted server: the files still kept
