@@ -1,4 +1,4 @@
-"""The gate every request passes: who asks, what the request is, whether it may; and the security headers.
+"""The gate every request passes: who asks, what the request is, whether it may (the security headers: headers.py; signing in: signin.py).
 
 Who: a session cookie, HTTP Basic (players that cannot fill in a form), a camera's token
 (`Authorization: Bearer`), or a share link (`?share=` or its cookie). What: `classify`, a pure
