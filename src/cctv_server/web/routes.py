@@ -321,7 +321,8 @@ def _watchable(request: Request, state) -> list[str]:
     who = guard.principal(request)
     if who.kind == "share":
         return [state.settings.camera]
-    return [c for c in state.cameras if c == state.settings.camera or rules.allows(who, rules.WATCH, c) is None]
+    return [c for c in state.cameras
+            if c == state.settings.camera or rules.allows(who, rules.WATCH, c) is None]
 
 
 async def day_api(request: Request) -> JSONResponse:
