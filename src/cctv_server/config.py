@@ -294,6 +294,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("archive_endpoint", None, _optional_str, "the S3-compatible store's URL (e.g. https://s3.eu-central-003.backblazeb2.com); default: AWS"),
     Setting("archive_after", "7d", parse_duration, "a compacted day this long after it ended moves to the archive (0: as soon as it is compacted)"),
     Setting("archive_serve", "presign", _choice("presign", "proxy"), "archived bytes reach players by a 302 to a short-lived presigned URL (presign), or through the server (proxy)"),
+    # Against abuse of the web server (issue 21): bodies, sign-in, the audit log.
+    Setting("form_max", "64KB", parse_size, "largest body a form or other non-upload request may send (413 beyond, before a byte is read)"),
+    Setting("sign_in_limit", 5, _positive_int, "failed sign-ins a minute per address and account (429 beyond); 4x that per address, 20x per account from unknown addresses"),
+    Setting("sign_in_jobs", 2, _positive_int, "passwords checked at once (Argon2id, 64 MiB each); the rest wait sign_in_wait, then 503"),
+    Setting("sign_in_wait", "5s", _positive_duration, "how long a sign-in waits for a password check to be free before 503 with Retry-After"),
+    Setting("audit_max", "10MB", parse_size, "the audit log is rotated at this size"),
+    Setting("audit_keep", 5, _positive_int, "rotated audit logs kept (audit.log.1 ...), the oldest deleted"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
@@ -361,6 +368,12 @@ class Settings:
     archive_endpoint: str | None
     archive_after: float
     archive_serve: str
+    form_max: int
+    sign_in_limit: int
+    sign_in_jobs: int
+    sign_in_wait: float
+    audit_max: int
+    audit_keep: int
 
     @property
     def tz(self) -> ZoneInfo:

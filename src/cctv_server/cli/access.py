@@ -217,11 +217,13 @@ def share_revoke(ctx, root, camera_specs, share_id) -> None:
 @common.ROOT
 @common.CAMERA
 @click.option("--last", default=50, show_default=True, help="How many of the newest events.")
+@click.option("--kind", default=None, help="Only events of this kind (e.g. 'sign-in failed').")
 @click.pass_context
-def audit(ctx, root, camera_specs, last) -> None:
-    """Print the audit log's newest events (sign-ins, failures, share links, holds, deletions)."""
+def audit(ctx, root, camera_specs, last, kind) -> None:
+    """Print the audit log's newest events (sign-ins, failures, share links, holds, deletions),
+    the rotated files (audit.log.1 ...) included."""
     access, _, _ = _access(ctx, root, camera_specs)
-    for event in access.audit.read(last):
+    for event in access.audit.read(last, kind):
         rest = "  ".join(f"{k}={v}" for k, v in event.items() if k not in ("time", "event"))
         click.echo(f"{event['time']}  {event['event']}  {rest}")
 

@@ -31,6 +31,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import format, layout
+from ..access import rules
 from ..compaction import status
 from ..errors import (
     Busy,
@@ -149,7 +150,7 @@ async def playlist(request: Request) -> Response:
     live = query.get("live", "").lower() in TRUE
     date = query.get("date")
     if not date:
-        params = dict(query) | {"date": state.playlists.latest_day(time.time())}
+        params = dict(query) | {"date": _latest_day(request, state)}
         return RedirectResponse(f"{request.url.path}?{urlencode(params)}", status_code=302)
     day = _day(state, date)
     if (share := sharing.share_of(request)) is not None:
@@ -157,14 +158,23 @@ async def playlist(request: Request) -> Response:
     return _playlist(request, await _made(state.playlists.prepare_day(day, live, time.time())))
 
 
+def _latest_day(request: Request, state) -> str:
+    """Where a URL without a date leads: the latest day, or for a share link its own first day
+    (the latest would tell it what the camera recorded since)."""
+    if (share := sharing.share_of(request)) is not None:
+        return sharing.first_day(share, state.settings.tz)
+    return state.playlists.latest_day(time.time())
+
+
 async def _shared_playlist(request: Request, state, share, day: str, live: bool,
                            variant: str = playlists.ORIGINAL) -> Response:
     """A share link's playlist: rendered for it alone (rare; never cached with the others)."""
     now = time.time()
+    sharing.check_day(share, day, state.settings.tz)
     last = timeline.local_date(share.end, state.settings.tz)  # a share's run ends with its range
     days = [d for d, _ in state.catalog.versions(day, last)] if live else [day]
     if day not in days[:1]:
-        raise NotFound(f"no recordings for {day}")
+        raise sharing.outside(day)  # as for a day with footage outside the range
     pieces = await run_in_threadpool(state.footage.run, days)
     ended = not live and now >= share.end
     text = await run_in_threadpool(sharing.playlist, pieces, share, sharing.token_of(request),
@@ -189,7 +199,7 @@ async def _variant(request: Request, variant: str) -> Response:
     query = request.query_params
     date = query.get("date")
     if not date:
-        params = dict(query) | {"date": state.playlists.latest_day(time.time())}
+        params = dict(query) | {"date": _latest_day(request, state)}
         return RedirectResponse(f"{request.url.path}?{urlencode(params)}", status_code=302)
     live = query.get("live", "").lower() in TRUE
     day = _day(state, date)
@@ -311,11 +321,20 @@ async def day_page(request: Request) -> HTMLResponse:
                                    sharing.share_of(request))
     page = state.templates.get_template("day.html").render(
         view=view, view_json=json.dumps(view).replace("<", "\\u003c"), size=format.size,
-        camera=state.settings.camera, cameras=state.cameras, me=guard.me(request),
+        camera=state.settings.camera, cameras=_watchable(request, state), me=guard.me(request),
         notices=state.notices, hold=holds.get(state.root.path, view["day"]),
         vendor_ok=(STATIC / "vendor" / "hls.min.js").is_file(),
     )
     return HTMLResponse(page)
+
+
+def _watchable(request: Request, state) -> list[str]:
+    """The cameras the player links to: those this client may watch (a share link: none)."""
+    who = guard.principal(request)
+    if who.kind == "share":
+        return [state.settings.camera]
+    return [c for c in state.cameras
+            if c == state.settings.camera or rules.allows(who, rules.WATCH, c) is None]
 
 
 async def day_api(request: Request) -> JSONResponse:
@@ -330,8 +349,11 @@ def _day_view(state, day: str, share=None) -> dict:
     """The player's view of a day; through a share link, only the shared range of it (no other
     days to go to, no video to download)."""
     _day(state, day)
+    sharing.check_day(share, day, state.settings.tz)
     days = [d for d, _ in state.catalog.versions()]
     if day not in days:
+        if share is not None:
+            raise sharing.outside(day)  # as for a day with footage outside the range
         raise NotFound(f"no recordings for {day}")
     pieces = state.footage.day(day)
     downloads = [_download(state.root, day, name, size)
@@ -339,7 +361,7 @@ def _day_view(state, day: str, share=None) -> dict:
     if share is not None:
         pieces, days, downloads = sharing.within(share, pieces), [day], []
         if not pieces:
-            raise Forbidden(f"{day} holds nothing of the shared range")
+            raise sharing.outside(day)
     return dayview.day_view(day, state.settings.tz, pieces, days, downloads, time.time())
 
 
@@ -361,9 +383,9 @@ async def fragment_ts(request: Request) -> StreamingResponse:
     offset, length = request.path_params["offset"], request.path_params["length"]
     path = await run_in_threadpool(files.resolve, state.root, day, video)
     piece = await run_in_threadpool(state.footage.fragment, day, video, offset, length)
+    sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")  # 403 first
     if piece is None:
         raise NotFound(f"{day}/{video} has no fragment at bytes {offset}-{offset + length}")
-    sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")
     ranges = [piece.init, piece.byterange]
     data = await run_in_threadpool(files.read_ranges, path, ranges)
     binary = ffmpeg.locate(state.settings.ffmpeg)
@@ -377,9 +399,9 @@ async def fragment_h264(request: Request) -> Response:
     day, video = _day(state, request.path_params["day"]), request.path_params["video"]
     offset, length = request.path_params["offset"], request.path_params["length"]
     piece = await run_in_threadpool(state.footage.fragment, day, video, offset, length)
+    sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")  # 403 first
     if piece is None:
         raise NotFound(f"{day}/{video} has no fragment at bytes {offset}-{offset + length}")
-    sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")
     work, ahead = await run_in_threadpool(_works, state, piece)
     data, how = await state.transcodes.get(work, ahead)
     return Response(data, media_type="video/mp2t",
@@ -428,6 +450,9 @@ async def day_poster(request: Request) -> Response:
 
 async def watch_now(request: Request) -> RedirectResponse:
     """`watch`: the player in live mode on the latest day (the index's "Watch now")."""
+    if (share := sharing.share_of(request)) is not None:
+        return RedirectResponse(f"day/{sharing.first_day(share, _state(request).settings.tz)}",
+                                status_code=302)
     day = _state(request).playlists.latest_day(time.time())
     return RedirectResponse(f"day/{day}?live=1", status_code=302)
 

@@ -31,8 +31,10 @@ from ..playback import overview
 from ..upload import receive
 from ..upload.gate import Gate
 from ..upload.limits import RECENT_DAYS, Day
-from . import app, diskview, guard, icons, login, metrics, routes
+from . import app, diskview, guard, icons, login, metrics, routes, signin
+from .bodies import BodyLimits
 from .guard import Guard
+from .headers import SecurityHeaders
 from .hosts import HostCheck, is_loopback, own_names
 
 CAMERA_PREFIX = "/cam"
@@ -45,7 +47,9 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     names = [c.name for c in cameras]
     apps = {c.name: app.create_app(c.settings, watch, cameras=names) for c in cameras}
     access = Access(server_state_dir(settings, cameras), settings.tz, settings.session_idle,
-                    settings.session_max)
+                    settings.session_max, sign_in_limit=settings.sign_in_limit,
+                    audit_max=settings.audit_max, audit_keep=settings.audit_keep)
+    checks = signin.PasswordChecks(settings.sign_in_jobs, settings.sign_in_wait)
     served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page), *login.ROUTES]
     served += icons.ROUTES  # the favicon and the home-screen icons: no camera named
     for name, camera_app in apps.items():
@@ -72,12 +76,14 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     server = Starlette(
         routes=served, lifespan=lifespan, exception_handlers={CctvError: routes.error},
         middleware=[
+            Middleware(SecurityHeaders),  # outermost: the Host check's 421 carries them too
             Middleware(metrics.Measure, metrics=measured),
             # Before any account exists this is all that keeps a web page from reading the
             # footage through DNS rebinding; it stays on after (see hosts.py).
             Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts)),
+            Middleware(BodyLimits, idle=settings.header_timeout, form_max=settings.form_max),
             Middleware(Guard, access=access, cameras=names, open_server=settings.auth == "none",
-                       loopback=is_loopback(settings.host)),
+                       loopback=is_loopback(settings.host), checks=checks),
         ],
     )
     server.state.metrics = measured
@@ -87,6 +93,7 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
         router_of.router.redirect_slashes = False
     server.state.cameras = apps
     server.state.access = access
+    server.state.password_checks = checks
     server.state.templates = next(iter(apps.values())).state.cctv.templates
     server.state.camera_settings = {c.name: c.settings for c in cameras}
     server.state.checks = []  # the server's own troubles (its compactor), for /healthz ...
