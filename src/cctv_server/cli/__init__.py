@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import CctvError
-from . import access, compaction, doctor, export, push, retention, serve
+from . import access, compaction, doctor, export, push, retention, serve, worker
 
 
 class Commands(click.Group):
@@ -37,6 +37,6 @@ def main(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
     ctx.obj = {"config": config_file}
 
 
-for _family in (serve, export, compaction, push, doctor, access, retention):
+for _family in (serve, export, compaction, push, doctor, access, retention, worker):
     for _command in _family.COMMANDS:
         main.add_command(_command)

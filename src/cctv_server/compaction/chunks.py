@@ -191,19 +191,29 @@ def last_frame_until(last: int, seconds: float) -> str:
 Frames = list[array]  # per chunk, in order: the time (s) of each frame its encoder encoded
 
 
+class ChunkError(Exception):
+    """A chunk encoded elsewhere (a task on a queue) that cannot be had: retried too often, or
+    the queue unreachable. The day fails as when an encoder fails here; its segments stay."""
+
+
 def encode(job: Job, work: Path, out: Path, workers: int,
            on_progress: Callable[[float], None] = lambda s: None,
            on_start: Callable[[], None] = lambda: None,
-           on_chunks_done: Callable[[], None] = lambda: None) -> Frames | None:
+           on_chunks_done: Callable[[], None] = lambda: None, tasks=None) -> Frames | None:
     """Encode the job into `out` through chunk files under `work`, which is removed after the join.
+    With `tasks` (tasks/remote.py) the chunks are tasks that workers encode, wherever they are.
 
     Returns what the encoders took in, chunk by chunk (None when the video is copied, not encoded).
     """
     work = work.absolute()  # an ffconcat list reads relative paths from its own folder
     work.mkdir(exist_ok=True)
     cuts = job.breaks if job.profile.decimate else []
-    chunks = plan(job.parts, workers if job.profile.codec != "copy" else 1, cuts=cuts)
-    outputs, logs = _encode_chunks(job, chunks, work, workers, on_progress, on_start)
+    if tasks is not None and job.profile.codec != "copy":
+        chunks = plan(job.parts, 2, target=tasks.chunk_seconds, cuts=cuts)
+        outputs, logs = tasks.encode(job, chunks, work, on_progress, on_start)
+    else:
+        chunks = plan(job.parts, workers if job.profile.codec != "copy" else 1, cuts=cuts)
+        outputs, logs = _encode_chunks(job, chunks, work, workers, on_progress, on_start)
     frames = [read_frame_log(log) for log in logs] if logs else None
     on_chunks_done()
     _join(job, chunks, outputs, work, out, sum(len(f) for f in frames) if frames else None)

@@ -72,7 +72,8 @@ def day_state(*, segments: int, videos: int, video_size: int, row: dict | None,
     """The state of one day from its catalog counts and compaction row; `clock`/`size` format."""
     row = row or {}
     if row.get("state") == "compacting" and now - (row.get("updated") or 0) < STALE_PROGRESS:
-        return DayState("compacting", f"compacting ({row.get('percent') or 0:.0f}%)")
+        why = f", {row['reason']}" if row.get("reason") else ""  # e.g. waiting for a worker
+        return DayState("compacting", f"compacting ({row.get('percent') or 0:.0f}%{why})")
     if segments and row.get("state") == "failed":
         retry = f", retry at {clock(row['retry_at'])}" if row.get("retry_at") else ""
         return DayState("failed", f"failed ({row.get('reason') or 'unknown'}{retry})")
@@ -102,4 +103,6 @@ def report(row: dict, video_size: int, size) -> str:
         parts.append(f"SSIM {row['ssim']:.3f}")
     if row.get("mode") == "drop":
         parts.append("still frames dropped")
+    if row.get("workers"):  # its chunks were tasks (tasks/)
+        parts.append(f"by {row['workers']} worker" + ("s" if row["workers"] > 1 else ""))
     return ", ".join(parts)

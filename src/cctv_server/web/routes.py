@@ -53,7 +53,7 @@ from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
 from ..retention import holds
 from ..upload import pace, receive
-from . import clips, diskview, guard, sharing
+from . import clips, diskview, guard, sharing, workers
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
@@ -482,6 +482,7 @@ async def _refused(request: Request, err: CctvError, body: pace.Paced, what: str
 
 
 ROUTES = [
+    *workers.ROUTES,  # a worker's (tasks/): only a worker's token reaches them
     Route("/", index),
     Route("/index.php", index),
     Route("/playlist.m3u8", playlist),

@@ -27,8 +27,9 @@ from ..config import Settings
 from ..errors import CctvError, InvalidInput, NotFound
 from ..footage import timeline
 from ..playback import overview
+from ..tasks import health as broker_health
 from ..upload import receive
-from . import app, diskview, guard, login, metrics, routes
+from . import app, diskview, guard, login, metrics, routes, workers
 from .guard import Guard
 from .hosts import HostCheck, is_loopback, own_names
 
@@ -43,7 +44,8 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     apps = {c.name: app.create_app(c.settings, watch, cameras=names) for c in cameras}
     access = Access(server_state_dir(settings, cameras), settings.tz, settings.session_idle,
                     settings.session_max)
-    served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page), *login.ROUTES]
+    served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page), *login.ROUTES,
+              Route("/worker/whoami", workers.whoami)]
     for name, camera_app in apps.items():
         served += [Route(f"{CAMERA_PREFIX}/{name}", _to_slash),
                    Mount(f"{CAMERA_PREFIX}/{name}", app=camera_app)]
@@ -86,6 +88,8 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     server.state.templates = next(iter(apps.values())).state.cctv.templates
     server.state.camera_settings = {c.name: c.settings for c in cameras}
     server.state.checks = []  # the server's own troubles (its compactor), for /healthz ...
+    if settings.broker:  # an unreachable broker stops compaction: /healthz says so
+        server.state.checks.append(broker_health.BrokerWatch(settings).problem)
     notices = ["auth = none: anyone who can reach this server watches every camera"
                ] if settings.auth == "none" else []
     server.state.notices = notices  # page banners that are no trouble of the server's health
