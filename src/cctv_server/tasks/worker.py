@@ -131,10 +131,11 @@ class Worker:
     def _put_back(self, data: dict) -> None:
         """A task this worker will not do (it is stopping) goes back to the queue, as it was."""
         current = CurrentMessage.get_current_message()
-        options = dict(current.options) if current else {}
-        options.pop("redis_message_id", None)
+        options = {k: v for k, v in (current.options if current else {}).items()
+                   if k not in ("redis_message_id", "eta")}
+        same = {"message_id": current.message_id} if current else {}  # the compactor's to know
         self.broker.enqueue(dramatiq.Message(queue_name=queue.QUEUE, actor_name=queue.ACTOR,
-                                             args=(data,), kwargs={}, options=options))
+                                             args=(data,), kwargs={}, options=options, **same))
 
     def _note(self) -> None:
         with self._lock:
