@@ -132,6 +132,10 @@ def test_workers_compact_a_day_whose_chunks_they_fetch_over_http_and_the_pages_s
     status = s.status()
     assert "0 chunks waiting, 0 running" in status
     assert re.search(r"worker w1@\S+: alive, last seen \d+ s ago, \d chunks done", status)
+    figures = s.srv.get("/metrics").text
+    assert 'cctv_chunk_tasks{state="waiting"} 0.0' in figures and "cctv_broker_up 1.0" in figures
+    assert sum(float(n) for n in re.findall(r'cctv_worker_chunks_total\{worker="w1@[^"]+"\} (\S+)',
+                                            figures)) == 4
     # Two processes, one worker token. (The server's catalog may answer 503 for a moment after
     # the compactor's writes: asked again.)
     wait_until(lambda: "by 1 worker)" in s.srv.get("/").text, timeout=20)
