@@ -125,7 +125,7 @@ def server_share(work: Path) -> tuple[float, float, int, int]:
     """From each camera's catalog: (the compactor's own CPU seconds outside the encode, footage
     seconds, segment bytes in, video bytes out)."""
     own = footage = bytes_in = bytes_out = 0
-    for cam in sorted(p for p in work.iterdir() if p.is_dir()):
+    for cam in sorted(p for p in work.iterdir() if p.is_dir() and not p.name.startswith(".")):
         db = sqlite3.connect(cam / ".cctv" / "catalog.sqlite3")
         row = db.execute("SELECT phases, input_size, output_size, seconds, realtime"
                          " FROM compaction WHERE day = ?", (DAY,)).fetchone()
@@ -175,6 +175,8 @@ def main() -> None:
         chunks = sum(f["chunks"] for f in figures.values())
         cpu = sum(f["cpu"] for f in figures.values())
         rows.append((len(cores), base, wall, chunks, cpu, own, seconds, bytes_in, bytes_out))
+        print(f"# {len(cores)} cores: in-process {base:.1f} s, workers {wall:.1f} s, {chunks} chunks,"
+              f" {cpu:.1f} worker CPU-s, server's own {own:.1f} CPU-s", flush=True)
     print(f"backlog: {args.cameras} cameras x {args.seconds:.0f} s of {args.size} at {args.fps} fps"
           f" ({footage:.0f} video-seconds), chunks of 30 s\n")
     print("cores  in-process  workers   workers/in-process  (video-s per wall-s)")
