@@ -301,6 +301,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sign_in_wait", "5s", _positive_duration, "how long a sign-in waits for a password check to be free before 503 with Retry-After"),
     Setting("audit_max", "10MB", parse_size, "the audit log is rotated at this size"),
     Setting("audit_keep", 5, _positive_int, "rotated audit logs kept (audit.log.1 ...), the oldest deleted"),
+    # Compaction across machines (tasks/): chunks as tasks on a broker, `cctv-server worker`s.
+    Setting("broker", None, _optional_str, "a Dramatiq broker on Redis (redis://HOST:6379/0): each chunk of a compaction becomes a task that `cctv-server worker`s encode; unset: chunks are encoded in-process"),
+    Setting("broker_namespace", "cctv", str, "prefix of the broker's Redis keys (servers sharing one Redis each need their own)"),
+    Setting("worker_timeout", "60s", _positive_duration, "a worker silent this long is taken for dead, and its chunk goes to another"),
+    Setting("chunk_retries", 3, _at_least_zero, "a chunk retried more than this many times fails its day's compaction (segments kept)"),
+    Setting("chunk_seconds", "10m", _positive_duration, "footage in one task's chunk, when a broker is set"),
+    Setting("server_url", None, _optional_str, "a worker's server: where it fetches segments and sends chunks (http://HOST:8080)"),
+    Setting("token_file", None, _optional_path, "a file holding a worker's token (cctv-server token add --worker NAME)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
@@ -374,6 +382,13 @@ class Settings:
     sign_in_wait: float
     audit_max: int
     audit_keep: int
+    broker: str | None
+    broker_namespace: str
+    worker_timeout: float
+    chunk_retries: int
+    chunk_seconds: float
+    server_url: str | None
+    token_file: Path | None
 
     @property
     def tz(self) -> ZoneInfo:

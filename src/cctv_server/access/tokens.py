@@ -16,6 +16,8 @@ PREFIX = "cctv"
 # "Last used" to the minute is plenty, and each note is an fsync on the request's own path: a
 # camera uploading every few seconds must not stall the server's event loop each time.
 NOTE_EVERY = 60.0
+# The camera of a worker's token (tasks/): no camera is named so (cameras.py allows no `*`).
+WORKER = "*worker"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,11 @@ class Token:
     name: str
     created: float
     last_used: float | None
+
+    @property
+    def is_worker(self) -> bool:
+        """A worker's token: it fetches segments and sends chunks, nothing else (access/rules)."""
+        return self.camera == WORKER
 
 
 class Tokens:

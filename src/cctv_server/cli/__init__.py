@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import CctvError
-from . import access, alerts, compaction, doctor, export, push, retention, serve
+from . import access, alerts, compaction, doctor, export, push, retention, serve, worker
 from . import archive as archive_cli
 
 
@@ -54,7 +54,8 @@ def _accept_config(command: click.Command) -> None:
         _accept_config(sub)
 
 
-for _family in (serve, export, compaction, push, doctor, access, retention, alerts, archive_cli):
+for _family in (serve, export, compaction, push, doctor, access, retention, alerts, archive_cli,
+                worker):
     for _command in _family.COMMANDS:
         _accept_config(_command)
         main.add_command(_command)

@@ -11,6 +11,7 @@ import click
 
 from .. import format
 from ..access.service import Access
+from ..access.tokens import WORKER
 from ..config import parse_duration
 from ..playback import exportplan
 from ..web.login import share_path
@@ -113,17 +114,32 @@ def token() -> None:
 @token.command("add")
 @common.ROOT
 @common.CAMERA
-@click.argument("camera")
+@click.argument("camera", required=False)
 @click.option("--name", default="", help="What the token is for, e.g. the camera's host name.")
+@click.option("--worker", "worker", metavar="NAME",
+              help="A worker's token instead (cctv-server worker): it fetches the segments of"
+                   " days being compacted and sends chunks back, nothing else.")
 @click.pass_context
-def token_add(ctx, root, camera_specs, camera, name) -> None:
+def token_add(ctx, root, camera_specs, camera, name, worker) -> None:
     access, _, cams = _access(ctx, root, camera_specs)
+    if worker is not None or camera is None:
+        return _worker_token_add(access, camera, worker)
     names = _every_name(ctx, root, camera_specs, cams)
     if names and camera not in names:
         raise click.BadParameter(f"no camera named {camera!r}", param_hint="CAMERA")
     found, secret = access.tokens.add(camera, name)
     access.audit.write("token added", token=found.id, camera=camera, by="cli")
     click.echo(f"token {found.id} for {camera}; it is shown once, here:")
+    click.echo(secret)
+
+
+def _worker_token_add(access, camera: str | None, worker: str | None) -> None:
+    """`token add --worker NAME`: a worker's token, its secret as the last line."""
+    if camera is not None or not worker:
+        raise click.UsageError("give a CAMERA, or --worker NAME (not both)")
+    found, secret = access.tokens.add(WORKER, worker)
+    access.audit.write("token added", token=found.id, worker=worker, by="cli")
+    click.echo(f"token {found.id} for worker {worker}; it is shown once, here:")
     click.echo(secret)
 
 
@@ -136,7 +152,8 @@ def token_list(ctx, root, camera_specs) -> None:
     for t in access.tokens.all():
         used = format.clock(t.last_used, settings.tz, day="") if t.last_used else "never"
         made = format.clock(t.created, settings.tz, day="")
-        click.echo(f"{t.id}  {t.camera}  {t.name or '-'}  created {made}  last used {used}")
+        what = "worker" if t.is_worker else t.camera
+        click.echo(f"{t.id}  {what}  {t.name or '-'}  created {made}  last used {used}")
 
 
 @token.command("revoke")
@@ -148,7 +165,8 @@ def token_revoke(ctx, root, camera_specs, token_id) -> None:
     access, _, _ = _access(ctx, root, camera_specs)
     found = access.tokens.revoke(token_id)
     access.audit.write("token revoked", token=found.id, camera=found.camera, by="cli")
-    click.echo(f"revoked token {found.id} of {found.camera}")
+    click.echo(f"revoked token {found.id} of "
+               + (f"worker {found.name}" if found.is_worker else found.camera))
 
 
 @click.group(invoke_without_command=True)

@@ -17,6 +17,7 @@ from ..access.audit import AuditLog
 from ..archive import verify as archive_verify
 from ..compaction import daemon, phases, status, verify
 from ..compaction.job import Compactor, Outcome
+from ..tasks import remote, workerstatus
 from . import common
 from .archive import archive_status
 
@@ -47,7 +48,8 @@ def compact(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...]
         common.check_day(day, cams[0].settings, "--date")
     bar = _ProgressBar()
     label = common.labeller(cams)
-    compactors = {c.name: daemon.make_compactor(c.settings, _progress(bar, label, c.name)) for c in cams}
+    compactors = {c.name: daemon.make_compactor(c.settings, _progress(bar, label, c.name),
+                                                remote.for_settings(c.settings)) for c in cams}
     plans = {}
     for name, c in compactors.items():
         for done_day, what in daemon.recover(c).items():
@@ -151,7 +153,8 @@ def compactor_command(ctx: click.Context, root: Path | None, camera_specs: tuple
     """Run until stopped: compact each day of every camera as it becomes eligible, at low priority."""
     cams = common.cameras(ctx, camera_specs, root=root, settle=settle, quiet=quiet)
     daemon.lower_priority()
-    compactors = [daemon.make_compactor(c.settings) for c in cams]
+    compactors = [daemon.make_compactor(c.settings, tasks=remote.for_settings(c.settings))
+                  for c in cams]
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -181,6 +184,8 @@ def status_command(ctx: click.Context, root: Path | None, camera_specs: tuple[st
             click.echo(f"{camera.name} ({camera.root})")
         _status(camera.settings, "  " if len(cams) > 1 else "")
         archive_status(camera.settings, "  " if len(cams) > 1 else "")
+    for line in workerstatus.lines(cams[0].settings, time.time()):  # the server's one broker
+        click.echo(line)
 
 
 def _status(settings: config.Settings, indent: str) -> None:

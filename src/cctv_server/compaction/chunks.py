@@ -212,11 +212,17 @@ def last_frame_until(last: int, seconds: float) -> str:
 Frames = list[array]  # per chunk, in order: the time (s) of each frame its encoder encoded
 
 
+class ChunkError(Exception):
+    """A chunk encoded elsewhere (a task on a queue) that cannot be had: retried too often, or
+    the queue unreachable. The day fails as when an encoder fails here; its segments stay."""
+
+
 def encode(job: Job, work: Path, out: Path, workers: int,
            on_progress: Callable[[float], None] = lambda s: None,
            on_start: Callable[[], None] = lambda: None,
-           on_chunks_done: Callable[[], None] = lambda: None) -> Frames | None:
+           on_chunks_done: Callable[[], None] = lambda: None, tasks=None) -> Frames | None:
     """Encode the job into `out` through chunk files under `work`, which is removed after the join.
+    With `tasks` (tasks/remote.py) the chunks are tasks that workers encode, wherever they are.
 
     Returns what the encoders took in, chunk by chunk (None when the video is copied, not encoded).
     """
@@ -224,8 +230,12 @@ def encode(job: Job, work: Path, out: Path, workers: int,
     work.mkdir(exist_ok=True)
     copied = job.profile.codec == "copy"
     cuts = sorted({*(job.breaks if job.profile.decimate else []), *(() if copied else job.runs)})
-    chunks = plan(job.parts, workers if job.profile.codec != "copy" else 1, cuts=cuts)
-    outputs, logs = _encode_chunks(job, chunks, work, workers, on_progress, on_start)
+    if tasks is not None and not copied:
+        chunks = plan(job.parts, 2, target=tasks.chunk_seconds, cuts=cuts)
+        outputs, logs = tasks.encode(job, chunks, work, on_progress, on_start)
+    else:
+        chunks = plan(job.parts, workers if not copied else 1, cuts=cuts)
+        outputs, logs = _encode_chunks(job, chunks, work, workers, on_progress, on_start)
     frames = [read_frame_log(log) for log in logs] if logs else None
     on_chunks_done()
     _join(job, chunks, outputs, work, out, sum(len(f) for f in frames) if frames else None)
@@ -244,6 +254,13 @@ def read_frame_log(path: Path) -> array:
     return times
 
 
+def frame_size(job: Job) -> tuple[int, int] | None:
+    """The one frame size every chunk of the job is encoded at (runs.output_size), wherever the
+    chunk is encoded: here, or by a worker."""
+    return (runs.output_size([(p.stream, p.duration) for p in job.parts if p.stream])
+            or decode.frame_size(job.parts[0].path))
+
+
 def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
                    on_progress: Callable[[float], None],
                    on_start: Callable[[], None]) -> tuple[list[Path], list[Path]]:
@@ -252,8 +269,7 @@ def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
     # Several chunks run one thread each; a lone chunk gets the whole machine.
     profile = job.profile if len(chunks) == 1 else replace(job.profile, threads=1)
     progress = _Progress(len(chunks), on_progress)
-    size = (runs.output_size([(p.stream, p.duration) for p in job.parts if p.stream])
-            or decode.frame_size(job.parts[0].path))
+    size = frame_size(job)
     outputs = [work / f"chunk-{k:05d}.mp4" for k in range(len(chunks))]
     logs = [] if job.profile.codec == "copy" else [o.with_suffix(".frames") for o in outputs]
 

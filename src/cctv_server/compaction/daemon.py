@@ -38,10 +38,11 @@ RETENTION_EVERY = 3600.0  # seconds between retention passes ...
 SPACE_CHECK_EVERY = 60.0  # ... or sooner, when a statvfs this often finds a disk below keep_free
 
 
-def make_compactor(settings: Settings, on_progress=None) -> Compactor:
+def make_compactor(settings: Settings, on_progress=None, tasks=None) -> Compactor:
+    """`tasks`: where chunks go as tasks when a broker is set (tasks/remote.py); None: in-process."""
     catalog = Catalog(settings.catalog_path)
     return Compactor(settings, catalog, encoding.profile_for(settings), ffmpeg.locate(settings.ffmpeg),
-                     on_progress)
+                     on_progress, tasks)
 
 
 def candidates(c: Compactor, settle: float, now: float,

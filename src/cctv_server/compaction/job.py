@@ -61,7 +61,7 @@ class Compactor:
     """Compaction of the days of one root, with its state kept in the catalog."""
 
     def __init__(self, settings: Settings, catalog: Catalog, profile: encoding.Profile,
-                 binary: str, on_progress: ProgressFn | None = None):
+                 binary: str, on_progress: ProgressFn | None = None, tasks=None):
         assert settings.root is not None
         self.root = Path(settings.root).absolute()  # ffconcat reads paths from its own folder
         self.settings = settings
@@ -70,6 +70,8 @@ class Compactor:
         self.binary = binary
         self.workers = encoding.workers_for(os.cpu_count() or 1, settings.jobs)
         self.on_progress = on_progress or (lambda day, done, total: None)
+        # With a broker (tasks/remote.py): each chunk a task that workers encode, none here.
+        self.tasks = tasks
 
     # --- one day ---------------------------------------------------------------------------
 
@@ -223,7 +225,7 @@ class Compactor:
         durable.write_atomic(day_dir / layout.JOURNAL, journal.dumps())
         durable.checkpoint("journal-written")
         self.record(day, state="compacting", percent=0.0, reason=None, ssim=None, phases=None,
-                    updated=time.time())  # no earlier video's report may stand for this one
+                    updated=time.time(), **({"workers": None} if self.tasks else {}))  # no earlier video's report may stand for this one
         try:
             stats = self._encode_and_verify(day, day_dir, journal, profile, phases)
             self.record(day, **stats)  # kept should we be killed before the end
@@ -234,7 +236,7 @@ class Compactor:
                 return Outcome(day, "skipped", "held while it was compacted: rolled back, "
                                                "its segments kept")
             commit(day_dir, journal)
-        except (FFmpegError, VerifyError, OSError, mp4.NotFragmented) as err:
+        except (FFmpegError, VerifyError, OSError, mp4.NotFragmented, chunks.ChunkError) as err:
             _clean_up(day_dir)
             self.sync(day)
             return self._failed(day, _why(err))
@@ -327,12 +329,23 @@ class Compactor:
             phases.begin("join")
 
         phases.begin("encode")
+        remote = self._remote(day, video, inputs)
         encoded = chunks.encode(job, day_dir / layout.work_name(video),
                                 day_dir / layout.temp_name(video), self.workers, report,
                                 on_start=lambda: durable.checkpoint("encoding"),
-                                on_chunks_done=chunks_done)
+                                on_chunks_done=chunks_done, tasks=remote)
         self._progress(day, total, total)
+        if remote is not None:
+            self.record(day, workers=len(remote.workers))
         return encoded
+
+    def _remote(self, day: str, video: str, inputs: list[Input]):
+        """The day's chunks as tasks (a broker is set), their state noted for `status`; else None."""
+        if self.tasks is None:
+            return None
+        return self.tasks.for_day(self.settings.camera, day, video,
+                                  {i.name: i.sha256 for i in inputs},
+                                  lambda why: self.record(day, reason=why, updated=time.time()))
 
     def _progress(self, day: str, done: float, total: float) -> None:
         percent = min(100.0, 100.0 * done / total) if total else 0.0

@@ -80,7 +80,8 @@ def day_state(*, segments: int, videos: int, video_size: int, row: dict | None,
     """The state of one day from its catalog counts and compaction row; `clock`/`size` format."""
     row = row or {}
     if row.get("state") == "compacting" and now - (row.get("updated") or 0) < STALE_PROGRESS:
-        return DayState("compacting", f"compacting ({row.get('percent') or 0:.0f}%)")
+        why = f", {row['reason']}" if row.get("reason") else ""  # e.g. waiting for a worker
+        return DayState("compacting", f"compacting ({row.get('percent') or 0:.0f}%{why})")
     if segments and given_up(row, retries):
         return DayState("given up", given_up_text(row))
     if segments and row.get("state") == "failed":
@@ -112,6 +113,8 @@ def report(row: dict, video_size: int, size) -> str:
         parts.append(f"SSIM {row['ssim']:.3f}")
     if row.get("mode") == "drop":
         parts.append("still frames dropped")
+    if row.get("workers"):  # its chunks were tasks (tasks/)
+        parts.append(f"by {row['workers']} worker" + ("s" if row["workers"] > 1 else ""))
     return ", ".join(parts)
 
 

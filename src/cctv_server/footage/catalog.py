@@ -80,7 +80,8 @@ CREATE TABLE IF NOT EXISTS compaction (
     seconds REAL,
     ssim REAL,
     phases TEXT,
-    mode TEXT
+    mode TEXT,
+    workers INTEGER
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -89,7 +90,7 @@ CREATE TABLE IF NOT EXISTS meta (
 """
 # Columns added to the compaction table after its first release, for catalogs made before them.
 # Columns newer than the first catalogs, added to an older file when it is opened.
-ADDED_COLUMNS = {"compaction": {"phases": "TEXT", "mode": "TEXT"},
+ADDED_COLUMNS = {"compaction": {"phases": "TEXT", "mode": "TEXT", "workers": "INTEGER"},
                  # a video's home: NULL on the disk, else the store it moved to (storage/home.py)
                  "video": {"home": "TEXT"},
                  "day": {"archived_size": "INTEGER NOT NULL DEFAULT 0"}}
@@ -97,6 +98,7 @@ ADDED_COLUMNS = {"compaction": {"phases": "TEXT", "mode": "TEXT"},
 COMPACTION_FIELDS = (
     "state", "percent", "eligible_at", "reason", "failures", "retry_at", "updated",
     "input_size", "output_size", "ratio", "realtime", "seconds", "ssim", "phases", "mode",
+    "workers",  # the workers that encoded the day's chunks (tasks/), when a broker is set
 )
 RECENT_DAYS = 2  # always re-read fully: late uploads land here, and may overwrite in place
 

@@ -23,7 +23,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..access import rules
-from ..access.rules import ADMIN, EXPORT, UPLOAD, WATCH, Principal
+from ..access.rules import ADMIN, EXPORT, UPLOAD, WATCH, WORK, Principal
 from ..access.service import Access
 from ..access.sessions import COOKIE
 from ..access.shares import PARAM
@@ -54,6 +54,8 @@ def classify(method: str, path: str, cameras: Sequence[str]) -> Target:
         return Target(PUBLIC, camera)
     if path == "/metrics":
         return Target(METRICS, None)
+    if rest.startswith("/worker/"):  # before PUT: a worker's chunk is no upload
+        return Target(WORK, camera)
     if path.startswith("/admin/") or rest.startswith("/admin/"):
         return Target(ADMIN, camera)
     if method == "PUT" or rest.startswith("/upload/"):

@@ -39,6 +39,7 @@ from ..config import Settings
 from ..errors import ConfigError, Forbidden
 from ..retention import holds
 from ..retention.run import AUDIT_EVENT, disks
+from ..tasks import workerstatus
 from . import guard
 
 FORWARDED = ("forwarded", "x-forwarded-for", "x-real-ip")  # a proxy on this machine sends these
@@ -330,4 +331,7 @@ def for_server(settings: Settings, cameras: Sequence[Camera], states: dict) -> M
         state_dir: Path | None = server_state_dir(settings, cameras)
     except ConfigError:
         state_dir = None
-    return Metrics(states, state_dir, settings.metrics_token)
+    found = Metrics(states, state_dir, settings.metrics_token)
+    if settings.broker:  # the chunk queue and its workers (tasks/)
+        found.registry.register(workerstatus.Collector(settings))
+    return found

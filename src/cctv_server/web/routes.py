@@ -56,7 +56,7 @@ from ..retention import holds
 from ..storage import files
 from ..storage.base import StoreError
 from ..upload import limits, pace, receive
-from . import archived, clips, diskview, guard, sharing
+from . import archived, clips, diskview, guard, sharing, workers
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
@@ -537,6 +537,7 @@ def _audit_refusal(request: Request, err: limits.Refusal) -> None:
 
 
 ROUTES = [
+    *workers.ROUTES,  # a worker's (tasks/): only a worker's token reaches them
     Route("/", index),
     Route("/index.php", index),
     Route("/playlist.m3u8", playlist),

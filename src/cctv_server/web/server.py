@@ -28,10 +28,11 @@ from ..config import Settings
 from ..errors import CctvError, InvalidInput, NotFound
 from ..footage import timeline
 from ..playback import overview
+from ..tasks import health as broker_health
 from ..upload import receive
 from ..upload.gate import Gate
 from ..upload.limits import RECENT_DAYS, Day
-from . import app, diskview, guard, icons, login, metrics, routes, signin
+from . import app, diskview, guard, icons, login, metrics, routes, signin, workers
 from .bodies import BodyLimits
 from .guard import Guard
 from .headers import SecurityHeaders
@@ -50,7 +51,8 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
                     settings.session_max, sign_in_limit=settings.sign_in_limit,
                     audit_max=settings.audit_max, audit_keep=settings.audit_keep)
     checks = signin.PasswordChecks(settings.sign_in_jobs, settings.sign_in_wait)
-    served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page), *login.ROUTES]
+    served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page), *login.ROUTES,
+              Route("/worker/whoami", workers.whoami)]
     served += icons.ROUTES  # the favicon and the home-screen icons: no camera named
     for name, camera_app in apps.items():
         served += [Route(f"{CAMERA_PREFIX}/{name}", _to_slash),
@@ -97,6 +99,8 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     server.state.templates = next(iter(apps.values())).state.cctv.templates
     server.state.camera_settings = {c.name: c.settings for c in cameras}
     server.state.checks = []  # the server's own troubles (its compactor), for /healthz ...
+    if settings.broker:  # an unreachable broker stops compaction: /healthz says so
+        server.state.checks.append(broker_health.BrokerWatch(settings).problem)
     notices = ["auth = none: anyone who can reach this server watches every camera"
                ] if settings.auth == "none" else []
     server.state.notices = notices  # page banners that are no trouble of the server's health
