@@ -26,6 +26,7 @@ OVERRIDES = frozenset({
     "root", "state_dir", "timezone", "codec", "preset", "crf", "keyint", "denoise", "settle",
     "quiet", "stable_seconds", "live_window", "quality_sample", "export_max", "still_frames",
     "keep_days", "max_size", "keep_free",
+    "activity", "activity_threshold", "activity_mask",
 })
 STATE = ".cctv"  # a root's own state folder (its catalog), unless state_dir says otherwise
 

@@ -9,6 +9,7 @@ import click
 
 from ..errors import CctvError
 from . import access, compaction, doctor, export, push, retention, serve
+from . import activity as activity_commands  # activity --rebuild, events
 
 
 class Commands(click.Group):
@@ -37,6 +38,6 @@ def main(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
     ctx.obj = {"config": config_file}
 
 
-for _family in (serve, export, compaction, push, doctor, access, retention):
+for _family in (serve, export, compaction, push, doctor, access, retention, activity_commands):
     for _command in _family.COMMANDS:
         main.add_command(_command)

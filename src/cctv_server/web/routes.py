@@ -53,7 +53,7 @@ from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
 from ..retention import holds
 from ..upload import pace, receive
-from . import clips, diskview, guard, sharing
+from . import activityweb, clips, diskview, guard, sharing
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
@@ -497,6 +497,7 @@ ROUTES = [
     Route("/export.mp4", export_clip),
     Route("/day/{day}", day_page),
     Route("/api/day/{day}", day_api),
+    *activityweb.CAMERA_ROUTES,  # activity: a day's heat and events, stills
     Route("/static/vendor/{name}", vendor),
     Route("/{day}/{video}/{offset:int}-{length:int}.ts", fragment_ts),
     Route("/{day}/{video}/h264/{offset:int}-{length:int}.ts", fragment_h264),

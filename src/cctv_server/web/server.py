@@ -28,7 +28,7 @@ from ..errors import CctvError, InvalidInput, NotFound
 from ..footage import timeline
 from ..playback import overview
 from ..upload import receive
-from . import app, diskview, guard, login, metrics, routes
+from . import activityweb, app, diskview, guard, login, metrics, routes
 from .guard import Guard
 from .hosts import HostCheck, is_loopback, own_names
 
@@ -44,6 +44,7 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     access = Access(server_state_dir(settings, cameras), settings.tz, settings.session_idle,
                     settings.session_max)
     served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page), *login.ROUTES]
+    served += activityweb.SERVER_ROUTES  # activity: search across cameras
     for name, camera_app in apps.items():
         served += [Route(f"{CAMERA_PREFIX}/{name}", _to_slash),
                    Mount(f"{CAMERA_PREFIX}/{name}", app=camera_app)]
@@ -173,4 +174,16 @@ def _tile(name: str, state, now: float) -> dict:
     found = overview.tile(name, newest.end if newest else None,
                           summary.duration if summary else 0.0, len(summary.gaps) if summary else 0,
                           used, states, now, newest.duration if newest else 10.0)
-    return {"tile": found, "day": newest.day if newest else today, "has_footage": newest is not None}
+    return {"tile": found, "day": newest.day if newest else today, "has_footage": newest is not None,
+            "event": _latest_event(state, now)}
+
+
+def _latest_event(state, now: float) -> dict | None:
+    """The camera's latest event, for its tile (activity/)."""
+    found = state.activity.before(now + 1)
+    if found is None:
+        return None
+    return {"day": found.day, "start": found.start, "score": found.score,
+            "still": f"cam/{found.camera}/activity/still/{found.day}/{found.peak}.jpg",
+            "clock": routes.format.clock(found.start, state.settings.tz, day=""),
+            "at": activityweb.search.iso(found.start, state.settings.tz)[11:19]}

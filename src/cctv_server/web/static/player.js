@@ -192,6 +192,13 @@
     }
   }
 
+  // The window of clock time the timeline shows (the whole day here), for layers drawn under it
+  // (activity.js): they listen for "timeline:view" and read window.cctvTimeline.
+  function announceView() {
+    window.cctvTimeline = { start: view.start, end: view.end };
+    document.dispatchEvent(new CustomEvent("timeline:view", { detail: { start: view.start, end: view.end } }));
+  }
+
   function drawNow() {
     const t = currentClock();
     $("clock").textContent = t === null ? "--:--:--" : clockText(t);
@@ -437,5 +444,6 @@
   else if (query.get("onward") === "1") toOnward(askedPosition);
   else start(askedPosition);
   if (!view.ended) setTimeout(refresh, 30000);
-  window.cctvPlayer = { parseClock, clockText, positionOf, clockAt, currentClock, view: () => view, hls: () => hls };
+  window.cctvPlayer = { parseClock, clockText, positionOf, clockAt, currentClock, seekClock, view: () => view, hls: () => hls };
+  announceView();
 })();
