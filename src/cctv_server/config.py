@@ -275,7 +275,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("metrics_token", None, _optional_str, "a bearer token that may read /metrics (without it, only loopback requests may)"),
     # --- activity (activity/, docs/activity.md) ---
     Setting("activity", True, _bool, "measure how much of the picture changes each second, and find events (off: none for this camera)"),
-    Setting("activity_threshold", 0.5, _percent, "an event is activity above this percent of the picture changed in a second"),
+    Setting("activity_threshold", 1.0, _percent, "an event is activity above this percent of the picture changed in a second"),
     Setting("activity_mask", (), _rectangles, "areas to ignore (a tree, the clock overlay): rectangles x,y,w,h in percent of the picture, separated by ;"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -4,8 +4,8 @@ Each frame is a grid of cells (about 64 x 36, each the average of a block of pix
 averages the sensor's noise away). Two frames a sample apart are compared cell by cell:
 
 - light that changes the whole picture at once (dusk, a cloud, a camera's auto-exposure) is
-  taken out first: the new frame is scaled to the old one's mean, then the median difference
-  is subtracted;
+  taken out first: the old frame is brought to the new one's light (the gain and offset that
+  fit best), then the median difference is subtracted;
 - a cell counts as changed when its difference is well beyond the noise of this pair of frames
   (a robust estimate: the median absolute difference), and beyond a floor;
 - an isolated changed cell is noise; a cell that changed in most seconds of the segment is a
@@ -54,13 +54,22 @@ def cell_mask(rectangles: Sequence[tuple[float, float, float, float]], across: i
 def changed(before: np.ndarray, after: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """The cells that changed from one frame to the next, beyond light and noise."""
     a, b = before.astype(np.float32), after.astype(np.float32)
-    mean_a, mean_b = float(a[keep].mean()), float(b[keep].mean())
-    if mean_b > 1:
-        b = b * (mean_a / mean_b)  # exposure: a change of the whole picture's gain
-    diff = b - a
+    diff = b - _light(a, b, keep)
     diff -= float(np.median(diff[keep]))  # what is left of a change of the whole picture
     noise = 1.4826 * float(np.median(np.abs(diff[keep])))
     return (np.abs(diff) > max(NOISE_FACTOR * noise, FLOOR)) & keep
+
+
+def _light(a: np.ndarray, b: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The old frame under the new frame's light: the gain and offset that best turn the one
+    into the other (a least-squares line over the counted cells, where a figure is a few)."""
+    x, y = a[keep], b[keep]
+    spread = float(x.var())
+    if spread < 1e-6:
+        return a + float(y.mean() - x.mean())
+    gain = float(((x - x.mean()) * (y - y.mean())).mean()) / spread
+    gain = min(4.0, max(0.25, gain))
+    return gain * (a - float(x.mean())) + float(y.mean())
 
 
 def _not_alone(cells: np.ndarray) -> np.ndarray:

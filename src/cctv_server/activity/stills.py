@@ -11,7 +11,7 @@ from ..footage.day import Piece
 from ..media import ffmpeg
 
 WIDTH = 320  # pixels: a tile of the events grid, a line of the day's list
-TIMEOUT = 20.0
+TIMEOUT = 60.0  # seconds: generous, as the measurer runs at the lowest priority
 
 
 def at(pieces: Sequence[Piece], moment: float) -> tuple[str, float] | None:

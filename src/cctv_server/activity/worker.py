@@ -32,6 +32,8 @@ INTERVAL = 5.0  # seconds between looks for new segments
 BATCH = 50  # segments measured per look, at most
 STILLS = 10  # stills made per look, at most
 PRUNE_EVERY = 3600.0
+TRIES = 3  # a still that failed this often is left for the page to make when it is asked for
+FAILED_KEPT = 10_000  # stills remembered as failed, at most
 
 
 class Measurer:
@@ -46,6 +48,7 @@ class Measurer:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._pruned = 0.0
+        self._failed: dict[tuple[str, int], int] = {}  # stills that failed, and how often
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"activity-{self.settings.camera}",
@@ -77,25 +80,23 @@ class Measurer:
 
     def step(self, now: float) -> int:
         """One pass: measure up to BATCH new segments, make their events' stills; how many."""
-        todo = self.pending(now)[:BATCH]
-        days: set[str] = set()
+        recent = [day for day, _ in self.footage.catalog.versions(recent_from(now, self.settings))]
+        todo = self.pending(recent)[:BATCH]
         for day, name in todo:
             if self._stop.is_set():
                 break
             self.measure_segment(day, name)
-            days.add(day)
-        for day in sorted(days):
+        for day in recent:  # a still that failed (ffmpeg too slow on a busy machine) is tried again
             self.make_stills(day)
         if now - self._pruned > PRUNE_EVERY:
             self._pruned = now
             self.prune()
         return len(todo)
 
-    def pending(self, now: float) -> list[tuple[str, str]]:
-        """(day, segment) of the recent days' catalogued segments not yet in the index."""
-        first = recent_from(now, self.settings)
+    def pending(self, days: list[str]) -> list[tuple[str, str]]:
+        """(day, segment) of these days' catalogued segments not yet in the index."""
         found = []
-        for day, _ in self.footage.catalog.versions(first):
+        for day in days:
             known = self.index.sources(day)
             found += [(day, s.name) for s in self.footage.catalog.segments(day)
                       if s.error is None and s.name not in known]
@@ -113,13 +114,16 @@ class Measurer:
         made = 0
         pieces = None
         for event in self.activity.day(day):
-            if made >= limit or self.index.still(day, event.peak) is not None:
+            key = (day, event.peak)
+            if made >= limit or self._failed.get(key, 0) >= TRIES or self.index.still(*key) is not None:
                 continue
             pieces = pieces if pieces is not None else self.footage.day(day)
             try:
                 jpeg = stills.make(self.binary, self.root / day, pieces, event.peak + 0.5)
             except (CctvError, OSError) as err:
                 log.info("activity: no still for the event at %s on %s: %s", event.peak, day, err)
+                if len(self._failed) < FAILED_KEPT:
+                    self._failed[key] = self._failed.get(key, 0) + 1
                 continue
             if jpeg is not None:
                 self.index.put_still(day, event.peak, jpeg)
