@@ -11,6 +11,8 @@ from ..footage.day import Piece
 from ..media import ffmpeg
 
 WIDTH = 320  # pixels: a tile of the events grid, a line of the day's list
+SEEK_BEFORE = 6.0  # seconds: more than a camera's keyframe interval
+LAST_FRAME = 0.25  # seconds: a moment this close to a piece's end is taken a little before
 TIMEOUT = 60.0  # seconds: generous, as the measurer runs at the lowest priority
 
 
@@ -19,15 +21,21 @@ def at(pieces: Sequence[Piece], moment: float) -> tuple[str, float] | None:
     for p in pieces:
         if p.start <= moment < p.end:
             first = min(q.media_start for q in pieces if q.file == p.file)
-            return p.file, max(0.0, p.media_start - first + moment - p.start)
+            into = min(moment - p.start, max(0.0, p.duration - LAST_FRAME))  # not past its end
+            return p.file, max(0.0, p.media_start - first + into)
     return None
 
 
 def argv(binary: str, source: Path, offset: float, width: int = WIDTH) -> list[str]:
-    """Pure: ffmpeg seeking to `offset` seconds into a file and writing one JPEG to stdout."""
+    """Pure: ffmpeg seeking to `offset` seconds into a file and writing one JPEG to stdout. It
+    seeks to a keyframe well before (a seek that lands past the last keyframe of an MPEG-TS
+    segment gives nothing), then decodes up to the moment."""
+    before = max(0.0, offset - SEEK_BEFORE)
     return [binary, "-hide_banner", "-nostdin", "-loglevel", "error",
-            "-ss", f"{offset:.3f}", "-i", str(source), "-map", "0:v:0", "-frames:v", "1",
-            "-vf", f"scale={width}:-2", "-q:v", "5", "-f", "image2", "-c:v", "mjpeg", "pipe:1"]
+            "-ss", f"{before:.3f}", "-i", str(source), "-ss", f"{offset - before:.3f}",
+            "-map", "0:v:0", "-frames:v", "1",
+            "-vf", f"scale={width}:-2", "-pix_fmt", "yuvj420p", "-q:v", "5", "-f", "image2",
+            "-c:v", "mjpeg", "pipe:1"]
 
 
 def make(binary: str, day_dir: Path, pieces: Sequence[Piece], moment: float) -> bytes | None:
