@@ -21,8 +21,9 @@ class Undecodable(Exception):
 
 
 def frames(path: Path, wall: Callable[[float], float],
-           every: float = measure.SAMPLE) -> Iterator[tuple[float, np.ndarray]]:
-    """(wall-clock time, grey grid) of a frame every `every` seconds of the file's video;
+           every: float = measure.SAMPLE) -> Iterator[tuple[float, np.ndarray, bool]]:
+    """(wall-clock time, grey grid, keyframe) of a frame every `every` seconds of the file's
+    video, and of every keyframe (measure.py must know where the encoder started afresh);
     `wall` turns the file's own time into the wall clock. Undecodable when it cannot start,
     or stops before any frame; a file cut short ends where its frames end."""
     given = 0
@@ -40,13 +41,13 @@ def frames(path: Path, wall: Callable[[float], float],
                 if frame.pts is None:
                     continue
                 t = float(frame.pts * frame.time_base)
-                if last is not None and t - last < every - 0.01:
+                if last is not None and t - last < every - 0.01 and not frame.key_frame:
                     continue
                 last = t
                 grey = frame.reformat(width=across, height=down, format="gray",
                                       interpolation="AREA").to_ndarray()
                 given += 1
-                yield wall(t), grey
+                yield wall(t), grey, bool(frame.key_frame)
     except (av.FFmpegError, OSError, ValueError) as err:
         if not given:
             raise Undecodable(_reason(err)) from None

@@ -7,7 +7,11 @@ averages the sensor's noise away). Two frames a sample apart are compared cell b
   taken out first: the old frame is brought to the new one's light (the gain and offset that
   fit best), then the median difference is subtracted;
 - a cell counts as changed when its difference is well beyond the noise of this pair of frames
-  (a robust estimate: the median absolute difference), and beyond a floor;
+  (a robust estimate: the median absolute difference), beyond the noise level of the stretch
+  (a minute or a segment: the typical 98th percentile of its pairs' changes, which the
+  encoder's refreshes of noisy blocks at night raise), and beyond a floor;
+- a keyframe is not compared with the frame before it (the encoder starts afresh there, and
+  in a noisy night picture every cell changes a little at once);
 - an isolated changed cell is noise; a cell that changed in most seconds of the segment is a
   clock, a flag or a flickering light, and is not counted for that segment;
 - cells under the camera's `activity_mask` are never counted.
@@ -17,6 +21,7 @@ A second's activity is the share of the counted cells that changed in any pair o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -25,6 +30,9 @@ GRID_WIDTH = 64  # cells across; the height keeps the picture's aspect
 SAMPLE = 0.2  # seconds between the frames compared: 5 a second
 NOISE_FACTOR = 5.0  # a change beyond this many noise deviations is a change ...
 FLOOR = 6.0  # ... and beyond this many grey levels (of 255)
+TAIL = 98  # percentile of a pair's changes that tells the noise level of a stretch ...
+TAIL_FACTOR = 2.0  # ... how far beyond it a change must be ...
+LEVEL_MAX = 10.0  # ... and the most it can be (a figure in most of the pairs must not hide)
 BUSY = 0.6  # a cell changed in more than this share of a segment's seconds is a clock or a flag
 BUSY_MIN_SECONDS = 5  # a segment shorter than this is too short to tell a clock from a figure
 LEVELS = 10  # stored values per percent (docs/activity.md): one byte holds 0 .. 25.4 %
@@ -51,13 +59,28 @@ def cell_mask(rectangles: Sequence[tuple[float, float, float, float]], across: i
     return keep
 
 
-def changed(before: np.ndarray, after: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """The cells that changed from one frame to the next, beyond light and noise."""
+def difference(before: np.ndarray, after: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """How much each cell changed from one frame to the next, light taken out."""
     a, b = before.astype(np.float32), after.astype(np.float32)
     diff = b - _light(a, b, keep)
-    diff -= float(np.median(diff[keep]))  # what is left of a change of the whole picture
-    noise = 1.4826 * float(np.median(np.abs(diff[keep])))
-    return (np.abs(diff) > max(NOISE_FACTOR * noise, FLOOR)) & keep
+    return np.abs(diff - float(np.median(diff[keep])))  # what is left of a change of it all
+
+
+def noise_level(diffs: Sequence[np.ndarray], keep: np.ndarray) -> float:
+    """The change noise alone brings about, over a stretch of pairs of frames: the typical
+    (median over the pairs) 98th percentile of a pair's changes. A figure in a few of the pairs
+    does not move it; at night, where the encoder refreshes noisy blocks now and then, it rises
+    above what the median change of a pair says."""
+    if not diffs:
+        return 0.0
+    return min(LEVEL_MAX, float(np.median([np.percentile(d[keep], TAIL) for d in diffs])))
+
+
+def changed(diff: np.ndarray, keep: np.ndarray, level: float = 0.0) -> np.ndarray:
+    """The cells that changed beyond the noise of this pair, beyond the stretch's noise level,
+    and beyond the floor."""
+    noise = 1.4826 * float(np.median(diff[keep]))
+    return (diff > max(NOISE_FACTOR * noise, TAIL_FACTOR * level, FLOOR)) & keep
 
 
 def _light(a: np.ndarray, b: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -84,20 +107,28 @@ def _not_alone(cells: np.ndarray) -> np.ndarray:
     return cells & (near > 0)
 
 
-def seconds(frames: Iterable[tuple[float, np.ndarray]], keep: np.ndarray) -> dict[int, float]:
+def seconds(frames: Iterable[tuple], keep: np.ndarray) -> dict[int, float]:
     """The activity (percent of the counted picture) of each whole second (Unix seconds) that
-    has a pair of frames; `frames` are (wall-clock time, grey grid) in time order."""
-    per_second: dict[int, np.ndarray] = {}
-    before = None
-    for t, frame in frames:
-        if before is not None:
-            cells = changed(before, frame, keep)
-            second = int(t // 1)
-            found = per_second.get(second)
-            per_second[second] = cells if found is None else found | cells
-        before = frame
-    if not per_second:
+    has a pair of frames; `frames` are (wall-clock time, grey grid[, keyframe]) in time order.
+
+    A keyframe is compared with nothing before it (unless every frame is one): the encoder
+    starts afresh there, and in a noisy picture the whole of it changes a little at once."""
+    pairs: list[tuple[int, np.ndarray]] = []
+    before, before_key = None, False
+    for t, frame, *key in frames:
+        is_key = bool(key and key[0])
+        if before is not None and (before_key or not is_key):
+            second = math.floor(t + 1e-6)  # a frame on the second, give or take rounding
+            pairs.append((second, difference(before, frame, keep)))
+        before, before_key = frame, is_key
+    if not pairs:
         return {}
+    level = noise_level([d for _, d in pairs], keep)
+    per_second: dict[int, np.ndarray] = {}
+    for second, diff in pairs:
+        cells = changed(diff, keep, level)
+        found = per_second.get(second)
+        per_second[second] = cells if found is None else found | cells
     masks = {s: _not_alone(m) for s, m in per_second.items()}
     busy = _busy(list(masks.values()))
     counted = max(1, int(keep.sum()))
