@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from ..errors import InvalidInput
 from . import events
 from .events import Event
-from .index import Index
+from .index import Index, path_for
 
 CACHED_DAYS = 64
 MAX_DAYS = 400  # a search spans at most this many days
@@ -124,3 +124,10 @@ def as_json(event: Event, tz: ZoneInfo) -> dict:
 def pages(items: list, page: int, size: int) -> Iterator:
     """Items of one page (from 1)."""
     return iter(items[(page - 1) * size: page * size])
+
+
+def for_camera(settings) -> CameraActivity:
+    """A camera's events read from its index (beside its catalog), for whoever polls them
+    outside the web server (an alerts loop): `for_camera(s).recent(since)`, `.still(event)`."""
+    return CameraActivity(settings.camera, Index(path_for(settings.catalog_path)),
+                          settings.activity_threshold, settings.tz)
