@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cctv_server import config
-from cctv_server.activity.index import Index, path_for
+from cctv_server.activity.index import Index, Row, path_for
 from cctv_server.activity.search import CameraActivity
 from cctv_server.activity.worker import Measurer
 from cctv_server.footage.catalog import Catalog
@@ -139,3 +139,11 @@ def test_events_refuses_a_time_that_is_not_iso_8601(tmp_path):
     (tmp_path / "cam").mkdir()
     done = cli("events", "--root", str(tmp_path / "cam"), "--from", "yesterday", "--to", "now")
     assert done.returncode == 2 and "ISO 8601" in done.stderr
+
+
+def test_an_index_that_cannot_be_written_is_kept_in_memory_and_says_so(tmp_path):
+    (tmp_path / "state").write_text("a file where the state folder should be")
+    index = Index(tmp_path / "state" / "activity.sqlite3")
+    assert "kept in memory" in index.problem
+    index.put([Row("2026-11-20", "12-00-00.ts", 1000, bytes([5, 20]))])
+    assert index.seconds("2026-11-20") == {1000: 0.5, 1001: 2.0}

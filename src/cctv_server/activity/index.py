@@ -10,14 +10,18 @@ skipped, not tried again and again. Rows of a day whose folder is gone (retentio
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from . import measure
+
+log = logging.getLogger(__name__)
 
 NAME = "activity.sqlite3"
 SCHEMA = """
@@ -57,8 +61,22 @@ class Index:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._uri = f"file:{quote(str(self.path))}"
+        self.problem: str | None = None  # why the index is kept in memory, if it is
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._schema()
+        except (sqlite3.Error, OSError) as err:
+            # A state folder that cannot be written (a full disk, a read-only mount) must not
+            # keep the server from serving footage: activity is kept in memory until a restart.
+            log.warning("activity index %s cannot be opened (%s): kept in memory", self.path, err)
+            self.problem = f"activity index kept in memory ({err})"
+            self._uri = f"file:cctv-activity-{id(self):x}?mode=memory&cache=shared"
+            self._keeper = self._db()  # a shared memory database lives while one connection does
+            self._schema()
+
+    def _schema(self) -> None:
         db = self._db()
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(SCHEMA)
@@ -66,7 +84,7 @@ class Index:
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db = sqlite3.connect(self._uri, uri=True, timeout=30, isolation_level=None)
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
         return db

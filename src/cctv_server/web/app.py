@@ -78,7 +78,7 @@ class State:
     def own_problems(self) -> list[str]:
         """This camera's alone (its catalog); `checks` are the server's, shared by its cameras."""
         found = [self.catalog.problem, "catalog being rebuilt from the recordings"
-                 if self.watcher.rebuilding else None]
+                 if self.watcher.rebuilding else None, self.activity_index.problem]
         return [p for p in found if p]
 
 
