@@ -129,6 +129,7 @@ def test_share_links_and_viewers_see_only_the_events_they_may(tmp_path, ffmpeg_b
 def test_the_server_measures_segments_as_they_arrive(tmp_path, ffmpeg_bin, server):
     from .test_activity import start_of_test_day
     start = start_of_test_day()
+    (tmp_path / "cam").mkdir()
     srv = server(tmp_path / "cam")
     make_day(ffmpeg_bin, tmp_path / "cam", "figure", start)
     day = start.date().isoformat()
