@@ -3,7 +3,7 @@
 A still textured scene with a burned-in clock, as a camera records it (H.264, 2-s GOP, no
 B-frames, 10-s MPEG-TS segments named by their clock time), and one of:
 `figure` (a figure crossing every 30 s), `small` (a smaller one), `night` (the figure in the
-dark, with strong sensor noise), `light` (no crossing; the light rising and falling slowly),
+dark, with strong sensor noise), `light` (no crossing; the light rising and falling by a third over two minutes),
 `still` (nothing at all).
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 EVERY = 30.0  # seconds from one crossing to the next
 FIRST = 5.0  # the first crossing starts this far into the day
+LIGHT_PERIOD = 120.0  # seconds, at least, of the light's rise and fall (real dusk: an hour)
 KINDS = {  # figure height and width as shares of the picture, crossing seconds, light, noise
     "figure": (0.40, 0.12, 6.0, 1.0, 6),
     "small": (0.15, 0.05, 6.0, 1.0, 6),
@@ -74,8 +75,9 @@ def filters(day: Day) -> str:
         graph += (f"[bg];color=c=0x402818:s={fw}x{fh}:r={day.fps}[fig];"
                   f"[bg][fig]overlay=x='{x}':y={h - fh - h // 12}"
                   f":enable='gte(t,{FIRST})*lt({into},{seconds})'")
-    if day.kind == "light":  # the light rises and falls by a third over the day
-        graph += f",eq=brightness='0.18*sin(2*PI*t/{day.duration})':eval=frame"
+    if day.kind == "light":  # the light rises and falls by a third over two minutes or more
+        period = max(LIGHT_PERIOD, day.duration)
+        graph += f",eq=brightness='0.18*sin(2*PI*t/{period})':eval=frame"
     if light != 1.0:
         graph += f",eq=contrast={light + 0.25:.2f}:brightness={(light - 1) / 3:.2f}"
     graph += f",noise=c0s={noise}:c1s={max(1, noise // 3)}:c2s={max(1, noise // 3)}:allf=t"
