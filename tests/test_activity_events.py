@@ -23,3 +23,7 @@ def test_nothing_above_the_threshold_is_no_event():
 def test_overlapping_keeps_events_that_touch_the_range():
     a, b = Event("c", "d", 0, 10, 5, 1), Event("c", "d", 20, 30, 25, 1)
     assert events.overlapping([a, b], 9, 20) == [a]
+
+
+def test_the_heat_strip_keeps_the_highest_of_each_step_and_none_where_nothing_was_measured():
+    assert events.heat({100: 0.5, 101: 2.0, 125: 1.0, 400: 9.0}, 100, 160, 20) == [2.0, 1.0, None]

@@ -9,6 +9,7 @@ midnight: a day's events come from that day's seconds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -61,3 +62,14 @@ def _runs(above: list[int], gap: int) -> Iterable[list[int]]:
 def overlapping(events: Iterable[Event], start: float, end: float) -> list[Event]:
     """The events that overlap [start, end)."""
     return [e for e in events if e.end > start and e.start < end]
+
+
+def heat(seconds: dict[int, float], start: float, end: float, step: int) -> list[float | None]:
+    """The highest activity of each `step` seconds from `start` to `end` (None where nothing
+    was measured): the player's heat strip."""
+    found: list[float | None] = [None] * math.ceil((end - start) / step)
+    for second, value in seconds.items():
+        i = int((second - start) // step)
+        if 0 <= i < len(found) and (found[i] is None or value > found[i]):
+            found[i] = value
+    return found

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from .. import layout
 from ..access.rules import WATCH, allows
-from ..activity import search, stills
+from ..activity import events, search, stills
 from ..activity.events import Event
 from ..errors import InvalidInput, NotFound
 from ..footage import timeline
@@ -60,11 +60,7 @@ async def day_activity(request: Request) -> JSONResponse:
     share = sharing.share_of(request)
     if share is not None:
         seconds = {s: v for s, v in seconds.items() if share.start <= s < share.end}
-    heat = [None] * math.ceil((end - start) / step)
-    for second, value in seconds.items():
-        i = int((second - start) // step)
-        if 0 <= i < len(heat) and (heat[i] is None or value > heat[i]):
-            heat[i] = value
+    heat = events.heat(seconds, start, end, step)
     body = {"day": day, "start": start, "end": end, "step": step,
             "threshold": state.activity.threshold, "measuring": state.measurer is not None,
             "heat": heat, "events": [_event_json(e, state.settings.tz)
