@@ -28,6 +28,7 @@ OVERRIDES = frozenset({
     "keep_days", "max_size", "keep_free",
     "upload_quota", "upload_quota_max", "upload_max_mbps", "offline_after",
     "archive", "archive_endpoint", "archive_after", "archive_serve",
+    "activity", "activity_threshold", "activity_mask",
 })
 STATE = ".cctv"  # a root's own state folder (its catalog), unless state_dir says otherwise
 

@@ -223,6 +223,32 @@ def _archive_url(value: Any) -> str | None:
     return text
 
 
+def _percent(value: Any) -> float:
+    number = float(value)
+    if not 0 < number <= 100:
+        raise ValueError("must be a percentage above 0 and at most 100")
+    return number
+
+
+def _rectangles(value: Any) -> tuple[tuple[float, float, float, float], ...]:
+    """Rectangles `x,y,w,h` in percent of the picture: `"0,0,40,8; 80,0,20,30"`, or a list of
+    4-number lists (TOML)."""
+    if isinstance(value, str):
+        items = [part.split(",") for part in value.split(";") if part.strip()]
+    else:
+        items = [list(item) for item in value]
+    found = []
+    for item in items:
+        try:
+            x, y, w, h = (float(str(n).strip()) for n in item)
+        except ValueError:
+            raise ValueError(f"{item!r} is not a rectangle x,y,w,h in percent, e.g. 0,0,40,8") from None
+        if min(x, y) < 0 or min(w, h) <= 0 or x + w > 100 or y + h > 100:
+            raise ValueError(f"rectangle {x:g},{y:g},{w:g},{h:g} is not inside the picture (0..100%)")
+        found.append((x, y, w, h))
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One row of the settings table: its name, default, parser and help."""
@@ -309,6 +335,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("chunk_seconds", "10m", _positive_duration, "footage in one task's chunk, when a broker is set"),
     Setting("server_url", None, _optional_str, "a worker's server: where it fetches segments and sends chunks (http://HOST:8080)"),
     Setting("token_file", None, _optional_path, "a file holding a worker's token (cctv-server token add --worker NAME)"),
+    # --- activity (activity/, docs/activity.md) ---
+    Setting("activity", True, _bool, "measure how much of the picture changes each second, and find events (off: none for this camera)"),
+    Setting("activity_threshold", 1.0, _percent, "an event is activity above this percent of the picture changed in a second"),
+    Setting("activity_mask", (), _rectangles, "areas to ignore (a tree, the clock overlay): rectangles x,y,w,h in percent of the picture, separated by ;"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # Old names still accepted for a setting: `min_free` was the compactor's own headroom, now the
@@ -389,6 +419,9 @@ class Settings:
     chunk_seconds: float
     server_url: str | None
     token_file: Path | None
+    activity: bool
+    activity_threshold: float
+    activity_mask: tuple[tuple[float, float, float, float], ...]
 
     @property
     def tz(self) -> ZoneInfo:

@@ -10,6 +10,7 @@ import click
 from ..errors import CctvError
 from . import access, alerts, compaction, doctor, export, push, retention, serve, worker
 from . import archive as archive_cli
+from . import activity as activity_commands  # activity --rebuild, events
 
 
 class Commands(click.Group):
@@ -55,7 +56,7 @@ def _accept_config(command: click.Command) -> None:
 
 
 for _family in (serve, export, compaction, push, doctor, access, retention, alerts, archive_cli,
-                worker):
+                worker, activity_commands):
     for _command in _family.COMMANDS:
         _accept_config(_command)
         main.add_command(_command)

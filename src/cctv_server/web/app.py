@@ -14,6 +14,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
+from ..activity.index import Index as ActivityIndex
+from ..activity.index import path_for as activity_path
+from ..activity.search import CameraActivity
+from ..activity.worker import Measurer
 from ..archive import health as archive_health
 from ..compaction import status
 from ..config import Settings
@@ -65,6 +69,12 @@ class State:
         self.uploads = None  # the server's upload gate, shared by its cameras (web/server.py sets it)
         self.notices: list[str] = []  # page banners from the server (auth = none)
         self.checks: list[Callable[[], str | None]] = []  # more to report, e.g. the compactor's
+        # Activity (activity/): the index beside the catalog, its events, the measuring thread.
+        self.activity_index = ActivityIndex(activity_path(settings.catalog_path))
+        self.activity = CameraActivity(settings.camera, self.activity_index,
+                                       settings.activity_threshold, settings.tz)
+        self.measurer = Measurer(settings, self.footage, self.activity_index, self.activity,
+                                 ffmpeg.locate(settings.ffmpeg)) if settings.activity else None
 
     def problems(self) -> list[str]:
         """What keeps the server from full service while it still serves: /healthz and the index."""
@@ -73,7 +83,8 @@ class State:
     def own_problems(self) -> list[str]:
         """This camera's alone (its catalog); `checks` are the server's, shared by its cameras."""
         found = [self.catalog.problem, "catalog being rebuilt from the recordings"
-                 if self.watcher.rebuilding else None, _archive_problem(self.settings)]
+                 if self.watcher.rebuilding else None, _archive_problem(self.settings),
+                 self.activity_index.problem]
         return [p for p in found if p] + self.given_up()
 
     def given_up(self) -> list[str]:
@@ -106,9 +117,14 @@ def create_app(settings: Settings, watch: bool = True, cameras: Sequence[str] = 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         task = asyncio.create_task(state.watcher.run()) if watch else None
+        measuring = state.measurer if watch else None
+        if measuring:
+            measuring.start()
         try:
             yield
         finally:
+            if measuring:
+                await asyncio.to_thread(measuring.stop)
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

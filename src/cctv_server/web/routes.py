@@ -56,7 +56,7 @@ from ..retention import holds
 from ..storage import files
 from ..storage.base import StoreError
 from ..upload import limits, pace, receive
-from . import archived, clips, diskview, guard, sharing, workers
+from . import activityweb, archived, clips, diskview, guard, sharing, workers
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
@@ -553,6 +553,7 @@ ROUTES = [
     Route("/export.mp4", export_clip),
     Route("/day/{day}", day_page),
     Route("/api/day/{day}", day_api),
+    *activityweb.CAMERA_ROUTES,  # activity: a day's heat and events, stills
     Route("/static/vendor/{name}", vendor),
     Route("/{day}/{video}/{offset:int}-{length:int}.ts", fragment_ts),
     Route("/{day}/{video}/h264/{offset:int}-{length:int}.ts", fragment_h264),

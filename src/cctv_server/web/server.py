@@ -32,7 +32,7 @@ from ..tasks import health as broker_health
 from ..upload import receive
 from ..upload.gate import Gate
 from ..upload.limits import RECENT_DAYS, Day
-from . import app, diskview, guard, icons, login, metrics, routes, signin, workers
+from . import activityweb, app, diskview, guard, icons, login, metrics, routes, signin, workers
 from .bodies import BodyLimits
 from .guard import Guard
 from .headers import SecurityHeaders
@@ -54,6 +54,7 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page), *login.ROUTES,
               Route("/worker/whoami", workers.whoami)]
     served += icons.ROUTES  # the favicon and the home-screen icons: no camera named
+    served += activityweb.SERVER_ROUTES  # activity: search across cameras
     for name, camera_app in apps.items():
         served += [Route(f"{CAMERA_PREFIX}/{name}", _to_slash),
                    Mount(f"{CAMERA_PREFIX}/{name}", app=camera_app)]
@@ -205,4 +206,16 @@ def _tile(name: str, state, now: float) -> dict:
     found = overview.tile(name, newest.end if newest else None,
                           summary.duration if summary else 0.0, len(summary.gaps) if summary else 0,
                           used, states, now, newest.duration if newest else 10.0)
-    return {"tile": found, "day": newest.day if newest else today, "has_footage": newest is not None}
+    return {"tile": found, "day": newest.day if newest else today, "has_footage": newest is not None,
+            "event": _latest_event(state, now)}
+
+
+def _latest_event(state, now: float) -> dict | None:
+    """The camera's latest event, for its tile (activity/)."""
+    found = state.activity.before(now + 1)
+    if found is None:
+        return None
+    return {"day": found.day, "start": found.start, "score": found.score,
+            "still": f"cam/{found.camera}/activity/still/{found.day}/{found.peak}.jpg",
+            "clock": routes.format.clock(found.start, state.settings.tz, day=""),
+            "at": activityweb.search.iso(found.start, state.settings.tz)[11:19]}
