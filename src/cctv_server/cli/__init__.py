@@ -9,8 +9,8 @@ import click
 
 from ..errors import CctvError
 from . import access, alerts, compaction, doctor, export, push, retention, serve, worker
-from . import archive as archive_cli
 from . import activity as activity_commands  # activity --rebuild, events
+from . import archive as archive_cli
 
 
 class Commands(click.Group):
