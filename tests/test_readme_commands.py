@@ -23,7 +23,7 @@ BIN = Path(sys.executable).parent
 # scripts/test is this suite) and a machine's own set-up (users, systemd, /etc).
 NOT_OURS = ("scripts/demo", "scripts/test", "useradd", "chown", "cp", "printf", "systemctl",
             "journalctl")
-LONG = {"serve", "compactor", "push"}  # run until stopped: started, seen working, stopped
+LONG = {"serve", "compactor", "push", "worker"}  # run until stopped: started, seen working, stopped
 PASSWORD = "a password long enough"
 
 
@@ -71,7 +71,9 @@ class Site:
                                  "CCTV_COMPACTOR": "false", "CCTV_UPLOAD_BACKLOG": "100000d",
                                  "CCTV_STABLE_SECONDS": "0.5", "PATH": f"{BIN}:{os.environ['PATH']}",
                                  # the archive's commands need a store: a folder is one
-                                 "CCTV_ARCHIVE": f"file://{tmp}/store"}
+                                 "CCTV_ARCHIVE": f"file://{tmp}/store",
+                                 # the worker's: a queue of this test's own on the local Redis
+                                 "CCTV_BROKER_NAMESPACE": f"readme-{self.port}"}
         text = README.read_text()
         for day in sorted(set(re.findall(r"\b20\d\d-\d\d-\d\d\b", " ".join(shell_lines(text))))):
             start = dt.datetime.fromisoformat(day).replace(hour=14, tzinfo=UTC)
@@ -86,6 +88,9 @@ class Site:
                      stdin=PASSWORD + "\n")
         made = self.run("cctv-server token add porch --config etc/cctv-server.toml").stdout
         (tmp / "etc" / "cctv-push.token").write_text(made.strip().splitlines()[-1] + "\n")
+        made = self.run("cctv-server token add --worker readme --config etc/cctv-server.toml").stdout
+        (tmp / "etc" / "cctv").mkdir()
+        (tmp / "etc" / "cctv" / "worker.token").write_text(made.strip().splitlines()[-1] + "\n")
         segments = tmp / "var" / "lib" / "cctv-camera" / "segments"
         segments.mkdir(parents=True)
         some = sorted((tmp / "srv" / "cctv").glob("20*/*.ts"))[0]
@@ -104,6 +109,8 @@ class Site:
         line = re.sub(r"--port 80\b", f"--port {self.port}", line)
         if hasattr(self, "url"):
             line = line.replace("https://cctv.example.org", self.url)
+            line = line.replace("http://cctv-host:8080", self.url)
+        line = line.replace("redis://cctv-host:6379/0", "redis://127.0.0.1:6379/0")
         return line
 
     def run(self, line: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -165,6 +172,8 @@ def test_every_cctv_server_command_line_of_the_readme_works_as_written(site):
         try:
             if name == "serve":
                 site.wait_serving(proc)
+            elif name == "worker":
+                wait_until(lambda: "taking chunks" in output(proc) or proc.poll() is not None, 60)
             elif name == "compactor":
                 wait_until(lambda: "Compacting" in output(proc) or proc.poll() is not None, 60)
             else:  # push: the camera's segment reaches the server and leaves the camera
