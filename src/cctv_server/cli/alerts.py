@@ -9,10 +9,12 @@ from pathlib import Path
 import click
 
 from .. import layout
+from ..activity.search import CameraActivity
 from ..alerts import deliver, targets
 from ..alerts.alert import Alert
 from ..alerts.homeassistant import HomeAssistant
 from ..alerts.outbox import Outbox
+from ..alerts.rules import ActivityEvent
 from ..alerts.service import CameraSource, EventsSince, Service
 from ..cameras import Camera, server_state_dir
 from ..config import Settings
@@ -51,12 +53,13 @@ def test(ctx: click.Context) -> None:
         raise click.exceptions.Exit(1)
 
 
-def for_server(settings: Settings, cams: list[Camera], app, config_file: Path | None,
-               events_since: EventsSince | None = None) -> Service:
-    """serve's alerts over its cameras' catalogs and roots, fed by its audit log, counted in its
-    /metrics. `events_since` is the activity index's (None: no activity alerts)."""
+def for_server(settings: Settings, cams: list[Camera], app, config_file: Path | None) -> Service:
+    """serve's alerts over its cameras' catalogs and roots, fed by its audit log and its cameras'
+    activity events, counted in its /metrics."""
     states = {name: a.state.cctv for name, a in app.state.cameras.items()}
     sources = [_source(c, states[c.name]) for c in cams]
+    events_since = activity_feed({c.name: states[c.name].activity for c in cams
+                                  if c.settings.activity})
     home = None
     if settings.mqtt:
         home = HomeAssistant(settings.mqtt, settings.mqtt_discovery_prefix, settings.mqtt_topic,
@@ -70,6 +73,24 @@ def for_server(settings: Settings, cams: list[Camera], app, config_file: Path | 
     app.state.access.audit.subscribe(service.on_audit)
     app.state.metrics.registry.register(service.counts)
     return service
+
+
+# An event that ended this long ago is final: the next segment (10 s, then stable_seconds) has been
+# measured by now, so the event will not grow or merge with the next; the alert goes out once.
+EVENT_SETTLED = 30.0
+
+
+def activity_feed(cameras: dict[str, CameraActivity], clock=time.time) -> EventsSince:
+    """The alerts' view of the activity index: each camera's finished events that start after
+    `since`, with the still at their peak."""
+    def events_since(camera: str, since: float) -> list[ActivityEvent]:
+        found = cameras.get(camera)
+        if found is None:
+            return []
+        final = clock() - EVENT_SETTLED
+        return [ActivityEvent(camera, e.start, e.end, e.peak, e.score, found.still(e), None)
+                for e in found.recent(since) if e.start > since and e.end <= final]
+    return events_since
 
 
 def _own_url(settings: Settings) -> str:
