@@ -22,9 +22,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import durable, layout
-from ..compaction.journal import day_lock
 from ..errors import CctvError
 from ..footage import videoindex
+from ..footage.daylock import day_lock
 from ..storage import home
 from ..storage.base import Store, StoreError
 

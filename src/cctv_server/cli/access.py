@@ -24,7 +24,8 @@ def _access(ctx: click.Context, root: Path | None, specs: tuple[str, ...]):
     state = common.state_dir(ctx, specs, root=root)
     settings = common.settings(ctx, need_root=False, root=root)
     cams = common.cameras(ctx, specs, root=root) if specs or root or _configured(ctx) else []
-    return Access(state, settings.tz), settings, cams
+    return Access(state, settings.tz, audit_max=settings.audit_max,
+                  audit_keep=settings.audit_keep), settings, cams
 
 
 def _every_name(ctx: click.Context, root: Path | None, specs: tuple[str, ...], cams) -> set[str]:

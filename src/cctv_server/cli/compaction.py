@@ -15,6 +15,7 @@ import click
 from .. import config, format, layout
 from ..access.audit import AuditLog
 from ..archive import verify as archive_verify
+from ..archive.keeper import Archiver
 from ..compaction import daemon, phases, status, verify
 from ..compaction.job import Compactor, Outcome
 from ..tasks import remote, workerstatus
@@ -165,9 +166,13 @@ def compactor_command(ctx: click.Context, root: Path | None, camera_specs: tuple
     for c in cams:
         click.echo(f"Compacting {c.name}: {c.root} (settle {c.settings.settle:.0f} s)", err=True)
     # Its retention pass writes each deletion to the server's audit log.
-    audit = AuditLog(common.state_dir(ctx, camera_specs, root=root), cams[0].settings.tz)
+    audit = AuditLog(common.state_dir(ctx, camera_specs, root=root), cams[0].settings.tz,
+                     cams[0].settings.audit_max, cams[0].settings.audit_keep)
     try:
-        daemon.Daemon(compactors, audit=audit).run(stop)
+        compactor = daemon.Daemon(compactors, audit=audit)
+        # compacted days due to move to the store, in a thread of their own (archive/keeper.py)
+        archiver = Archiver(compactor.retention.cameras, compactor.retention.catalogs)
+        compactor.run(stop, alongside=[archiver.thread])
     except KeyboardInterrupt:
         pass
 

@@ -21,8 +21,8 @@ from ..access.store import FILE_NAME as ACCOUNTS_FILE
 from ..archive import health as archive_health
 from ..cameras import Camera, server_state_dir
 from ..compaction.job import disk_need
-from ..compaction.journal import day_lock
 from ..errors import CctvError
+from ..footage.daylock import day_lock
 from ..media import ffmpeg
 from ..retention.run import disks
 from ..web.hosts import is_loopback

@@ -97,7 +97,8 @@ def _user() -> str:
 
 def _audit(ctx: click.Context, specs: tuple[str, ...], root: Path | None,
            cams: list[Camera]) -> AuditLog:
-    return AuditLog(common.state_dir(ctx, specs, root=root), cams[0].settings.tz)
+    return AuditLog(common.state_dir(ctx, specs, root=root), cams[0].settings.tz,
+                    cams[0].settings.audit_max, cams[0].settings.audit_keep)
 
 
 def _write(audit: AuditLog, event: str, **fields: object) -> None:

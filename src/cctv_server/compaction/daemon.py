@@ -10,14 +10,13 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from asyncinotify import Inotify
 
 from .. import layout
 from ..access.audit import AuditLog
-from ..archive.keeper import Archiver
 from ..cameras import Camera
 from ..config import Settings
 from ..errors import CctvError
@@ -132,15 +131,18 @@ class Daemon:
         self._not_before: dict[tuple[str, str], float] = {}  # skipped (busy, low disk): wait
         self.retention = Retention(compactors, clock, audit)
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event,
+            alongside: Sequence[Callable[[threading.Event], object]] = ()) -> None:
+        """Until `stop`; `alongside` start their own threads once every interrupted job is
+        recovered (the archive's mover: cli/compaction.py)."""
         self.retention.finish()  # a deletion killed midway: before anything lists the root
         for c in self.compactors.values():
             recover(c)
         keeper = threading.Thread(target=self.retention.run, args=(stop,), name="retention",
                                   daemon=True)
         keeper.start()  # its own thread: a disk fills during a compaction of hours too
-        archiver = Archiver(self.retention.cameras, self.retention.catalogs, self.clock)
-        archiver.thread(stop)  # compacted days due to move to the store (archive/keeper.py)
+        for start in alongside:
+            start(stop)
         try:
             with Inotify() as inotify:
                 watches = [RootWatch(inotify, c.root) for c in self.compactors.values()]
