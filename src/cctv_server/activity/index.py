@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
-from contextlib import suppress
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from . import measure
 log = logging.getLogger(__name__)
 
 NAME = "activity.sqlite3"
+RETRY = 10.0  # seconds between tries of the file while the index is kept in memory
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS measured (
     day TEXT NOT NULL,
@@ -62,19 +64,42 @@ class Index:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()
-        self._uri = f"file:{quote(str(self.path))}"
-        self.problem: str | None = None  # why the index is kept in memory, if it is
+        self._file_uri = f"file:{quote(str(self.path))}"
+        self._uri = self._file_uri
+        self._problem: str | None = None  # why the index is kept in memory, if it is
+        self._tried = 0.0  # when the file was last tried, while it is
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._schema()
         except (sqlite3.Error, OSError) as err:
             # A state folder that cannot be written (a full disk, a read-only mount) must not
-            # keep the server from serving footage: activity is kept in memory until a restart.
+            # keep the server from serving footage: activity is kept in memory meanwhile.
             log.warning("activity index %s cannot be opened (%s): kept in memory", self.path, err)
-            self.problem = f"activity index kept in memory ({err})"
+            self._problem = f"activity index kept in memory ({err})"
+            self._tried = time.monotonic()
             self._uri = f"file:cctv-activity-{id(self):x}?mode=memory&cache=shared"
             self._keeper = self._db()  # a shared memory database lives while one connection does
             self._schema()
+
+    @property
+    def problem(self) -> str | None:
+        """Why the index is kept in memory (None: it is in its file). While it is, the file is
+        tried again every RETRY seconds: once it opens (the disk has room again) the index goes
+        back to it, and the measurer measures again the recent footage the file lacks."""
+        if self._problem and time.monotonic() - self._tried >= RETRY:
+            self._tried = time.monotonic()
+            try:
+                db = sqlite3.connect(self._file_uri, uri=True, timeout=30, isolation_level=None)
+                with closing(db):
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.executescript(SCHEMA)
+            except (sqlite3.Error, OSError):
+                return self._problem
+            log.info("activity index %s is in its file again", self.path)
+            self._uri, self._problem = self._file_uri, None
+            with suppress(sqlite3.Error):
+                self._keeper.close()
+        return self._problem
 
     def _schema(self) -> None:
         db = self._db()
@@ -83,10 +108,13 @@ class Index:
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
+        if db is not None and self._local.uri != self._uri:  # the index went back to its file
+            self.close()
+            db = None
         if db is None:
             db = sqlite3.connect(self._uri, uri=True, timeout=30, isolation_level=None)
             db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
+            self._local.db, self._local.uri = db, self._uri
         return db
 
     def close(self) -> None:

@@ -134,7 +134,11 @@ class Service:
             part()
         except Exception as err:  # the loop must outlive any one bug or broken catalog
             said = f"{type(err).__name__}: {err}"
-            if self._failing.get(name) != said:
+            if self._failing.get(name) == said:
+                pass
+            elif isinstance(err, OSError):  # a full disk (the outbox is a folder): one line
+                log.error("alerts: the %s pass failed: %s", name, err)
+            else:
                 log.exception("alerts: the %s pass failed", name)
             self._failing[name] = said
         else:
