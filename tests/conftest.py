@@ -168,3 +168,7 @@ def tmpfs(mount: Path, size: str, *options: str) -> Iterator[Path]:
 def process_state(pid: int) -> str:
     """A process's state letter from /proc (R, S, T when stopped, Z when a zombie)."""
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+from .archiving import archive_root, compacted_day  # noqa: E402,F401 (test_archive*)
+from .seaweed import seaweed  # noqa: E402,F401 (a real S3 store for the session: test_archive*)

@@ -141,16 +141,47 @@ def test_a_share_link_is_refused_when_altered_revoked_or_expired(store):
         shares.add("porch", T0, T0 - 1, expires=T0 + 10, created_by="alice", now=T0)
 
 
-def test_the_limiter_allows_five_failures_a_minute_then_says_how_long_to_wait():
+def test_the_limiter_reserves_five_checks_a_minute_per_address_and_account_then_says_how_long():
     limiter = Limiter()
-    keys = ["address:10.0.0.1", "account:alice"]
+    keys = limiter.keys("10.0.0.1", "alice", known=False)
     for i in range(5):
-        assert limiter.wait(keys, T0 + i) == 0
-        limiter.failed(keys, T0 + i)
-    assert limiter.wait(keys, T0 + 5) == pytest.approx(55)
-    assert limiter.wait(["account:alice", "address:10.0.0.2"], T0 + 5) == pytest.approx(55)
-    assert limiter.wait(["address:10.0.0.2", "account:bob"], T0 + 5) == 0
-    assert limiter.wait(keys, T0 + 60.5) == 0  # the first failure left the window
+        assert limiter.reserve(keys, T0 + i).wait == 0
+    refused = limiter.reserve(keys, T0 + 5)
+    assert refused.wait == pytest.approx(55) and refused.first
+    assert not limiter.reserve(keys, T0 + 6).first  # audited once per key and window
+    # alice from elsewhere, and bob from the same address, are not limited by it
+    assert limiter.reserve(limiter.keys("10.0.0.2", "alice", known=False), T0 + 5).wait == 0
+    assert limiter.reserve(limiter.keys("10.0.0.1", "bob", known=False), T0 + 5).wait == 0
+    assert limiter.reserve(keys, T0 + 60.5).wait == 0  # the first check left the window
+
+
+def test_a_check_given_back_after_a_right_password_does_not_count():
+    limiter = Limiter()
+    keys = limiter.keys("10.0.0.1", "alice", known=False)
+    for i in range(20):
+        assert limiter.reserve(keys, T0 + i).wait == 0
+        limiter.release(keys, T0 + i)
+
+
+def test_an_account_tried_from_many_addresses_is_limited_except_where_it_signed_in_before():
+    limiter = Limiter(limit=1)  # 20 a minute for the account
+    limiter.succeeded("alice", "10.0.0.1", T0)
+    for n in range(20):
+        assert limiter.reserve(limiter.keys(f"10.9.0.{n}", "alice", known=False), T0 + 1).wait == 0
+    assert limiter.reserve(limiter.keys("10.8.0.1", "Alice", known=False), T0 + 1).wait > 0
+    known = limiter.known("alice", "10.0.0.1", T0 + 1)
+    assert known and limiter.reserve(limiter.keys("10.0.0.1", "alice", known), T0 + 1).wait == 0
+
+
+def test_the_limiter_keeps_a_bounded_number_of_keys_each_short_and_forgets_old_ones():
+    limiter = Limiter(max_keys=100)
+    for n in range(1000):
+        limiter.reserve(limiter.keys(f"10.0.{n // 250}.{n % 250}", f"{n}" + "x" * 100_000,
+                                     known=False), T0)
+    assert limiter.size() <= 100
+    assert max(len(k) for k in limiter._windows) < 200
+    limiter.reserve(limiter.keys("10.0.0.2", "bob", known=False), T0 + 3600)
+    assert limiter.size() == 3  # the old windows, empty now, were swept
 
 
 def test_the_audit_log_is_json_lines_without_secrets(tmp_path):

@@ -88,15 +88,19 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer_and_count_towa
     unknown = srv.get("/", auth=("mallory", "not her password"))
     assert (wrong.status_code, wrong.text) == (unknown.status_code, unknown.text) == (
         401, "wrong name or password\n")
-    for _ in range(3):
+    for _ in range(4):
         assert srv.get("/", auth=("alice", "guess")).status_code == 401
     limited = srv.get("/", auth=("alice", "guess"))
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
-    # the form is limited by the same count, for the same address
-    form = httpx.post(f"{srv.url}/login", data={"name": "carol", "password": "x"})
+    # the form is limited by the same count, for the same address and account ...
+    form = httpx.post(f"{srv.url}/login", data={"name": "alice", "password": "x"})
     assert form.status_code == 429
-    audit = cli("audit", cameras=root).stdout  # this address is limited, even for alice now
-    assert audit.count("sign-in failed") >= 5 and "guess" not in audit and "password" not in audit
+    # ... and not for another account (an address is limited at four times as many)
+    other = httpx.post(f"{srv.url}/login", data={"name": "carol", "password": "x"})
+    assert other.status_code == 401
+    audit = cli("audit", cameras=root).stdout
+    assert audit.count("sign-in failed") >= 6 and "guess" not in audit and "password" not in audit
+    assert audit.count("sign-in limited") == 1  # once per limited key and window
 
 
 def test_signing_in_with_the_form_gives_a_session_that_sign_out_ends_on_the_server(site):

@@ -121,10 +121,10 @@ def test_keep_free_from_the_environment_or_a_file_empties_a_disk_that_can_never_
     found = cli("retention", "--root", str(root), "--dry-run",
                 env={"CCTV_KEEP_FREE": "99.9%"} if source == "environment" else {},
                 config_file=toml if source == "file" else None)
-    assert found.returncode == 1  # still short with only the held day left: the alarm
+    assert found.returncode == 1  # still short with only the held day and today left: the alarm
     assert "ALARM" in found.stderr
     would = [line for line in found.stdout.splitlines() if line.startswith("would delete")]
-    assert [line.split(":")[0] for line in would] == [f"would delete {d}" for d in days[1:]]
+    assert [line.split(":")[0] for line in would] == [f"would delete {d}" for d in days[1:-1]]
     assert all("free space (" in line and "frees" in line for line in would)
     assert sorted(str(p) for p in root.rglob("*")) == before  # a dry run deletes nothing
     assert not any(r["event"] == "retention-delete" for r in audit(root / ".cctv"))
@@ -239,10 +239,10 @@ def test_a_full_disk_makes_the_compactor_delete_the_oldest_days_but_never_a_held
     fill_to(root, 0)  # now even the newest days cannot make enough room
     found = cli("retention", "--root", str(root), env=env)
     assert found.returncode == 1 and "ALARM" in found.stderr
-    assert days_in(root) == [ago(5)]  # the recent days went too; the held one never
+    assert days_in(root) == [ago(5), ago(0)]  # yesterday went too; the held one and today never
     assert sorted(p.name for p in (root / ago(5)).iterdir()) == [".hold.json", *(p.name for p in footage)]
     wait_until(lambda: "Only held days are left" in srv.get("/").text)  # once it has rescanned
-    assert set(days) - set(days_in(root)) == {ago(n) for n in range(4, -1, -1)}
+    assert set(days) - set(days_in(root)) == {ago(n) for n in range(4, 0, -1)}
 
 
 def test_the_daemon_looks_again_as_soon_as_a_disk_falls_below_keep_free(tmp_path, footage, tiny_fs):  # noqa: F811

@@ -36,13 +36,22 @@ def test_a_compacted_day_counts_at_its_compacted_size():
     assert gone(plan(small, {"porch": Limits(TODAY, max_size=int(3.2 * GB))}, {})) == []  # 3.1 GB
 
 
-def test_low_free_space_deletes_the_oldest_unheld_days_across_cameras_recent_ones_too():
-    everything = days("porch", 3, held={"2026-11-25"}) + days("garden", 2)
+def test_low_free_space_deletes_the_oldest_unheld_days_across_cameras_yesterday_too():
+    everything = days("porch", 4, held={"2026-11-25"}) + days("garden", 2)
     found = plan(everything, {"porch": Limits(TODAY), "garden": Limits(TODAY)},
                  {1: Space(free=GB // 2, keep_free=3 * GB)})
-    assert gone(found) == [("garden", "2026-11-26", FREE), ("porch", "2026-11-26", FREE),
-                           ("garden", "2026-11-27", FREE)]
+    assert gone(found) == [("porch", "2026-11-24", FREE), ("garden", "2026-11-26", FREE),
+                           ("porch", "2026-11-26", FREE)]
     assert found.stuck == []
+
+
+def test_low_free_space_never_deletes_any_cameras_today_nor_a_day_after_it():
+    # gate uploaded a day ahead until the disk ran short: nobody's today pays for it
+    everything = days("porch", 2) + days("garden", 1) + [DayUsage("gate", "2026-11-28", 5 * GB, 1)]
+    lim = {name: Limits(TODAY) for name in ("porch", "garden", "gate")}
+    found = plan(everything, lim, {1: Space(free=0, keep_free=4 * GB)})
+    assert gone(found) == [("porch", "2026-11-26", FREE)]
+    assert found.stuck == [1]  # only today's footage is left: the alarm says so
 
 
 def test_with_only_held_days_left_nothing_goes_and_the_filesystem_is_stuck():

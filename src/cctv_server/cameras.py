@@ -26,6 +26,9 @@ OVERRIDES = frozenset({
     "root", "state_dir", "timezone", "codec", "preset", "crf", "keyint", "denoise", "settle",
     "quiet", "stable_seconds", "live_window", "quality_sample", "export_max", "still_frames",
     "keep_days", "max_size", "keep_free",
+    "upload_quota", "upload_quota_max", "upload_max_mbps", "offline_after",
+    "archive", "archive_endpoint", "archive_after", "archive_serve",
+    "activity", "activity_threshold", "activity_mask",
 })
 STATE = ".cctv"  # a root's own state folder (its catalog), unless state_dir says otherwise
 
@@ -79,8 +82,10 @@ def server_state_dir(settings: Settings, cameras: Sequence[Camera]) -> Path:
 def _tables(path: Path) -> dict[str, dict[str, Any]]:
     try:
         data = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as err:
+    except OSError as err:
         raise ConfigError(f"config file {path}: {err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise config.toml_error(path, err) from None
     cameras = data.get("cameras", {})
     if not isinstance(cameras, dict) or not all(isinstance(v, dict) for v in cameras.values()):
         raise ConfigError(f"config file {path}: cameras must be tables, [cameras.NAME]")
@@ -107,7 +112,8 @@ def _camera(name: str, values: dict[str, Any], settings: Settings, several: bool
     for key in values:
         if key not in OVERRIDES:
             raise ConfigError(f"setting 'cameras.{name}.{key}': not a per-camera setting"
-                              f" (those are: {', '.join(sorted(OVERRIDES))})")
+                              f"{config.suggestion(key, OVERRIDES) or '.'} (those are:"
+                              f" {', '.join(sorted(OVERRIDES))})")
     if "root" not in values:
         raise ConfigError(f"setting 'cameras.{name}.root' is missing: where are its recordings?")
     parsed = {k: config.parse(k, v, f"cameras.{name}.{k}") for k, v in values.items()
@@ -118,9 +124,22 @@ def _camera(name: str, values: dict[str, Any], settings: Settings, several: bool
 
 
 def _distinct_roots(cameras: list[Camera]) -> None:
-    seen: dict[str, str] = {}
-    for c in cameras:
-        real = os.path.realpath(c.root)
-        if real in seen:
-            raise ConfigError(f"cameras {seen[real]} and {c.name} have the same root {c.root}")
-        seen[real] = c.name
+    """ConfigError when two cameras share a root, or one's root lies inside another's (symlinks
+    resolved): one camera's retention would delete the other's footage, held days and all."""
+    real = [(c, Path(os.path.realpath(c.root))) for c in cameras]
+    for i, (a, a_root) in enumerate(real):
+        for b, b_root in real[i + 1:]:
+            if a_root == b_root:
+                raise ConfigError(f"cameras {a.name} and {b.name} have the same root {a.root}")
+            if a_root.is_relative_to(b_root):
+                raise ConfigError(overlap(a, b))
+            if b_root.is_relative_to(a_root):
+                raise ConfigError(overlap(b, a))
+
+
+def overlap(inner: Camera, outer: Camera) -> str:
+    """The one-line refusal of a camera root inside another camera's root, both resolved."""
+    return (f"camera {inner.name}'s root {inner.root} is inside camera {outer.name}'s root"
+            f" {outer.root} ({os.path.realpath(inner.root)} in {os.path.realpath(outer.root)}):"
+            f" {outer.name}'s retention would delete {inner.name}'s footage; give each camera"
+            " a root of its own, side by side")

@@ -22,15 +22,24 @@ FPS = 15
 CAMERAS = {"porch": "testsrc2", "garden": "smptehdbars", "drive": "testsrc"}
 
 
+CODEC_ARGS = {
+    "libx264": ["-preset", "ultrafast", "-profile:v", "main"],
+    "libx265": ["-preset", "ultrafast", "-x265-params", "log-level=error"],
+    "mpeg2video": ["-q:v", "4"],
+}
+
+
 def segment_argv(binary: str, seconds: float, out_pattern: str, size: str = "320x180",
                  fps: int = FPS, audio: bool = False, ts_offset: float = 0,
-                 segment: float = SEGMENT, pattern: str = "testsrc2") -> list[str]:
-    """ffmpeg arguments for `seconds` of test pattern cut into MPEG-TS segments, like a camera."""
+                 segment: float = SEGMENT, pattern: str = "testsrc2",
+                 codec: str = "libx264") -> list[str]:
+    """ffmpeg arguments for `seconds` of test pattern cut into MPEG-TS segments, like a camera
+    (in H.264; `codec` libx265 or mpeg2video for a camera, or a token, that sends another)."""
     argv = [binary, "-hide_banner", "-loglevel", "error", "-y",
             "-f", "lavfi", "-i", f"{pattern}=size={size}:rate={fps}"]
     if audio:
         argv += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000"]
-    argv += ["-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "main",
+    argv += ["-t", str(seconds), "-c:v", codec, *CODEC_ARGS[codec],
              "-pix_fmt", "yuv420p", "-bf", "0", "-g", str(fps * 2),
              "-force_key_frames", f"expr:gte(t,n_forced*{segment})"]
     argv += ["-c:a", "aac", "-b:a", "32k"] if audio else []
@@ -101,6 +110,9 @@ def has_recordings(base: Path) -> bool:
     return all((base / name).is_dir() for name in CAMERAS)
 
 
+MAX_CATCH_UP = 600  # seconds: a live demo camera fills a gap this short since the newest footage
+
+
 class LiveCamera(threading.Thread):
     """Drops a fresh 10-s segment into today's folder every 10 s, as an uploading camera does."""
 
@@ -111,7 +123,7 @@ class LiveCamera(threading.Thread):
         self.uploaded = 0
 
     def run(self) -> None:
-        first = dt.datetime.now(self.tz).replace(microsecond=0)
+        first = self._first(time.time())
         # Segment k covers first + k*10 s; uploading when it ends keeps names and timestamps in step.
         while not self.stop.wait(max(0.0, self._begins(first, 1).timestamp() - time.time())):
             try:
@@ -119,6 +131,16 @@ class LiveCamera(threading.Thread):
             except Exception as err:  # a demo camera failing must not take the server down
                 log.warning("demo camera: %s", err)
             self.uploaded += 1
+
+    def _first(self, now: float) -> dt.datetime:
+        """Where the camera's recording goes on from: the end of today's newest segment when it
+        is recent (the demo's footage was just made: no gap between it and the live segments,
+        which catch up at once), else now."""
+        today = self.root / dt.datetime.fromtimestamp(now, self.tz).date().isoformat()
+        ends = [p.stat().st_mtime for p in today.glob("*.ts")] if today.is_dir() else []
+        newest = max(ends, default=0.0)
+        start = round(newest) if 0 <= now - newest < MAX_CATCH_UP else now
+        return dt.datetime.fromtimestamp(start, self.tz).replace(microsecond=0)
 
     def _begins(self, first: dt.datetime, ahead: int) -> dt.datetime:
         return first + dt.timedelta(seconds=(self.uploaded + ahead) * SEGMENT)

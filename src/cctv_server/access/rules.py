@@ -9,6 +9,7 @@ from .shares import Share
 from .tokens import Token
 
 WATCH, EXPORT, ADMIN, UPLOAD = "watch", "export", "admin", "upload"
+WORK = "work"  # a worker's routes: segments of a day being compacted, chunks sent back
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ ANONYMOUS = Principal("anonymous")  # accounts exist, and this request carries n
 def allows(who: Principal, action: str, camera: str | None = None) -> str | None:
     """None when `who` may do `action` (on `camera`); else why not. Which footage a share link
     reaches is cut by web/sharing.py, which knows the pieces."""
+    if action == WORK or (who.token is not None and who.token.is_worker):
+        return _work_allows(who, action)
     if who.kind == "open":
         return None if action != UPLOAD else "uploading needs a camera token"
     if who.kind == "token":
@@ -49,6 +52,14 @@ def allows(who: Principal, action: str, camera: str | None = None) -> str | None
     if who.account is None:
         return "sign in first"
     return _account_allows(who.account, action, camera)
+
+
+def _work_allows(who: Principal, action: str) -> str | None:
+    """A worker's token reaches the worker's routes and nothing else; nobody else reaches them."""
+    worker = who.token is not None and who.token.is_worker
+    if action == WORK:
+        return None if worker else "this is a worker's route: it needs a worker's token"
+    return "a worker token can only fetch the segments of a compaction and send chunks back"
 
 
 def _account_allows(account: Account, action: str, camera: str | None) -> str | None:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from . import audit, limiter
 from .accounts import Accounts
 from .audit import AuditLog
 from .limiter import Limiter
@@ -23,14 +24,15 @@ class Access:
     so `cctv-server user add` on the same folder takes effect in a running server at once."""
 
     def __init__(self, state_dir: Path, tz: ZoneInfo, session_idle: float = 12 * 3600,
-                 session_max: float = 30 * 86400):
+                 session_max: float = 30 * 86400, sign_in_limit: int = limiter.LIMIT,
+                 audit_max: int = audit.MAX_BYTES, audit_keep: int = audit.KEEP):
         self.store = Store(state_dir)
         self.accounts = Accounts(self.store)
         self.tokens = Tokens(self.store)
         self.sessions = Sessions(self.store, session_idle, session_max)
         self.shares = Shares(self.store)
-        self.limiter = Limiter()
-        self.audit = AuditLog(state_dir, tz)
+        self.limiter = Limiter(sign_in_limit)
+        self.audit = AuditLog(state_dir, tz, audit_max, audit_keep)
         self.tz = tz
         self._any: tuple[bool, float] = (False, 0.0)
         self._lock = threading.Lock()

@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS share (
     last_used REAL,
     hash TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS revoked_token (
+    id TEXT PRIMARY KEY,
+    camera TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS secret (
     name TEXT PRIMARY KEY,
     value BLOB NOT NULL

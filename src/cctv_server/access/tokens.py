@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ PREFIX = "cctv"
 # "Last used" to the minute is plenty, and each note is an fsync on the request's own path: a
 # camera uploading every few seconds must not stall the server's event loop each time.
 NOTE_EVERY = 60.0
+# The camera of a worker's token (tasks/): no camera is named so (cameras.py allows no `*`).
+WORKER = "*worker"
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,11 @@ class Token:
     name: str
     created: float
     last_used: float | None
+
+    @property
+    def is_worker(self) -> bool:
+        """A worker's token: it fetches segments and sends chunks, nothing else (access/rules)."""
+        return self.camera == WORKER
 
 
 class Tokens:
@@ -46,12 +54,15 @@ class Tokens:
 
     def revoke(self, token_id: str) -> Token:
         with self.store.tx() as db:
-            row = db.execute("SELECT id, camera, name, created, last_used FROM token WHERE id = ?",
-                             (token_id,)).fetchone()
+            row = db.execute("SELECT id, camera, name, created, last_used, hash FROM token"
+                             " WHERE id = ?", (token_id,)).fetchone()
             if row is None:
                 raise NotFound(f"no token {token_id!r}")
             db.execute("DELETE FROM token WHERE id = ?", (token_id,))
-        return Token(*row)
+            # kept, so that a camera still presenting it is told apart from a stranger (alerts)
+            db.execute("INSERT OR REPLACE INTO revoked_token VALUES (?, ?, ?)",
+                       (token_id, row[1], row[5]))
+        return Token(*row[:5])
 
     def check(self, text: str, now: float | None = None) -> Token | None:
         """The token this text is, if it is one (compared in constant time); notes its use."""
@@ -68,6 +79,20 @@ class Tokens:
         if row[4] is None or not 0 <= now - row[4] < NOTE_EVERY:
             self.store.note("UPDATE token SET last_used = ? WHERE id = ?", (now, token_id))
         return Token(*row[:4], now)
+
+
+    def revoked(self, text: str) -> Token | None:
+        """The revoked token this text is (its secret checked), if it is one: None otherwise."""
+        prefix, _, rest = (text or "").partition("_")
+        token_id, _, secret = rest.partition("_")
+        try:
+            row = self.store.db().execute("SELECT camera, hash FROM revoked_token WHERE id = ?",
+                                          (token_id,)).fetchone()
+        except sqlite3.Error:  # a read-only database older than the table
+            return None
+        if prefix != PREFIX or row is None or not hmac.compare_digest(row[1], _digest(secret)):
+            return None
+        return Token(token_id, row[0], "", 0.0, None)
 
 
 def _digest(secret: str) -> str:

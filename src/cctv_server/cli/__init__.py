@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from ..errors import CctvError
-from . import access, compaction, doctor, export, push, retention, serve
+from . import access, alerts, compaction, doctor, export, push, retention, serve, worker
+from . import activity as activity_commands  # activity --rebuild, events
+from . import archive as archive_cli
 
 
 class Commands(click.Group):
@@ -37,6 +39,24 @@ def main(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
     ctx.obj = {"config": config_file}
 
 
-for _family in (serve, export, compaction, push, doctor, access, retention):
+def _config_after(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.find_root().obj["config"] = value
+
+
+def _accept_config(command: click.Command) -> None:
+    """`cctv-server serve --config F` as well as `cctv-server --config F serve`: the option after
+    a command's name sets the same file (the group's callback has run by then)."""
+    command.params.append(click.Option(
+        ["--config", "config_after"], type=click.Path(dir_okay=False, path_type=Path),
+        expose_value=False, is_eager=True, callback=_config_after,
+        help="TOML config file (also accepted before the command name)."))
+    for sub in getattr(command, "commands", {}).values():
+        _accept_config(sub)
+
+
+for _family in (serve, export, compaction, push, doctor, access, retention, alerts, archive_cli,
+                worker, activity_commands):
     for _command in _family.COMMANDS:
+        _accept_config(_command)
         main.add_command(_command)

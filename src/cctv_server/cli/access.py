@@ -11,7 +11,7 @@ import click
 
 from .. import format
 from ..access.service import Access
-from ..cameras import server_state_dir
+from ..access.tokens import WORKER
 from ..config import parse_duration
 from ..playback import exportplan
 from ..web.login import share_path
@@ -19,17 +19,25 @@ from . import common
 
 
 def _access(ctx: click.Context, root: Path | None, specs: tuple[str, ...]):
-    """The server's access control, and its cameras, found exactly as `serve` finds them."""
+    """The server's access control (in common.state_dir, as `serve` finds it), its settings,
+    and the cameras named or picked (none when only state_dir is set)."""
+    state = common.state_dir(ctx, specs, root=root)
     settings = common.settings(ctx, need_root=False, root=root)
     cams = common.cameras(ctx, specs, root=root) if specs or root or _configured(ctx) else []
-    state = server_state_dir(settings, cams) if cams else settings.state_dir
-    if state is None:
-        raise click.UsageError("no state folder: pass --root or --camera, or set state_dir")
-    return Access(state, settings.tz), settings, cams
+    return Access(state, settings.tz, audit_max=settings.audit_max,
+                  audit_keep=settings.audit_keep), settings, cams
+
+
+def _every_name(ctx: click.Context, root: Path | None, specs: tuple[str, ...], cams) -> set[str]:
+    """Every camera's name, whichever ones `--camera NAME` picked (a token or an account may
+    be for any camera the server serves)."""
+    if not cams:
+        return set()
+    return {c.name for c in common.cameras(ctx, tuple(s for s in specs if "=" in s), root=root)}
 
 
 def _configured(ctx: click.Context) -> bool:
-    return ctx.obj.get("config") is not None
+    return ctx.find_root().obj.get("config") is not None
 
 
 def _password(stdin: bool) -> str:
@@ -54,7 +62,8 @@ def user() -> None:
 def user_add(ctx, root, camera_specs, name, role, allowed, password_stdin) -> None:
     access, _, cams = _access(ctx, root, camera_specs)
     wanted = tuple(c.strip() for c in allowed.split(",") if c.strip())
-    unknown = [c for c in wanted if cams and c not in {x.name for x in cams}]
+    names = _every_name(ctx, root, camera_specs, cams)
+    unknown = [c for c in wanted if names and c not in names]
     if unknown:
         raise click.BadParameter(f"no camera named {unknown[0]!r}", param_hint="--cameras")
     access.accounts.add(name, role, _password(password_stdin), wanted)
@@ -106,16 +115,32 @@ def token() -> None:
 @token.command("add")
 @common.ROOT
 @common.CAMERA
-@click.argument("camera")
+@click.argument("camera", required=False)
 @click.option("--name", default="", help="What the token is for, e.g. the camera's host name.")
+@click.option("--worker", "worker", metavar="NAME",
+              help="A worker's token instead (cctv-server worker): it fetches the segments of"
+                   " days being compacted and sends chunks back, nothing else.")
 @click.pass_context
-def token_add(ctx, root, camera_specs, camera, name) -> None:
+def token_add(ctx, root, camera_specs, camera, name, worker) -> None:
     access, _, cams = _access(ctx, root, camera_specs)
-    if cams and camera not in {c.name for c in cams}:
+    if worker is not None or camera is None:
+        return _worker_token_add(access, camera, worker)
+    names = _every_name(ctx, root, camera_specs, cams)
+    if names and camera not in names:
         raise click.BadParameter(f"no camera named {camera!r}", param_hint="CAMERA")
     found, secret = access.tokens.add(camera, name)
     access.audit.write("token added", token=found.id, camera=camera, by="cli")
     click.echo(f"token {found.id} for {camera}; it is shown once, here:")
+    click.echo(secret)
+
+
+def _worker_token_add(access, camera: str | None, worker: str | None) -> None:
+    """`token add --worker NAME`: a worker's token, its secret as the last line."""
+    if camera is not None or not worker:
+        raise click.UsageError("give a CAMERA, or --worker NAME (not both)")
+    found, secret = access.tokens.add(WORKER, worker)
+    access.audit.write("token added", token=found.id, worker=worker, by="cli")
+    click.echo(f"token {found.id} for worker {worker}; it is shown once, here:")
     click.echo(secret)
 
 
@@ -128,7 +153,8 @@ def token_list(ctx, root, camera_specs) -> None:
     for t in access.tokens.all():
         used = format.clock(t.last_used, settings.tz, day="") if t.last_used else "never"
         made = format.clock(t.created, settings.tz, day="")
-        click.echo(f"{t.id}  {t.camera}  {t.name or '-'}  created {made}  last used {used}")
+        what = "worker" if t.is_worker else t.camera
+        click.echo(f"{t.id}  {what}  {t.name or '-'}  created {made}  last used {used}")
 
 
 @token.command("revoke")
@@ -140,7 +166,8 @@ def token_revoke(ctx, root, camera_specs, token_id) -> None:
     access, _, _ = _access(ctx, root, camera_specs)
     found = access.tokens.revoke(token_id)
     access.audit.write("token revoked", token=found.id, camera=found.camera, by="cli")
-    click.echo(f"revoked token {found.id} of {found.camera}")
+    click.echo(f"revoked token {found.id} of "
+               + (f"worker {found.name}" if found.is_worker else found.camera))
 
 
 @click.group(invoke_without_command=True)
@@ -175,11 +202,18 @@ def share(ctx, root, camera_specs, start, end, expires) -> None:
     click.echo(base.rstrip("/") + share_path(camera.name, found.start, camera.settings.tz, secret))
 
 
+def _share_where(ctx: click.Context, root: Path | None, specs: tuple[str, ...]):
+    """`share list`/`share revoke` take the cameras before or after their own name."""
+    above = ctx.parent.params
+    return root or above["root"], tuple(above["camera_specs"]) + tuple(specs)
+
+
 @share.command("list")
+@common.ROOT
+@common.CAMERA
 @click.pass_context
-def share_list(ctx) -> None:
-    access, settings, _ = _access(ctx.parent, ctx.parent.params["root"],
-                                  ctx.parent.params["camera_specs"])
+def share_list(ctx, root, camera_specs) -> None:
+    access, settings, _ = _access(ctx, *_share_where(ctx, root, camera_specs))
     for s in access.shares.all():
         state = "revoked" if s.revoked else ("expired" if s.expires <= time.time() else "active")
         click.echo(f"{s.id}  {s.camera}  {format.iso(s.start, settings.tz)} to "
@@ -187,10 +221,12 @@ def share_list(ctx) -> None:
 
 
 @share.command("revoke")
+@common.ROOT
+@common.CAMERA
 @click.argument("share_id")
 @click.pass_context
-def share_revoke(ctx, share_id) -> None:
-    access, _, _ = _access(ctx.parent, ctx.parent.params["root"], ctx.parent.params["camera_specs"])
+def share_revoke(ctx, root, camera_specs, share_id) -> None:
+    access, _, _ = _access(ctx, *_share_where(ctx, root, camera_specs))
     access.shares.revoke(share_id)
     access.audit.write("share link revoked", share=share_id, by="cli")
     click.echo(f"revoked share {share_id}")
@@ -200,11 +236,13 @@ def share_revoke(ctx, share_id) -> None:
 @common.ROOT
 @common.CAMERA
 @click.option("--last", default=50, show_default=True, help="How many of the newest events.")
+@click.option("--kind", default=None, help="Only events of this kind (e.g. 'sign-in failed').")
 @click.pass_context
-def audit(ctx, root, camera_specs, last) -> None:
-    """Print the audit log's newest events (sign-ins, failures, share links, holds, deletions)."""
+def audit(ctx, root, camera_specs, last, kind) -> None:
+    """Print the audit log's newest events (sign-ins, failures, share links, holds, deletions),
+    the rotated files (audit.log.1 ...) included."""
     access, _, _ = _access(ctx, root, camera_specs)
-    for event in access.audit.read(last):
+    for event in access.audit.read(last, kind):
         rest = "  ".join(f"{k}={v}" for k, v in event.items() if k not in ("time", "event"))
         click.echo(f"{event['time']}  {event['event']}  {rest}")
 

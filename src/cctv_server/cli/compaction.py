@@ -14,9 +14,13 @@ import click
 
 from .. import config, format, layout
 from ..access.audit import AuditLog
+from ..archive import verify as archive_verify
+from ..archive.keeper import Archiver
 from ..compaction import daemon, phases, status, verify
 from ..compaction.job import Compactor, Outcome
+from ..tasks import remote, workerstatus
 from . import common
+from .archive import archive_status
 
 ROOT = common.ROOT
 CAMERA = common.CAMERA
@@ -45,7 +49,8 @@ def compact(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...]
         common.check_day(day, cams[0].settings, "--date")
     bar = _ProgressBar()
     label = common.labeller(cams)
-    compactors = {c.name: daemon.make_compactor(c.settings, _progress(bar, label, c.name)) for c in cams}
+    compactors = {c.name: daemon.make_compactor(c.settings, _progress(bar, label, c.name),
+                                                remote.for_settings(c.settings)) for c in cams}
     plans = {}
     for name, c in compactors.items():
         for done_day, what in daemon.recover(c).items():
@@ -149,7 +154,8 @@ def compactor_command(ctx: click.Context, root: Path | None, camera_specs: tuple
     """Run until stopped: compact each day of every camera as it becomes eligible, at low priority."""
     cams = common.cameras(ctx, camera_specs, root=root, settle=settle, quiet=quiet)
     daemon.lower_priority()
-    compactors = [daemon.make_compactor(c.settings) for c in cams]
+    compactors = [daemon.make_compactor(c.settings, tasks=remote.for_settings(c.settings))
+                  for c in cams]
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -160,9 +166,13 @@ def compactor_command(ctx: click.Context, root: Path | None, camera_specs: tuple
     for c in cams:
         click.echo(f"Compacting {c.name}: {c.root} (settle {c.settings.settle:.0f} s)", err=True)
     # Its retention pass writes each deletion to the server's audit log.
-    audit = AuditLog(common.state_dir(ctx, camera_specs, root=root), cams[0].settings.tz)
+    audit = AuditLog(common.state_dir(ctx, camera_specs, root=root), cams[0].settings.tz,
+                     cams[0].settings.audit_max, cams[0].settings.audit_keep)
     try:
-        daemon.Daemon(compactors, audit=audit).run(stop)
+        compactor = daemon.Daemon(compactors, audit=audit)
+        # compacted days due to move to the store, in a thread of their own (archive/keeper.py)
+        archiver = Archiver(compactor.retention.cameras, compactor.retention.catalogs)
+        compactor.run(stop, alongside=[archiver.thread])
     except KeyboardInterrupt:
         pass
 
@@ -178,6 +188,9 @@ def status_command(ctx: click.Context, root: Path | None, camera_specs: tuple[st
         if len(cams) > 1:
             click.echo(f"{camera.name} ({camera.root})")
         _status(camera.settings, "  " if len(cams) > 1 else "")
+        archive_status(camera.settings, "  " if len(cams) > 1 else "")
+    for line in workerstatus.lines(cams[0].settings, time.time()):  # the server's one broker
+        click.echo(line)
 
 
 def _status(settings: config.Settings, indent: str) -> None:
@@ -211,8 +224,9 @@ def verify_command(ctx: click.Context, root: Path | None, camera_specs: tuple[st
     for camera in cams:
         for d in [day] if day else layout.list_days(camera.root):
             n, problems = verify.check_day(camera.root / d)
-            checked += n
-            bad += [(camera.name, p) for p in problems]
+            n_archived, in_store = archive_verify.check_day(camera.root / d)  # in the store
+            checked += n + n_archived
+            bad += [(camera.name, p) for p in problems + in_store]
     for name, p in bad:
         click.echo(f"FAILED {name + ' ' if len(cams) > 1 else ''}{p}", err=True)
     click.echo(f"{checked} videos checked, {len(bad)} failed")

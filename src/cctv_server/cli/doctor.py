@@ -18,10 +18,11 @@ import click
 
 from .. import config, format, layout
 from ..access.store import FILE_NAME as ACCOUNTS_FILE
+from ..archive import health as archive_health
 from ..cameras import Camera, server_state_dir
 from ..compaction.job import disk_need
-from ..compaction.journal import day_lock
 from ..errors import CctvError
+from ..footage.daylock import day_lock
 from ..media import ffmpeg
 from ..retention.run import disks
 from ..web.hosts import is_loopback
@@ -217,9 +218,20 @@ def clock_and_zone(settings: config.Settings, now: float) -> Iterator[Finding]:
                       " of the clock: this machine's clock is behind, or the camera's ahead")
 
 
+def archive_store(settings: config.Settings, now: float) -> Iterator[Finding]:
+    """The camera's store (the archive setting) answers, with these credentials and bucket."""
+    if not settings.archive:
+        return
+    why = archive_health.problem(settings.archive, settings.archive_endpoint, 0)
+    if why:
+        yield Finding("FAIL", f"the archive cannot be used: {why} (compacted days stay on the disk)")
+    else:
+        yield Finding("OK", f"the archive {settings.archive} answers")
+
+
 def camera_checks(user: User | None = None) -> list[Check]:
     return [root_readable, skipped_names, permissions(user or User.named(None)),
-            catalog_integrity, stray_files, clock_and_zone]
+            catalog_integrity, stray_files, clock_and_zone, archive_store]
 
 
 
@@ -336,7 +348,22 @@ def _accounts(path: Path) -> int:
         return 0
 
 
+HLSJS = Path(__file__).resolve().parents[1] / "web" / "static" / "vendor" / "hls.min.js"
+
+
+def player_library(settings: config.Settings, cameras: list[Camera], now: float,
+                   path: Path = HLSJS) -> Iterator[Finding]:
+    """The player library: without hls.js only browsers with HLS of their own play the pages."""
+    if path.is_file() and path.stat().st_size > 0:
+        yield Finding("OK", f"the player library hls.js is installed ({path})")
+    else:
+        yield Finding("WARN", f"the player library hls.js is missing ({path}): only browsers with"
+                      " their own HLS player play the pages; install a wheel (it carries it) or"
+                      " run npm ci && scripts/vendor-js.sh")
+
+
 SERVER_CHECKS: list[ServerCheck] = [ffmpeg_encoders, free_space, inotify_watches, accounts]
+SERVER_CHECKS.append(player_library)
 
 
 def run_checks(settings: config.Settings, now: float,
@@ -373,7 +400,10 @@ def doctor(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...],
     """Check every camera (or --camera NAME) and this machine: one line per finding, OK, WARN
     or FAIL; exit 1 on any FAIL."""
     cams = common.cameras(ctx, camera_specs, root=root)
-    server = common.settings(ctx, need_root=False, root=root)
+    try:
+        server = common.server_settings(ctx, camera_specs, root=root)  # the state serve reads
+    except CctvError:  # no state folder to be found: the accounts check says so
+        server = common.settings(ctx, need_root=False, root=root)
     try:
         checks = camera_checks(User.named(user))
     except KeyError:

@@ -58,7 +58,7 @@ def _report(result: run.Result, cams: list[Camera], dry_run: bool) -> None:
         click.echo(f"{disk.mount}: {format.size(disk.free)} free of {format.size(disk.total)},"
                    f" keep_free {format.size(disk.keep_free)}")
     for disk in result.stuck:
-        click.echo(f"ALARM: {disk.mount} stays below keep_free and only held days are left to"
+        click.echo(f"ALARM: {disk.mount} stays below keep_free and only held days and today's are left to"
                    " delete: release a hold or free space, or recording stops", err=True)
 
 
@@ -97,7 +97,8 @@ def _user() -> str:
 
 def _audit(ctx: click.Context, specs: tuple[str, ...], root: Path | None,
            cams: list[Camera]) -> AuditLog:
-    return AuditLog(common.state_dir(ctx, specs, root=root), cams[0].settings.tz)
+    return AuditLog(common.state_dir(ctx, specs, root=root), cams[0].settings.tz,
+                    cams[0].settings.audit_max, cams[0].settings.audit_keep)
 
 
 def _write(audit: AuditLog, event: str, **fields: object) -> None:

@@ -40,8 +40,8 @@ def serve(ctx: click.Context, root: Path | None, camera_specs: tuple[str, ...], 
     """Serve the cameras (ROOT, or each --camera NAME=ROOT, or the config's [cameras.NAME])."""
     flags = {"root": root, "host": host, "port": port,
              "compactor": False if no_compactor else None}
-    settings = common.settings(ctx, need_root=False, **flags)
     cams = common.cameras(ctx, camera_specs, **flags)
+    settings = common.server_settings(ctx, camera_specs, **flags)  # where the CLI finds the state
     # The compactor child reads the same config file and environment; it gets the same cameras.
     _run_server(settings, cams, ctx.obj.get("config"), _camera_args(root, camera_specs))
 
@@ -74,6 +74,9 @@ def _run_server(settings: config.Settings, cams: list[Camera], config_file: Path
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or "", **ssl,
     ))
+    from . import alerts
+    alerting = alerts.for_server(settings, cams, app, config_file)
+    alerting.start()
     background = BackgroundCompactor(config_file, compactor_args)
     if settings.compactor:
         background.start()
@@ -88,6 +91,7 @@ def _run_server(settings: config.Settings, cams: list[Camera], config_file: Path
         server.run(sockets=[sock])
     finally:
         background.stop()
+        alerting.stop()
         sock.close()
 
 

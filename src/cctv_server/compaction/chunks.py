@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import durable
 from ..media import decode, ffmpeg
-from . import encoding
+from . import encoding, runs
 
 # Long enough that a chunk's extra keyframe and encoder start-up cost nothing (<0.5%), short
 # enough that the cores stay evenly loaded to the end of a day (a busy hour spreads out).
@@ -42,6 +42,7 @@ class Part:
     path: Path
     duration: float
     lead: float = 0.0
+    stream: runs.Stream | None = None  # what its video is, when probed: its run's codec, size, rate
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Job:
     audio: bool  # some input has sound: it is re-encoded in one piece at the join
     creation: float  # the video's wall-clock start, for its creation_time
     comment: str
+    runs: tuple[float, ...] = ()  # offsets where the stream changes (runs.py): each starts a chunk
 
 
 def plan(parts: list[Part], workers: int, target: float = CHUNK_SECONDS,
@@ -127,17 +129,36 @@ def chunk_argv(job: Job, chunk: Chunk, profile: encoding.Profile, list_file: Pat
     of every frame it encodes to `frame_log`."""
     single = ["-threads", "1"] if profile.threads == 1 else []  # the decoder, too
     argv = [job.binary, *QUIET, *single, "-f", "concat", "-safe", "0", *offset_args(chunk.parts),
-            "-i", str(list_file), "-map", "0:v:0", *encoding.video_args(profile, job.fps)]
+            "-i", str(list_file), "-map", "0:v:0", *_video_args(job, chunk, profile, size)]
     if profile.codec != "copy":
         # The encoder's default clock ticks once a frame: frames that a join shifts off that grid
         # would round onto the same tick and players drop one. Keep the input's 90 kHz clock.
         argv += ["-enc_time_base:v", "demux"]
-        # Every chunk at the day's first frame size, so that they join (a camera may change it).
-        argv += ["-s", f"{size[0]}x{size[1]}"] if size else []
         argv += _forced_keyframes(job, chunk, profile)
         argv += ["-stats_enc_pre", str(frame_log), *FRAME_LOG] if frame_log else []
     return argv + ["-fps_mode", "passthrough", "-video_track_timescale", str(TIMESCALE),
                    "-f", "mp4", *ffmpeg.progress_args(), str(out)]
+
+
+def _video_args(job: Job, chunk: Chunk, profile: encoding.Profile,
+                size: tuple[int, int] | None) -> list[str]:
+    """Pure: the chunk's encoder arguments at its run's rate, its pictures brought to the day's
+    one frame size `size` (runs.output_size), so that every chunk joins whatever the camera sent."""
+    stream = chunk.parts[0].stream if chunk.parts else None
+    args = encoding.video_args(profile, stream.fps if stream and stream.fps else job.fps)
+    if profile.codec == "copy" or size is None:
+        return args
+    if stream is None or stream.size in (None, size):
+        return args + ["-s", f"{size[0]}x{size[1]}"]
+    return with_filter(args, runs.fit_filter(size))
+
+
+def with_filter(args: list[str], extra: str) -> list[str]:
+    """Pure: encoder arguments with a filter added at the end of their `-vf` chain."""
+    if "-vf" not in args:
+        return ["-vf", extra, *args]
+    k = args.index("-vf")
+    return [*args[:k + 1], f"{args[k + 1]},{extra}", *args[k + 2:]]
 
 
 def _forced_keyframes(job: Job, chunk: Chunk, profile: encoding.Profile) -> list[str]:
@@ -191,19 +212,30 @@ def last_frame_until(last: int, seconds: float) -> str:
 Frames = list[array]  # per chunk, in order: the time (s) of each frame its encoder encoded
 
 
+class ChunkError(Exception):
+    """A chunk encoded elsewhere (a task on a queue) that cannot be had: retried too often, or
+    the queue unreachable. The day fails as when an encoder fails here; its segments stay."""
+
+
 def encode(job: Job, work: Path, out: Path, workers: int,
            on_progress: Callable[[float], None] = lambda s: None,
            on_start: Callable[[], None] = lambda: None,
-           on_chunks_done: Callable[[], None] = lambda: None) -> Frames | None:
+           on_chunks_done: Callable[[], None] = lambda: None, tasks=None) -> Frames | None:
     """Encode the job into `out` through chunk files under `work`, which is removed after the join.
+    With `tasks` (tasks/remote.py) the chunks are tasks that workers encode, wherever they are.
 
     Returns what the encoders took in, chunk by chunk (None when the video is copied, not encoded).
     """
     work = work.absolute()  # an ffconcat list reads relative paths from its own folder
     work.mkdir(exist_ok=True)
-    cuts = job.breaks if job.profile.decimate else []
-    chunks = plan(job.parts, workers if job.profile.codec != "copy" else 1, cuts=cuts)
-    outputs, logs = _encode_chunks(job, chunks, work, workers, on_progress, on_start)
+    copied = job.profile.codec == "copy"
+    cuts = sorted({*(job.breaks if job.profile.decimate else []), *(() if copied else job.runs)})
+    if tasks is not None and not copied:
+        chunks = plan(job.parts, 2, target=tasks.chunk_seconds, cuts=cuts)
+        outputs, logs = tasks.encode(job, chunks, work, on_progress, on_start)
+    else:
+        chunks = plan(job.parts, workers if not copied else 1, cuts=cuts)
+        outputs, logs = _encode_chunks(job, chunks, work, workers, on_progress, on_start)
     frames = [read_frame_log(log) for log in logs] if logs else None
     on_chunks_done()
     _join(job, chunks, outputs, work, out, sum(len(f) for f in frames) if frames else None)
@@ -222,6 +254,13 @@ def read_frame_log(path: Path) -> array:
     return times
 
 
+def frame_size(job: Job) -> tuple[int, int] | None:
+    """The one frame size every chunk of the job is encoded at (runs.output_size), wherever the
+    chunk is encoded: here, or by a worker."""
+    return (runs.output_size([(p.stream, p.duration) for p in job.parts if p.stream])
+            or decode.frame_size(job.parts[0].path))
+
+
 def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
                    on_progress: Callable[[float], None],
                    on_start: Callable[[], None]) -> tuple[list[Path], list[Path]]:
@@ -230,7 +269,7 @@ def _encode_chunks(job: Job, chunks: list[Chunk], work: Path, workers: int,
     # Several chunks run one thread each; a lone chunk gets the whole machine.
     profile = job.profile if len(chunks) == 1 else replace(job.profile, threads=1)
     progress = _Progress(len(chunks), on_progress)
-    size = decode.frame_size(job.parts[0].path)
+    size = frame_size(job)
     outputs = [work / f"chunk-{k:05d}.mp4" for k in range(len(chunks))]
     logs = [] if job.profile.codec == "copy" else [o.with_suffix(".frames") for o in outputs]
 

@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from asyncinotify import Inotify
@@ -37,10 +37,11 @@ RETENTION_EVERY = 3600.0  # seconds between retention passes ...
 SPACE_CHECK_EVERY = 60.0  # ... or sooner, when a statvfs this often finds a disk below keep_free
 
 
-def make_compactor(settings: Settings, on_progress=None) -> Compactor:
+def make_compactor(settings: Settings, on_progress=None, tasks=None) -> Compactor:
+    """`tasks`: where chunks go as tasks when a broker is set (tasks/remote.py); None: in-process."""
     catalog = Catalog(settings.catalog_path)
     return Compactor(settings, catalog, encoding.profile_for(settings), ffmpeg.locate(settings.ffmpeg),
-                     on_progress)
+                     on_progress, tasks)
 
 
 def candidates(c: Compactor, settle: float, now: float,
@@ -62,6 +63,8 @@ def candidates(c: Compactor, settle: float, now: float,
         if arrived is None:
             continue
         row = rows.get(day) or {}
+        if respect_backoff and schedule.given_up(row, c.settings.compaction_retries):
+            continue  # failed compaction_retries times: kept as it is until a person says
         retry = row.get("retry_at") if respect_backoff and row.get("state") == "failed" else None
         cand = schedule.candidate(day, c.settings.tz, settle, c.settings.quiet, arrived, retry)
         if row.get("eligible_at") != cand.ready_at:
@@ -128,13 +131,18 @@ class Daemon:
         self._not_before: dict[tuple[str, str], float] = {}  # skipped (busy, low disk): wait
         self.retention = Retention(compactors, clock, audit)
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event,
+            alongside: Sequence[Callable[[threading.Event], object]] = ()) -> None:
+        """Until `stop`; `alongside` start their own threads once every interrupted job is
+        recovered (the archive's mover: cli/compaction.py)."""
         self.retention.finish()  # a deletion killed midway: before anything lists the root
         for c in self.compactors.values():
             recover(c)
         keeper = threading.Thread(target=self.retention.run, args=(stop,), name="retention",
                                   daemon=True)
         keeper.start()  # its own thread: a disk fills during a compaction of hours too
+        for start in alongside:
+            start(stop)
         try:
             with Inotify() as inotify:
                 watches = [RootWatch(inotify, c.root) for c in self.compactors.values()]

@@ -12,6 +12,8 @@ from .. import durable, layout
 from ..footage.day import Piece
 from ..footage.videoindex import Span
 from ..media import decode
+from . import runs
+from .runs import Stream
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +34,25 @@ class Input:
     audio: bool = False
     lead: float = 0.0  # seconds its sound starts before its first frame (decode.Decoded.lead)
     sha256: str = ""  # of its bytes: the video's index keeps it, so a re-upload is known
+    # What its video stream is (runs.py): where these change, a run of the day begins.
+    codec: str | None = None
+    width: int = 0
+    height: int = 0
+    fps: float | None = None
+
+    @property
+    def stream(self) -> Stream:
+        return Stream(self.codec, self.width, self.height, self.fps)
 
 
 def spans_of(inputs: list[Input]) -> list[Span]:
-    spans, offset = [], 0.0
-    for i in inputs:
-        spans.append(Span(i.name, offset, i.duration, i.wall))
+    """Where each input sits in the video, and whether the camera's stream changed at it."""
+    spans, offset, new = [], 0.0, set(runs.starts([i.stream for i in inputs])[1:])
+    for k, i in enumerate(inputs):
+        spans.append(Span(i.name, offset, i.duration, i.wall, k in new))
         offset += i.duration
     return spans
+
 
 
 def tolerance(inputs: list[Input]) -> int:
@@ -56,9 +69,11 @@ def make_input(name: str, st: os.stat_result, found: decode.Decoded, placed: Pie
         wall, disc = prev.wall + prev.duration, True
     else:
         wall, disc = st.st_mtime - found.duration, True
+    width, height = found.size or (0, 0)
     return Input(name, st.st_size, st.st_mtime_ns, found.frames, found.duration, wall,
                  disc or prev is None, damaged=found.error is not None, repeated=found.repeated,
-                 audio=found.audio, lead=found.lead, sha256=sha256)
+                 audio=found.audio, lead=found.lead, sha256=sha256, codec=found.codec,
+                 width=width, height=height, fps=found.fps)
 
 
 def quarantine(day_dir: Path, name: str, reason: str) -> Path:

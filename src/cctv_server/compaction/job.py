@@ -24,7 +24,8 @@ from ..footage.day import DayFiles, of_day
 from ..footage.videoindex import Span, build, dump
 from ..media import decode, mp4
 from ..retention import holds, space
-from . import chunks, encoding, quality, schedule, still
+from ..storage import home
+from . import chunks, encoding, quality, runs, schedule, still
 from .inputs import Input, make_input, quarantine, spans_of
 from .journal import Journal, commit, day_lock, days_with_journals, recover, rollback
 from .phases import Phases
@@ -50,6 +51,7 @@ class Outcome:
     status: str  # "compacted", "recovered", "skipped", "failed", "nothing"
     message: str = ""
     stats: dict = field(default_factory=dict)
+    more: int = 0  # segments left for another video of the day (copied runs that cannot join)
 
 
 ProgressFn = Callable[[str, float, float], None]  # (day, seconds done, seconds in all)
@@ -59,7 +61,7 @@ class Compactor:
     """Compaction of the days of one root, with its state kept in the catalog."""
 
     def __init__(self, settings: Settings, catalog: Catalog, profile: encoding.Profile,
-                 binary: str, on_progress: ProgressFn | None = None):
+                 binary: str, on_progress: ProgressFn | None = None, tasks=None):
         assert settings.root is not None
         self.root = Path(settings.root).absolute()  # ffconcat reads paths from its own folder
         self.settings = settings
@@ -68,6 +70,8 @@ class Compactor:
         self.binary = binary
         self.workers = encoding.workers_for(os.cpu_count() or 1, settings.jobs)
         self.on_progress = on_progress or (lambda day, done, total: None)
+        # With a broker (tasks/remote.py): each chunk a task that workers encode, none here.
+        self.tasks = tasks
 
     # --- one day ---------------------------------------------------------------------------
 
@@ -80,7 +84,22 @@ class Compactor:
                 return Outcome(day, "skipped", "another compactor is working on this day")
             durable.checkpoint("locked")
             self._recover_locked(day)
-            return self._compact_locked(day, day_dir)
+            return self._compact_videos(day, day_dir)
+
+    def _compact_videos(self, day: str, day_dir: Path) -> Outcome:
+        """The day's segments into a video, and into the next while some are left that could
+        not join it (runs.first_video): each video is a whole job of its own, journaled alone."""
+        made: list[str] = []
+        while True:
+            outcome = self._compact_locked(day, day_dir)
+            if outcome.status != "compacted" or not outcome.more:
+                break
+            made.append(outcome.message)
+        if made:
+            message = "; ".join([*made, outcome.message])
+            status = outcome.status if outcome.status in ("failed", "skipped") else "compacted"
+            return Outcome(day, status, message, outcome.stats)
+        return outcome
 
     def recover_all(self) -> dict[str, str]:
         """Finish or undo interrupted jobs in every day that no other process is working on."""
@@ -137,6 +156,13 @@ class Compactor:
         if not inputs:
             self.sync(day)
             return Outcome(day, "nothing", "no decodable segments (all quarantined)")
+        streams, copied = [i.stream for i in inputs], self.profile.codec == "copy"
+        if (needed := runs.videos_needed(streams, copied)) > runs.MAX_VIDEOS:
+            return self._failed(day, f"copied, its changes of codec or size would make {needed}"
+                                     f" videos, more than {runs.MAX_VIDEOS}; a codec that "
+                                     "re-encodes joins them")
+        take = runs.first_video(streams, copied)
+        inputs, more = inputs[:take], len(inputs) - take
         short = self._disk_short(day_dir, inputs)
         if short:
             log.warning("%s: skipped, %s; will retry", day, short)
@@ -144,8 +170,9 @@ class Compactor:
             return Outcome(day, "skipped", short)
         profile = self._profile_for(day, day_dir, inputs)
         phases.end()
-        video = layout.next_video_name(set(os.listdir(day_dir)))
-        return self._run_job(day, day_dir, video, inputs, profile, phases)
+        # a video moved to the store keeps its name: a later one is video-2.mp4 (storage/home.py)
+        video = layout.next_video_name(set(os.listdir(day_dir)) | home.names(day_dir))
+        return replace(self._run_job(day, day_dir, video, inputs, profile, phases), more=more)
 
     def _inputs(self, day: str, day_dir: Path, segments: dict) -> list[Input]:
         """Probe every segment in catalog order; quarantine those with no frame that decodes."""
@@ -198,7 +225,7 @@ class Compactor:
         durable.write_atomic(day_dir / layout.JOURNAL, journal.dumps())
         durable.checkpoint("journal-written")
         self.record(day, state="compacting", percent=0.0, reason=None, ssim=None, phases=None,
-                    updated=time.time())  # no earlier video's report may stand for this one
+                    updated=time.time(), **({"workers": None} if self.tasks else {}))  # no earlier video's report may stand for this one
         try:
             stats = self._encode_and_verify(day, day_dir, journal, profile, phases)
             self.record(day, **stats)  # kept should we be killed before the end
@@ -209,7 +236,7 @@ class Compactor:
                 return Outcome(day, "skipped", "held while it was compacted: rolled back, "
                                                "its segments kept")
             commit(day_dir, journal)
-        except (FFmpegError, VerifyError, OSError, mp4.NotFragmented) as err:
+        except (FFmpegError, VerifyError, OSError, mp4.NotFragmented, chunks.ChunkError) as err:
             _clean_up(day_dir)
             self.sync(day)
             return self._failed(day, _why(err))
@@ -288,11 +315,13 @@ class Compactor:
         caller's fsync); what the encoders took in."""
         total = sum(i.duration for i in inputs)
         job = chunks.Job(
-            self.binary, [chunks.Part(day_dir / i.name, i.duration, i.lead) for i in inputs], profile,
+            self.binary, [chunks.Part(day_dir / i.name, i.duration, i.lead, i.stream)
+                          for i in inputs], profile,
             fps=_fps(inputs),
             breaks=[s.offset for s, i in zip(spans, inputs) if i.discontinuity and s.offset],
             audio=any(i.audio for i in inputs), creation=inputs[0].wall,
-            comment=f"cctv-server {day}, first segment {inputs[0].name}")
+            comment=f"cctv-server {day}, first segment {inputs[0].name}",
+            runs=tuple(s.offset for s in spans if s.new_run))
         report = _Throttled(lambda done: self._progress(day, done, total))
 
         def chunks_done() -> None:
@@ -300,12 +329,23 @@ class Compactor:
             phases.begin("join")
 
         phases.begin("encode")
+        remote = self._remote(day, video, inputs)
         encoded = chunks.encode(job, day_dir / layout.work_name(video),
                                 day_dir / layout.temp_name(video), self.workers, report,
                                 on_start=lambda: durable.checkpoint("encoding"),
-                                on_chunks_done=chunks_done)
+                                on_chunks_done=chunks_done, tasks=remote)
         self._progress(day, total, total)
+        if remote is not None:
+            self.record(day, workers=len(remote.workers))
         return encoded
+
+    def _remote(self, day: str, video: str, inputs: list[Input]):
+        """The day's chunks as tasks (a broker is set), their state noted for `status`; else None."""
+        if self.tasks is None:
+            return None
+        return self.tasks.for_day(self.settings.camera, day, video,
+                                  {i.name: i.sha256 for i in inputs},
+                                  lambda why: self.record(day, reason=why, updated=time.time()))
 
     def _progress(self, day: str, done: float, total: float) -> None:
         percent = min(100.0, 100.0 * done / total) if total else 0.0
@@ -315,11 +355,18 @@ class Compactor:
     def _failed(self, day: str, reason: str) -> Outcome:
         row = self.catalog.compaction(day) or {}
         failures = (row.get("failures") or 0) + 1
-        retry = time.time() + schedule.backoff(failures)
-        log.error("%s: compaction failed (%s); segments kept, retry in %.0f s",
-                  day, reason, retry - time.time())
-        self.record(day, state="failed", reason=reason, failures=failures,
-                                    retry_at=retry, percent=None, updated=time.time())
+        retry: float | None = time.time() + schedule.backoff(failures)
+        failed = {"state": "failed", "failures": failures}
+        if schedule.given_up(failed, self.settings.compaction_retries):
+            retry = None
+            log.error("%s: compaction failed (%s), %d times now: no longer retried, its "
+                      "segments are kept (cctv-server compact --date %s tries again)",
+                      day, reason, failures, day)
+        else:
+            log.error("%s: compaction failed (%s); segments kept, retry in %.0f s",
+                      day, reason, retry - time.time())
+        self.record(day, **failed, reason=reason, retry_at=retry, percent=None,
+                    updated=time.time())
         return Outcome(day, "failed", reason)
 
     def _succeeded(self, day: str, stats: dict) -> None:

@@ -7,18 +7,16 @@ is safe. Roll forward only from a verified video whose hash still matches; other
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import durable, layout
+from ..footage.daylock import day_lock  # noqa: F401 (compaction's callers take it from here)
 from . import verify
 from .inputs import Input
 
@@ -44,21 +42,6 @@ class Journal:
         raw = json.loads(data)
         raw["inputs"] = [Input(**i) for i in raw["inputs"]]
         return Journal(**raw)
-
-
-@contextmanager
-def day_lock(day_dir: Path) -> Iterator[bool]:
-    """An exclusive flock on the day folder itself: released by the kernel if we are killed."""
-    fd = os.open(day_dir, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
 
 
 def commit(day_dir: Path, journal: Journal) -> None:

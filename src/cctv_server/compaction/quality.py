@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 import av
 
 from ..errors import FFmpegError
-from ..media import ffmpeg
+from ..media import decode, ffmpeg
+from . import runs
 
 if TYPE_CHECKING:
     from .inputs import Input
@@ -76,7 +77,8 @@ def sample_windows(inputs: Sequence[Input], count: int = WINDOWS,
 
 
 def ssim_argv(binary: str, video: Path, video_at: float, segment: Path, within: float,
-              length: float, before: float = 0.0) -> list[str]:
+              length: float, before: float = 0.0,
+              fit: tuple[int, int] | None = None) -> list[str]:
     """Pure: ffmpeg comparing `length` seconds of the video, from its timestamp `video_at`, with
     the segment's from `within` seconds after its first frame.
 
@@ -87,9 +89,11 @@ def ssim_argv(binary: str, video: Path, video_at: float, segment: Path, within: 
     dropped after it. The video is read on its own clock (`-copyts`) from `before` seconds ahead of
     the window (the longest a kept frame can stand) and moved so that its frame at `video_at`
     lands just before the segment's first. Each frame's SSIM goes to stdout, leaving stderr to
-    errors alone.
+    errors alone. A segment of another frame size than the video's is first brought to it (`fit`)
+    as its run was for the encoder (runs.fit_filter).
     """
     trim = f"trim=start={max(0.0, within - LEAD):.6f}:duration={length:.6f}"
+    trim += f",{runs.fit_filter(fit)}" if fit else ""
     start = max(0.0, video_at - before - LEAD)
     return [binary, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-copyts",
             "-seek_timestamp", "1", "-ss", f"{start:.6f}", "-t", f"{video_at + length - start:.6f}",
@@ -186,9 +190,11 @@ def frame_times(path: Path, count: int | None = None) -> list[float]:
 def _measure_window(binary: str, video: Path, day_dir: Path, window: Window,
                     shift: float, before: float) -> float | None:
     segment = day_dir / window.segment
+    size = decode.frame_size(video)
     try:
         argv = ssim_argv(binary, video, video_time(window, shift), segment, window.within,
-                         window.length, before)
+                         window.length, before,
+                         size if size != decode.frame_size(segment) else None)
         proc = ffmpeg.run(argv, TIMEOUT)
     except (*UNREADABLE, FFmpegError, subprocess.TimeoutExpired) as err:
         log.warning("%s: no SSIM for %s: %s", day_dir.name, window.segment, _first_line(err))

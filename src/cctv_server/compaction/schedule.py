@@ -34,6 +34,14 @@ def backoff(failures: int) -> float:
     return min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (failures - 1))
 
 
+def given_up(row: dict | None, retries: int) -> bool:
+    """Whether a day's compaction failed `retries` times in a row, so that the compactor no
+    longer retries it (0 retries: it is retried for ever)."""
+    row = row or {}
+    return (retries > 0 and row.get("state") == "failed"
+            and (row.get("failures") or 0) >= retries)
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A day that has segments, and when it may be compacted next."""
@@ -63,16 +71,19 @@ def next_wakeup(candidates: Iterable[Candidate], now: float) -> float | None:
 class DayState:
     """What the index page and `status` say about a day's compaction."""
 
-    kind: str  # "segments only", "waiting", "compacting", "compacted", "failed"
+    kind: str  # "segments only", "waiting", "compacting", "compacted", "failed", "given up"
     text: str
 
 
 def day_state(*, segments: int, videos: int, video_size: int, row: dict | None,
-              ready_at: float | None, now: float, clock, size) -> DayState:
+              ready_at: float | None, now: float, clock, size, retries: int = 0) -> DayState:
     """The state of one day from its catalog counts and compaction row; `clock`/`size` format."""
     row = row or {}
     if row.get("state") == "compacting" and now - (row.get("updated") or 0) < STALE_PROGRESS:
-        return DayState("compacting", f"compacting ({row.get('percent') or 0:.0f}%)")
+        why = f", {row['reason']}" if row.get("reason") else ""  # e.g. waiting for a worker
+        return DayState("compacting", f"compacting ({row.get('percent') or 0:.0f}%{why})")
+    if segments and given_up(row, retries):
+        return DayState("given up", given_up_text(row))
     if segments and row.get("state") == "failed":
         retry = f", retry at {clock(row['retry_at'])}" if row.get("retry_at") else ""
         return DayState("failed", f"failed ({row.get('reason') or 'unknown'}{retry})")
@@ -102,4 +113,13 @@ def report(row: dict, video_size: int, size) -> str:
         parts.append(f"SSIM {row['ssim']:.3f}")
     if row.get("mode") == "drop":
         parts.append("still frames dropped")
+    if row.get("workers"):  # its chunks were tasks (tasks/)
+        parts.append(f"by {row['workers']} worker" + ("s" if row["workers"] > 1 else ""))
     return ", ".join(parts)
+
+
+def given_up_text(row: dict, day: str | None = None) -> str:
+    """What a day that is no longer retried says; with its name, how to try it again."""
+    hint = f"; `cctv-server compact --date {day}` tries again" if day else ""
+    return (f"failed {row.get('failures')} times, no longer retried"
+            f" ({row.get('reason') or 'unknown'}); its segments are kept{hint}")

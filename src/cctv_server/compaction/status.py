@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..config import Settings
 from ..footage.catalog import Catalog, DaySummary
+from . import schedule
 from .schedule import DayState, day_state, eligible_at
 
 
@@ -22,4 +23,19 @@ def state_of(d: DaySummary, row: dict | None, settings: Settings, now: float, cl
         # No compactor has looked at this day yet: the catalog's arrival time is the best guess.
         ready = eligible_at(d.day, settings.tz, settings.settle, settings.quiet, d.last_arrival)
     return day_state(segments=d.segments + d.errors, videos=d.videos, video_size=d.video_size,
-                     row=row, ready_at=ready, now=now, clock=clock, size=size)
+                     row=row, ready_at=ready, now=now, clock=clock, size=size,
+                     retries=settings.compaction_retries)
+
+
+def given_up(catalog: Catalog, settings: Settings) -> list[str]:
+    """The days whose compaction the compactor no longer retries, as /healthz and the index
+    page name them (not a day whose segments have all gone since)."""
+    if not settings.compaction_retries:
+        return []
+    rows = catalog.failing(settings.compaction_retries)
+    found = []
+    for day in sorted(rows):
+        summary = catalog.day(day)
+        if summary is not None and summary.segments:
+            found.append(f"compaction of {day} {schedule.given_up_text(rows[day], day)}")
+    return found

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from .. import layout
 from ..errors import CorruptSegment
 from ..media import mpegts
+from ..storage import home as homes
 from . import arrival, catalogdb, timeline, videoindex
 from .day import DayFiles, of_day, spans
 from .timeline import Segment
@@ -44,6 +45,7 @@ CREATE TABLE IF NOT EXISTS video (
     name TEXT NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
+    home TEXT,
     PRIMARY KEY (day, name)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS day (
@@ -59,7 +61,8 @@ CREATE TABLE IF NOT EXISTS day (
     gaps TEXT NOT NULL DEFAULT '[]',
     videos INTEGER NOT NULL DEFAULT 0,
     video_size INTEGER NOT NULL DEFAULT 0,
-    last_arrival REAL
+    last_arrival REAL,
+    archived_size INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS compaction (
     day TEXT PRIMARY KEY,
@@ -77,7 +80,8 @@ CREATE TABLE IF NOT EXISTS compaction (
     seconds REAL,
     ssim REAL,
     phases TEXT,
-    mode TEXT
+    mode TEXT,
+    workers INTEGER
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -86,11 +90,15 @@ CREATE TABLE IF NOT EXISTS meta (
 """
 # Columns added to the compaction table after its first release, for catalogs made before them.
 # Columns newer than the first catalogs, added to an older file when it is opened.
-ADDED_COLUMNS = {"compaction": {"phases": "TEXT", "mode": "TEXT"}}
+ADDED_COLUMNS = {"compaction": {"phases": "TEXT", "mode": "TEXT", "workers": "INTEGER"},
+                 # a video's home: NULL on the disk, else the store it moved to (storage/home.py)
+                 "video": {"home": "TEXT"},
+                 "day": {"archived_size": "INTEGER NOT NULL DEFAULT 0"}}
 # What the compactor process writes and the web process reads: the one shared state is here.
 COMPACTION_FIELDS = (
     "state", "percent", "eligible_at", "reason", "failures", "retry_at", "updated",
     "input_size", "output_size", "ratio", "realtime", "seconds", "ssim", "phases", "mode",
+    "workers",  # the workers that encoded the day's chunks (tasks/), when a broker is set
 )
 RECENT_DAYS = 2  # always re-read fully: late uploads land here, and may overwrite in place
 
@@ -283,10 +291,20 @@ class Catalog:
         return [DaySize(*r) for r in rows]
 
     def bytes_on_disk(self) -> tuple[int, int]:
-        """Bytes of segments and of videos, every day together."""
+        """Bytes of segments and of videos on the disk (not in the store), every day together."""
         row = self._db().execute(
-            "SELECT coalesce(sum(size), 0), coalesce(sum(video_size), 0) FROM day").fetchone()
+            "SELECT coalesce(sum(size), 0), coalesce(sum(video_size - archived_size), 0) FROM day"
+        ).fetchone()
         return row[0], row[1]
+
+    def bytes_archived(self) -> int:
+        """Bytes of videos in the store (a local copy a move has yet to delete counts here)."""
+        return self._db().execute("SELECT coalesce(sum(archived_size), 0) FROM day").fetchone()[0]
+
+    def homes(self) -> dict[str, str]:
+        """The days with a video in the store, and which store."""
+        rows = self._db().execute("SELECT DISTINCT day, home FROM video WHERE home IS NOT NULL")
+        return dict(rows.fetchall())
 
     def day(self, day: str) -> DaySummary | None:
         row = self._db().execute(f"SELECT {_DAY_COLUMNS} FROM day WHERE day = ?", (day,)).fetchone()
@@ -360,6 +378,7 @@ class Catalog:
             return SyncResult()
         day_dir = root / day
         on_disk, videos = layout.list_day(day_dir)
+        videos = {**_archived(day_dir), **videos}  # a video in the store, unless still here
         result = SyncResult()
         known = dict(
             ((name, (size, mtime)) for name, size, mtime in self._db().execute(
@@ -387,7 +406,7 @@ class Catalog:
                 "INSERT OR REPLACE INTO segment VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [_row(s) for s in fresh],
             )
-            videos_changed = _sync_videos(db, day, videos)
+            videos_changed = _sync_videos(db, day, videos, _homes(day_dir))
             row = db.execute("SELECT version FROM day WHERE day = ?", (day,)).fetchone()
             changed = bool(fresh or gone or videos_changed or row is None)
             if changed:
@@ -401,6 +420,8 @@ class Catalog:
         """Recompute a day's index row from the footage model, and bump its version."""
         segments = self.segments_in(db, day)
         videos = db.execute("SELECT name, size FROM video WHERE day = ?", (day,)).fetchall()
+        archived = db.execute("SELECT coalesce(sum(size), 0) FROM video WHERE day = ? AND home"
+                              " IS NOT NULL", (day,)).fetchone()[0]
         pieces = of_day(DayFiles(day, segments, _indexes(day_dir, videos)))
         found = spans(pieces)
         placed = [p.segment for p in pieces if p.segment is not None]
@@ -423,6 +444,7 @@ class Catalog:
                 json.dumps(gaps), len(videos), sum(size for _, size in videos), arrived,
             ),
         )
+        db.execute("UPDATE day SET archived_size = ? WHERE day = ?", (archived, day))
 
     @staticmethod
     def segments_in(db: sqlite3.Connection, day: str) -> list[Segment]:
@@ -443,6 +465,14 @@ class Catalog:
         """Every day's compaction row, by day."""
         cols = ", ".join(COMPACTION_FIELDS)
         rows = self._db().execute(f"SELECT day, {cols} FROM compaction").fetchall()
+        return {r[0]: dict(zip(COMPACTION_FIELDS, r[1:])) for r in rows}
+
+    def failing(self, failures: int) -> dict[str, dict]:
+        """The compaction rows of the days that failed at least `failures` times in a row, by
+        day: what /healthz asks at every request, so only those rows are read."""
+        cols = ", ".join(COMPACTION_FIELDS)
+        rows = self._db().execute(f"SELECT day, {cols} FROM compaction WHERE state = 'failed'"
+                                  " AND failures >= ?", (failures,)).fetchall()
         return {r[0]: dict(zip(COMPACTION_FIELDS, r[1:])) for r in rows}
 
     def set_compaction(self, day: str, **fields) -> None:
@@ -499,20 +529,40 @@ def _probe(day: str, name: str, path: Path, st: os.stat_result, tz: ZoneInfo) ->
     return Segment(day, name, st.st_size, st.st_mtime_ns, first_pts, duration, name_time, error)
 
 
-def _sync_videos(db: sqlite3.Connection, day: str, videos: dict[str, os.stat_result]) -> bool:
+def _sync_videos(db: sqlite3.Connection, day: str, videos: dict[str, os.stat_result],
+                 homes: dict[str, str] | None = None) -> bool:
     known = dict(
-        ((n, (s, m)) for n, s, m in db.execute(
-            "SELECT name, size, mtime_ns FROM video WHERE day = ?", (day,)
+        ((n, (s, m, h)) for n, s, m, h in db.execute(
+            "SELECT name, size, mtime_ns, home FROM video WHERE day = ?", (day,)
         ))
     )
-    now = {n: (st.st_size, st.st_mtime_ns) for n, st in videos.items()}
+    now = {n: (st.st_size, st.st_mtime_ns, (homes or {}).get(n)) for n, st in videos.items()}
     if known == now:
         return False
     db.execute("DELETE FROM video WHERE day = ?", (day,))
     db.executemany(
-        "INSERT INTO video VALUES (?, ?, ?, ?)", [(day, n, s, m) for n, (s, m) in now.items()]
+        "INSERT INTO video (day, name, size, mtime_ns, home) VALUES (?, ?, ?, ?, ?)",
+        [(day, n, s, m, h) for n, (s, m, h) in now.items()]
     )
     return True
+
+
+@dataclass(frozen=True)
+class _Stat:
+    """A video in the store, as a stat of it would read (storage/home.py)."""
+
+    st_size: int
+    st_mtime_ns: int
+
+
+def _archived(day_dir: Path) -> dict[str, _Stat]:
+    return {n: _Stat(e.size, e.moved_ns) for n, e in homes.archived(day_dir).items()}
+
+
+def _homes(day_dir: Path) -> dict[str, str]:
+    """The store each video of the day lives in, whether or not a local copy is left."""
+    found = homes.load(day_dir)
+    return {} if found is None else {n: found.store for n in found.videos}
 
 
 def _indexes(day_dir: Path, videos: list[tuple[str, int]]) -> list[videoindex.VideoIndex]:

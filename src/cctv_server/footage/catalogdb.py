@@ -37,10 +37,16 @@ class Store:
     """One database that every thread's connection opens: the catalog file, or memory."""
 
     def __init__(self, uri: str, identity: tuple[int, int] | None,
-                 keeper: sqlite3.Connection | None = None):
+                 keeper: sqlite3.Connection | None = None, head: int | None = None):
         self.uri = uri
         self.identity = identity  # (st_dev, st_ino) of the file; None in memory
         self._keeper = keeper  # holds a memory database alive while no thread has it open
+        # A descriptor of the file, kept open for `trouble` to read its header through, never
+        # closed: closing any descriptor of a file drops every POSIX lock this process holds on
+        # it, SQLite's too (sqlite.org/howtocorrupt.html 2.2); another process could then
+        # checkpoint the WAL under our readers. Seen: a server's catalog "malformed" while a
+        # compactor wrote to it, every few runs, after `check` had opened and closed the file.
+        self.head = head
 
     @property
     def memory(self) -> bool:
@@ -86,10 +92,11 @@ def _open_file(path: Path, schema: str, verify: bool, added: dict[str, dict[str,
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('opened', ?)", (str(time.time()),))
         db.execute("COMMIT")
-        st = os.stat(path)
+        head = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        st = os.fstat(head)
     finally:
         db.close()
-    return Store(f"file:{quote(str(path))}?mode=rw", (st.st_dev, st.st_ino))
+    return Store(f"file:{quote(str(path))}?mode=rw", (st.st_dev, st.st_ino), head=head)
 
 
 def move_aside(path: Path) -> None:
@@ -151,14 +158,18 @@ def trouble(path: Path, store: Store) -> str | None:
     file, or overwritten with something that is not SQLite); None when it still is."""
     try:
         st = os.stat(path)
-        with open(path, "rb") as f:
-            head = f.read(len(HEADER))
     except FileNotFoundError:
         return "deleted"
     except OSError:
         return None  # cannot tell (a permission change): the queries will say
     if (st.st_dev, st.st_ino) != store.identity:
         return "replaced"
+    if store.head is None:
+        return None
+    try:
+        head = os.pread(store.head, len(HEADER), 0)  # never open() and close(): see Store.head
+    except OSError:
+        return None
     if head != HEADER:
         return "damaged"
     return None

@@ -18,12 +18,16 @@ from pathlib import Path
 
 from .. import layout
 from ..media import mp4
+from ..storage import home
 from .timeline import WALL_TOLERANCE
 
 log = logging.getLogger(__name__)
 
 FORMAT = 2  # 2 added each fragment's own start; a format-1 sidecar is completed from the video
 CACHE_SIZE = 256
+# Seconds a fragment may start from the place of a run's first segment and still be its start:
+# a run starts a chunk, so its first frame is a keyframe at that place to the 90 kHz clock.
+RUN_SLACK = 0.01
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Span:
     offset: float
     duration: float
     wall: float
+    new_run: bool = False  # the camera's stream changed here (codec, size or rate): a break
 
 
 @dataclass(frozen=True)
@@ -71,11 +76,13 @@ def wall_at(spans: list[Span], t: float) -> float:
 def build(video: str, size: int, layout: mp4.Layout, spans: list[Span]) -> VideoIndex:
     """Pure: the index of a video from its layout and its inputs' spans."""
     origin = layout.fragments[0].start if layout.fragments else 0.0
+    runs = [s.offset for s in spans if s.new_run]
     fragments: list[Fragment] = []
     for f in layout.fragments:
         wall = wall_at(spans, f.start - origin)
         prev = fragments[-1] if fragments else None
-        jump = prev is not None and abs(wall - (prev.wall + prev.duration)) > WALL_TOLERANCE
+        jump = prev is not None and (abs(wall - (prev.wall + prev.duration)) > WALL_TOLERANCE
+                                     or any(abs(f.start - origin - r) < RUN_SLACK for r in runs))
         fragments.append(Fragment(f.offset, f.length, f.duration, wall, jump, f.start))
     return VideoIndex(video, size, layout.init_length, fragments)
 
@@ -119,7 +126,8 @@ def compacted(day_dir: Path, name: str) -> Compacted | None:
             continue
         try:
             data = json.loads((day_dir / sidecar).read_text())
-            if any(span["name"] == name for span in data["spans"]) and (day_dir / video).is_file():
+            if any(span["name"] == name for span in data["spans"]) and (
+                    (day_dir / video).is_file() or video in home.names(day_dir)):  # or archived
                 return Compacted(video, data.get("sha256", {}).get(name, ""))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue

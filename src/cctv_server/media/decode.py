@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import av
@@ -27,6 +27,8 @@ class Decoded:
     # Seconds the file's earliest stream (its sound, often) starts before its first frame: the
     # concat demuxer lines a file up by that start, not by its picture's (compaction/chunks.py).
     lead: float = 0.0
+    codec: str | None = None  # the video codec as ffmpeg names it (h264, hevc, mpeg2video)
+    size: tuple[int, int] | None = None  # width and height, from the stream's header
 
     @property
     def duration(self) -> float:
@@ -64,13 +66,14 @@ def probe(path: Path) -> Decoded:
     file whose first frame does not decode counts as having none.
     """
     times: list[float] = []
-    fps, audio, error, first, lead = None, False, None, None, 0.0
+    fps, audio, error, first, lead, kind = None, False, None, None, 0.0, (None, None)
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.video:
                 return Decoded(0, None, None, 0.0, None, False, "no video stream")
             stream = container.streams.video[0]
             fps = float(stream.average_rate) if stream.average_rate else None
+            kind = _kind(stream.codec_context)
             audio, lead = bool(container.streams.audio), _lead(container, stream)
             first = _FirstFrame(stream)
             for packet in container.demux(stream):
@@ -83,7 +86,12 @@ def probe(path: Path) -> Decoded:
         error = _reason(err)
     if times and not (first and first.found):
         return Decoded(0, None, None, 0.0, fps, audio, error or "the first frame does not decode")
-    return _summary(times, fps, audio, error, lead)
+    return replace(_summary(times, fps, audio, error, lead), codec=kind[0], size=kind[1])
+
+
+def _kind(ctx) -> tuple[str | None, tuple[int, int] | None]:
+    """A stream's codec and frame size, as its header gives them."""
+    return ctx.name, ((ctx.width, ctx.height) if ctx.width and ctx.height else None)
 
 
 def _lead(container, stream) -> float:

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import tempfile
 import time
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from ..footage.day import Piece
 from ..footage.reader import Footage
 from ..layout import Root
 from ..media import decode, ffmpeg, streams, transcode
+from ..storage import files
 from . import exportplan
 from .exportplan import Plan, Range, Source
 
@@ -35,15 +37,36 @@ def sources(root: Root, pieces: list[Piece]) -> list[Source]:
     """The pieces as the files ffmpeg will read. A fragment's own timestamp is its decode time;
     plus the video's decoder delay (B-frames) it is the presentation time keyframes are found at."""
     delays: dict[Path, float] = {}
+    sources: dict[Path, str] = {}  # the path, or a URL of the store signed once per export
     found = []
     for p in pieces:
-        path = root.resolve(p.day, p.file)  # refuses anything outside the root
+        path = files.resolve(root, p.day, p.file)  # refuses anything outside the root
+        if path not in sources:
+            sources[path] = files.source(path)
+            if sources[path] != str(path):  # a URL: probed from the head kept on the disk
+                _remember_head(sources[path], files.head(path))
         if p.is_fragment and path not in delays:
-            delays[path] = _decoder_delay(str(path))
+            delays[path] = _decoder_delay(_probed(sources[path]))
         delay = delays.get(path, 0.0) if p.is_fragment else 0.0
-        found.append(Source(str(path), p.start, p.duration, p.media_start + delay, delay,
+        found.append(Source(sources[path], p.start, p.duration, p.media_start + delay, delay,
                             p.is_fragment))
     return found
+
+
+_heads: OrderedDict[str, str] = OrderedDict()  # a store's URL -> the local head of its video
+HEADS_KEPT = 64
+URL_OPTIONS = {"short_seek_size": str(4 << 20)}  # read through a short seek, no new request
+
+
+def _remember_head(url: str, head: Path) -> None:
+    _heads[url] = str(head)
+    while len(_heads) > HEADS_KEPT:
+        _heads.popitem(last=False)
+
+
+def _probed(path: str) -> str:
+    """What to probe for a source's codecs and first packets: a URL's local head, else itself."""
+    return _heads.get(path, path)
 
 
 def _decoder_delay(path: str) -> float:
@@ -59,9 +82,9 @@ def _decoder_delay(path: str) -> float:
 def keyframes(path: str, media: float) -> list[float]:
     """Keyframe times (the file's own seconds) around `media`: the one at or before it and
     the first after it, at least. Packets are demuxed, never decoded."""
-    with av.open(path) as container:
+    with av.open(path, options=URL_OPTIONS if "://" in path else {}) as container:
         stream = container.streams.video[0]
-        if os.path.getsize(path) > SCAN_WHOLE:
+        if "://" in path or os.path.getsize(path) > SCAN_WHOLE:  # a URL: a video in the store
             container.seek(int(media / stream.time_base), stream=stream, backward=True)
         keys = []
         for packet in container.demux(stream):
@@ -86,11 +109,11 @@ def make_plan(footage: Footage, root: Root, rng: Range, tz: ZoneInfo,
     first, last = chosen[0], chosen[-1]
     plan = exportplan.plan(chosen, rng, keyframes(first.path, first.media(rng.start)),
                            keyframes(last.path, last.media(rng.end)))
-    return replace(plan, audio=decode.codec_name(Path(first.path), "audio"), codec=codec)
+    return replace(plan, audio=decode.codec_name(_probed(first.path), "audio"), codec=codec)
 
 
 def _codec(path: str) -> str | None:
-    return decode.codec_name(Path(path))
+    return decode.codec_name(_probed(path))  # a URL's local head (Path would mangle a URL)
 
 
 def stream(binary: str, plan: Plan,
@@ -152,7 +175,7 @@ async def reencode(binary: str, plan: Plan, folder: Path, threads: int = 0) -> P
     for i, group in enumerate(groups):
         lists.append(folder / f"part-{i}.ffconcat")
         lists[-1].write_text(exportplan.concat_list(group))
-    found = [streams.probe(Path(group[0].path)) for group in groups]
+    found = [streams.probe(Path(_probed(group[0].path))) for group in groups]
     first = next((f for f in found if f is not None), None)
     target = transcode.target(first.width, first.height, first.fps) if first else \
         transcode.target(1280, 720, None)

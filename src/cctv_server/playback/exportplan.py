@@ -188,7 +188,7 @@ def one_codec(sources: Sequence[Source], codec_of: Callable[[str], str | None]) 
         asked = group
         codec = codec_of(s.path)
         if codec is not None:
-            found.setdefault(codec, Path(s.path).name)
+            found.setdefault(codec, Path(s.path.split("?", 1)[0]).name)  # a URL's too
     if len(found) > 1:
         names = " and ".join(f"{codec} ({name})" for codec, name in found.items())
         raise Unsupported(f"the range holds footage in {names}, which one clip cannot join "
@@ -238,11 +238,23 @@ def _key_at_or_after(keys: Sequence[float], media: float) -> float | None:
     return keys[i] if i < len(keys) else None  # none after: to the end of the file
 
 
+# What a concat list may open: files, the pipe it came on, and presigned URLs of the store.
+PROTOCOLS = "file,pipe,http,https,tcp,tls,crypto"
+SHORT_SEEK = 4 << 20  # bytes: a seek ahead of a URL's read position up to this is read through
+
+
+def _is_url(path: str) -> bool:
+    return path.startswith(("http://", "https://"))
+
+
 def concat_list(cuts: Sequence[Cut]) -> str:
     """An ffconcat script; `file:` keeps paths from being read relative to the pipe it came on."""
     lines = ["ffconcat version 1.0"]
     for cut in cuts:
-        lines.append("file " + ffmpeg.concat_quote("file:" + cut.path))
+        where = cut.path if _is_url(cut.path) else "file:" + cut.path  # a URL: in the store
+        lines.append("file " + ffmpeg.concat_quote(where))
+        if _is_url(cut.path):  # read through the demuxer's short seeks (one a fragment), not a
+            lines.append(f"option short_seek_size {SHORT_SEEK}")  # new request for each
         if cut.duration is not None:
             lines.append(f"duration {cut.duration:.6f}")
         if cut.inpoint is not None:
@@ -266,7 +278,7 @@ def argv(binary: str, audio: str | None = None) -> list[str]:
     return [
         binary, "-hide_banner", "-nostats", "-loglevel", "error",
         "-progress", "pipe:2",
-        "-f", "concat", "-safe", "0", "-protocol_whitelist", "file,pipe", "-i", "pipe:0",
+        "-f", "concat", "-safe", "0", "-protocol_whitelist", PROTOCOLS, "-i", "pipe:0",
         "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy", *adts,
         "-f", "mp4", "-movflags", ffmpeg.MOVFLAGS, "pipe:1",
     ]
@@ -309,7 +321,7 @@ def codec_groups(cuts: Sequence[Cut], codec_of: Callable[[str], str | None]) -> 
     groups: list[list[Cut]] = []
     codec, asked = None, None
     for cut in cuts:
-        kind = cut.path if cut.path.endswith(".mp4") else "segments"
+        kind = cut.path if cut.path.endswith(".mp4") or _is_url(cut.path) else "segments"
         if kind != asked:
             asked, found = kind, codec_of(cut.path)
             if not groups or found != codec:
@@ -326,7 +338,7 @@ def reencode_argv(binary: str, lists: Sequence[str], t: transcode.Target, audio:
     group has audio) into an MP4 with its index at the front, as message apps and phones want."""
     inputs = []
     for path in lists:
-        inputs += ["-f", "concat", "-safe", "0", "-i", path]
+        inputs += ["-f", "concat", "-safe", "0", "-protocol_whitelist", PROTOCOLS, "-i", path]
     return [binary, "-hide_banner", "-nostats", "-loglevel", "error", "-y", *inputs,
             "-filter_complex", reencode_filter(len(lists), t, audio), "-map", "[v]",
             *(["-map", "[a]", "-c:a", "aac", "-b:a", "96k"] if audio else []),

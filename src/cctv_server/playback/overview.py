@@ -29,6 +29,6 @@ def tile(camera: str, newest: float | None, today: float, gaps: int, used: int,
 
 def compaction_text(states: Counter) -> str:
     """`2 waiting, 1 failed`: the days that need attention first, nothing when all is done."""
-    order = ("failed", "compacting", "waiting")
+    order = ("given up", "failed", "compacting", "waiting")
     parts = [f"{states[s]} {s}" for s in order if states.get(s)]
     return ", ".join(parts) or ("all compacted" if states.get("compacted") else "nothing to compact")

@@ -12,6 +12,7 @@ from ..footage.day import Piece
 from ..layout import Root
 from ..media import mp4, streams
 from ..media.streams import Streams
+from ..storage import files
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,12 @@ class Probes:
 
     def _cached(self, kind: str, piece: Piece, read):
         try:
-            path = self.root.resolve(piece.day, piece.file)
-            st = path.stat()
+            path = files.resolve(self.root, piece.day, piece.file)
+            size, mtime_ns = files.stat(path)
+            path = files.head(path)  # a video in the store: the head kept on the disk
         except (CctvError, OSError):
             return None
-        key = (kind, piece.day, piece.file, st.st_size, st.st_mtime_ns)
+        key = (kind, piece.day, piece.file, size, mtime_ns)
         with self._lock:
             if key in self._found:
                 self._found.move_to_end(key)

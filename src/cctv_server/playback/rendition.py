@@ -47,13 +47,24 @@ class Source:
     transcoded: bool
 
 
+# Stretches of a day's segments whose first segment is probed: one per break, up to this many
+# (a camera that changes its settings restarts its stream, a break), so that a day of many gaps
+# costs a bounded number of probes.
+SEGMENT_PROBES = 32
+
+
 def sources(pieces: Sequence[Piece], streams: Callable[[Piece], Streams | None],
             transcoded: Callable[[Piece], bool]) -> list[Source]:
-    """The run's pieces grouped by file: each video, and each day's segments, whose first file
-    stands for the rest (a camera does not change codec between segments; exportplan)."""
-    groups: dict[tuple[str, str], list[Piece]] = {}
+    """The run's pieces grouped by file: each video, and each day's segments from each break on
+    (the first SEGMENT_PROBES breaks of a day), whose first file stands for the rest: a camera
+    changes its codec or size only where its stream starts again."""
+    groups: dict[tuple[str, str, int], list[Piece]] = {}
+    breaks: dict[str, int] = {}
     for p in pieces:
-        groups.setdefault((p.day, p.file if p.is_fragment else ""), []).append(p)
+        if not p.is_fragment and p.discontinuity and breaks.get(p.day, 0) < SEGMENT_PROBES:
+            breaks[p.day] = breaks.get(p.day, 0) + 1
+        key = (p.day, p.file, 0) if p.is_fragment else (p.day, "", breaks.get(p.day, 0))
+        groups.setdefault(key, []).append(p)
     return [Source(g, streams(g[0]), transcoded(g[0])) for g in groups.values()]
 
 

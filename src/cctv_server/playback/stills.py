@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from ..footage.day import Piece
 from ..footage.reader import Footage
 from ..layout import Root
 from ..media import still
+from ..storage import files
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,11 @@ class Stills:
 
 def of_piece(root: Root, binary: str, piece: Piece, width: int = still.WIDTH) -> bytes:
     """The first keyframe of a piece as a JPEG `width` pixels wide."""
-    path = root.resolve(piece.day, piece.file)
+    path = files.resolve(root, piece.day, piece.file)  # on the disk, or in the store
     if not piece.is_fragment:
         return still.of_file(binary, path, width)
-    with open(path, "rb") as f:
-        init = os.pread(f.fileno(), piece.init[1], piece.init[0])
-        data = os.pread(f.fileno(), piece.byterange[1], piece.byterange[0])
+    init = files.read_ranges(path, [piece.init])
+    data = files.read_ranges(path, [piece.byterange])
     return still.of_fragment(binary, init, data, width)
 
 

@@ -25,6 +25,7 @@ from ..errors import Busy, FFmpegError
 from ..footage.day import Piece
 from ..layout import Root
 from ..media import ffmpeg, transcode
+from ..storage import files
 from .filecache import FileCache
 from .probes import Probes
 
@@ -63,12 +64,12 @@ class Work:
 
 def work_for(root: Root, probes: Probes, piece: Piece) -> Work:
     """The work of re-encoding a fragment the footage model lists."""
-    path = root.resolve(piece.day, piece.file)
+    path = files.resolve(root, piece.day, piece.file)  # on the disk, or in the store
     streams = probes.streams(piece)
     if streams is None:
         raise FFmpegError(f"{piece.day}/{piece.file}: its video stream cannot be read")
     target = transcode.target(streams.width, streams.height, streams.fps)
-    return Work(path, piece.day, piece.file, path.stat().st_size, piece.init, piece.byterange,
+    return Work(path, piece.day, piece.file, files.size(path), piece.init, piece.byterange,
                 piece.duration, target)
 
 
@@ -187,7 +188,7 @@ class Transcodes:
 
 async def make_fragment(work: Work, binary: str, threads: int) -> bytes:
     """Re-encode one fragment with ffmpeg: its init section and bytes in, MPEG-TS out."""
-    data = await asyncio.to_thread(read_ranges, work.path, [work.init, work.byterange])
+    data = await asyncio.to_thread(files.read_ranges, work.path, [work.init, work.byterange])
     argv = transcode.fragment_argv(binary, work.target, threads)
     out = b"".join([chunk async for chunk in ffmpeg.stream(argv, data)])
     if not out:

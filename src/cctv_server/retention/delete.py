@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 
 from .. import durable, layout
-from ..compaction.journal import day_lock
-from . import holds
+from ..footage.daylock import day_lock
+from . import archived, holds
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ def finish(root: Path) -> list[str]:
                     os.rename(entry.path, root / day)
                     log.warning("%s: held while it was being deleted; kept", day)
                 continue
-            _remove(Path(entry.path))
-            done.append(day)
+            if _remove(Path(entry.path)):
+                done.append(day)
     if done:
         durable.fsync_dir(root)
         log.warning("finished deleting %s, interrupted before", ", ".join(done))
@@ -75,9 +75,13 @@ def _held(folder: Path) -> bool:
     return os.path.lexists(folder / layout.HOLD)
 
 
-def _remove(folder: Path) -> None:
-    """Files first (a checkpoint after each, for the crash tests), then the folders."""
+def _remove(folder: Path) -> bool:
+    """The day's objects in the store, if any (False, all kept, when the store cannot now);
+    then its files (a checkpoint after each, for the crash tests), then the folders."""
+    if not archived.forget_objects(folder):
+        return False
     for n, path in enumerate(sorted(p for p in folder.rglob("*") if not p.is_dir()), 1):
         path.unlink(missing_ok=True)
         durable.checkpoint(f"delete-file-{n}")
     shutil.rmtree(folder, ignore_errors=True)
+    return True

@@ -2,9 +2,11 @@
 
 A day goes whole (segments, videos, checksums, sidecars, catalog rows). Today and yesterday are
 never deleted for age or size, and a held day never at all. When free space falls below
-`keep_free`, the oldest days that are not held go, recent ones too if it must be, until it is
-back above: losing the oldest footage is better than a camera that cannot record. If only held
-days are left, nothing is deleted and the filesystem is reported as stuck.
+`keep_free`, the oldest days that are not held go, yesterday too if it must be, until it is
+back above: losing the oldest footage is better than a camera that cannot record. A camera's
+today (and a day after it) is never deleted for free space: what fills a disk today may be
+another camera's uploads, and no camera's recording of today pays for them. If only held days
+and today's are left, nothing is deleted and the filesystem is reported as stuck.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def plan(days: Iterable[DayUsage], limits: dict[str, Limits], space: dict[int, S
         result.deletions += [_deletion(d, reason) for d in sorted(chosen, key=_oldest)]
         left = [d for d in left if d not in chosen]
     for fs, room in space.items():
-        chosen, short = _for_space(left, fs, room, result.deletions)
+        chosen, short = _for_space(left, fs, room, result.deletions, limits)
         result.deletions += [_deletion(d, FREE) for d in chosen]
         left = [d for d in left if d not in chosen]
         if short:
@@ -115,19 +117,27 @@ def _over_size(days: list[DayUsage], camera: str, lim: Limits) -> list[DayUsage]
     return chosen
 
 
-def _for_space(days: list[DayUsage], fs: int, room: Space,
-               already: list[Deletion]) -> tuple[list[DayUsage], bool]:
-    """The oldest unheld days of the filesystem until enough is free; and whether it stays short."""
+def _for_space(days: list[DayUsage], fs: int, room: Space, already: list[Deletion],
+               limits: dict[str, Limits]) -> tuple[list[DayUsage], bool]:
+    """The oldest unheld days before their camera's today, of the filesystem, until enough is
+    free; and whether it stays short."""
     freed = sum(x.frees for x in already if x.filesystem == fs)
     short = room.keep_free - room.free - freed
     chosen = []
     for d in days:
         if short <= 0:
             break
-        if d.filesystem == fs and not d.held:
+        if d.filesystem == fs and not d.held and not _today_or_later(d, limits):
             chosen.append(d)
             short -= d.size
     return chosen, short > 0
+
+
+def _today_or_later(d: DayUsage, limits: dict[str, Limits]) -> bool:
+    """The camera's today, or a day after it (an upload for tomorrow): never deleted for space.
+    A day of a camera without limits (none given) counts as old."""
+    lim = limits.get(d.camera)
+    return lim is not None and d.day >= lim.today.isoformat()
 
 
 def _deletion(d: DayUsage, reason: str) -> Deletion:

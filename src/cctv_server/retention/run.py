@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import format, layout
 from ..access.audit import AuditLog
 from ..cameras import Camera
-from . import delete, holds, policy
+from . import archived, delete, holds, policy
 from .policy import FREE, DayUsage, Deletion, Limits, Plan, Space
 from .space import Disk, disk
 
@@ -152,7 +152,8 @@ def finish(cameras: Sequence[Camera], now: float, audit: AuditLog | None = None,
 def _execute(result: Result, deletions: list[Deletion], roots: dict[str, Path],
              audit: AuditLog | None, forget: Forget | None, by: str, now: float) -> None:
     for d in deletions:
-        outcome = delete.delete_day(roots[d.camera], d.day)
+        outcome = archived.spared(roots[d.camera], d.day, d.reason) or \
+            delete.delete_day(roots[d.camera], d.day)
         if outcome != delete.DELETED:
             log.info("%s %s: not deleted now (%s)", d.camera, d.day, outcome)
             result.kept.append((d, outcome))
@@ -190,13 +191,13 @@ def _audit(audit: AuditLog | None, d: Deletion, by: str, now: float) -> None:
 def _say_emergency(result: Result) -> None:
     for d in result.short:
         log.error("EMERGENCY: %s has %s free, below keep_free %s: deleting the oldest days"
-                  " that are not held, recent ones too if it must be",
+                  " that are not held, yesterday too if it must be, never today",
                   d.mount, format.size(d.free), format.size(d.keep_free))
 
 
 def _say_stuck(result: Result) -> None:
     for d in result.stuck:
-        log.critical("ALARM: %s stays below keep_free %s and only held days (or no recordings)"
-                     " are left to delete: nothing more is deleted; release a hold or free"
+        log.critical("ALARM: %s stays below keep_free %s and only held days and today's (or no"
+                     " recordings) are left to delete: nothing more is deleted; release a hold or free"
                      " space, or recording will stop when the disk is full",
                      d.mount, format.size(d.keep_free))

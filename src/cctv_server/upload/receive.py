@@ -25,7 +25,8 @@ from typing import BinaryIO, TypeVar
 from .. import durable, layout
 from ..errors import Conflict, CorruptSegment, InvalidInput, NoSpace, TooLarge, Unprocessable
 from ..footage import videoindex
-from ..media import mpegts
+from ..media import mpegts, tscensus
+from . import limits
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.ts")
 NAME_MAX = 128
@@ -69,10 +70,21 @@ def check_length(length: str | None, limit: int) -> None:
         raise TooLarge(f"{int(length)} bytes is more than upload_max ({limit})")
 
 
-async def receive(day_dir: Path, name: str, body: AsyncIterator[bytes], limit: int) -> Stored:
+def declared(length: str | None) -> int | None:
+    """Pure: the bytes a `Content-Length` declares; None when there is none (a chunked body)."""
+    return int(length) if length is not None and length.isdigit() else None
+
+
+Written = Callable[[int], None]  # told the size once the body is on disk; raises to refuse it
+
+
+async def receive(day_dir: Path, name: str, body: AsyncIterator[bytes], limit: int,
+                  max_mbps: float | None = None, written: Written | None = None) -> Stored:
     """Store the body as `day_dir/name`, or raise; nothing is left behind when it raises.
-    The disk work runs in a small pool of its own: an fsync must not stall the event loop, nor
-    take the threads that catalogue and render playlists."""
+    With `max_mbps`, a segment mostly of filler or of an absurd bitrate is refused
+    (limits.bitrate); `written` may refuse it last, before it gets its name (the gate's room
+    and quota). The disk work runs in a small pool of its own: an fsync must not stall the
+    event loop, nor take the threads that catalogue and render playlists."""
     temp = day_dir / f".{name}.upload-{secrets.token_hex(4)}"
     try:
         out = await _io(_open_temp, temp)
@@ -80,7 +92,7 @@ async def receive(day_dir: Path, name: str, body: AsyncIterator[bytes], limit: i
             size, digest = await _write(out, body, limit)
         finally:
             await _io(out.close)
-        return await _io(_finish, temp, day_dir / name, size, digest)
+        return await _io(_finish, temp, day_dir / name, size, digest, max_mbps, written)
     except OSError as err:
         if err.errno in (errno.ENOSPC, errno.EDQUOT):
             raise NoSpace("the disk is full; nothing was kept") from None
@@ -124,12 +136,17 @@ def _append(out: BinaryIO, data: bytes) -> None:
     durable.checkpoint("upload-body")  # a crash test's kill point: a dotfile, part written
 
 
-def _finish(temp: Path, final: Path, size: int, digest: str) -> Stored:
+def _finish(temp: Path, final: Path, size: int, digest: str, max_mbps: float | None = None,
+            written: Written | None = None) -> Stored:
     """Checked and fsynced: give it its name (unless taken) and make that durable."""
-    _check_segment(temp)
+    probe = _check_segment(temp)
+    if max_mbps is not None:
+        _check_bitrate(temp, size, probe.duration, max_mbps)
     into = _compacted_into(final, digest)
     if into:
         return Stored(final.name, size, digest, False, 0, compacted=into)
+    if written is not None and not final.exists():  # a name taken adds no bytes: 200 or 409
+        written(size)
     durable.fsync_file(temp)
     durable.checkpoint("upload-checked")
     created = _link(temp, final, digest)
@@ -137,12 +154,23 @@ def _finish(temp: Path, final: Path, size: int, digest: str) -> Stored:
     return Stored(final.name, size, digest, created, final.stat().st_mtime_ns)
 
 
-def _check_segment(path: Path) -> None:
+def _check_segment(path: Path) -> mpegts.Probe:
     """The catalog's own probe: MPEG-TS packets with a readable video timestamp."""
     try:
-        mpegts.probe(path)
+        return mpegts.probe(path)
     except (CorruptSegment, IndexError, ValueError) as err:
         raise Unprocessable(f"not an MPEG-TS video segment: {err}") from None
+
+
+def _check_bitrate(path: Path, size: int, duration: float, max_mbps: float) -> None:
+    """Every packet counted: footage, or filler between a valid head and tail."""
+    try:
+        census = tscensus.count(path)
+    except (CorruptSegment, IndexError, ValueError) as err:
+        raise Unprocessable(f"not an MPEG-TS video segment: {err}") from None
+    reason = limits.bitrate(size, census.footage_bytes, duration, max_mbps)
+    if reason:
+        raise limits.BitrateRefusal(reason, size)
 
 
 def _compacted_into(final: Path, digest: str) -> str:

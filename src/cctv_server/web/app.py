@@ -14,6 +14,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
+from ..activity.index import Index as ActivityIndex
+from ..activity.index import path_for as activity_path
+from ..activity.search import CameraActivity
+from ..activity.worker import Measurer
+from ..archive import health as archive_health
+from ..compaction import status
 from ..config import Settings
 from ..errors import CctvError, NotFound
 from ..footage.catalog import Catalog
@@ -27,6 +33,7 @@ from ..playback.filecache import FileCache
 from ..playback.playlists import Playlists
 from ..playback.stills import Stills
 from ..playback.transcodes import Transcodes
+from ..storage import base as storage_base
 from . import routes
 from .clips import Slots
 
@@ -41,6 +48,7 @@ class State:
         self.settings = settings
         self.cameras = list(cameras)  # every camera of the server, for the player's switcher
         self.root = Root(Path(settings.root))
+        storage_base.configure(settings.archive, settings.archive_endpoint)
         self.catalog = Catalog(settings.catalog_path, memory_when_full=True)
         self.footage = Footage(self.root.path, self.catalog)  # the one model of the footage
         self.playlists = Playlists(self.footage, settings.tz, settings.live_window,
@@ -58,8 +66,15 @@ class State:
         self.day_stills = DayStills(self.root, ffmpeg.locate(settings.ffmpeg))  # timeline, index
         self.sections: dict[str, tuple] = {}  # day -> (key, html) of its index section
         self.access = None  # the server's access control (web/server.py sets it)
+        self.uploads = None  # the server's upload gate, shared by its cameras (web/server.py sets it)
         self.notices: list[str] = []  # page banners from the server (auth = none)
         self.checks: list[Callable[[], str | None]] = []  # more to report, e.g. the compactor's
+        # Activity (activity/): the index beside the catalog, its events, the measuring thread.
+        self.activity_index = ActivityIndex(activity_path(settings.catalog_path))
+        self.activity = CameraActivity(settings.camera, self.activity_index,
+                                       settings.activity_threshold, settings.tz)
+        self.measurer = Measurer(settings, self.footage, self.activity_index, self.activity,
+                                 ffmpeg.locate(settings.ffmpeg)) if settings.activity else None
 
     def problems(self) -> list[str]:
         """What keeps the server from full service while it still serves: /healthz and the index."""
@@ -68,8 +83,23 @@ class State:
     def own_problems(self) -> list[str]:
         """This camera's alone (its catalog); `checks` are the server's, shared by its cameras."""
         found = [self.catalog.problem, "catalog being rebuilt from the recordings"
-                 if self.watcher.rebuilding else None]
-        return [p for p in found if p]
+                 if self.watcher.rebuilding else None, _archive_problem(self.settings),
+                 self.activity_index.problem]
+        return [p for p in found if p] + self.given_up()
+
+    def given_up(self) -> list[str]:
+        """The days whose compaction is no longer retried (compaction_retries)."""
+        try:
+            return status.given_up(self.catalog, self.settings)
+        except sqlite3.Error:  # the catalog's own trouble is reported already
+            return []
+
+
+def _archive_problem(settings: Settings) -> str | None:
+    if not settings.archive:
+        return None
+    why = archive_health.problem_now(settings.archive, settings.archive_endpoint)
+    return f"archive: {why}" if why else None
 
 
 def _transcodes(settings: Settings) -> Transcodes:
@@ -87,9 +117,14 @@ def create_app(settings: Settings, watch: bool = True, cameras: Sequence[str] = 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         task = asyncio.create_task(state.watcher.run()) if watch else None
+        measuring = state.measurer if watch else None
+        if measuring:
+            measuring.start()
         try:
             yield
         finally:
+            if measuring:
+                await asyncio.to_thread(measuring.stop)
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -18,6 +18,8 @@ import resource
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from . import headers
+
 log = logging.getLogger(__name__)
 
 ABORT = "cctv.abort"  # scope["extensions"][ABORT](): drop the connection, the response unfinished
@@ -25,6 +27,7 @@ FDS_PER_CONNECTION = 2  # its socket, and the file being sent on it
 RESERVED_FDS = 200  # the catalog (three files per worker thread), inotify, ffmpeg's pipes, logs
 RECOVERED = 0.9  # below this share of the limit, reaching it again is logged again
 BUSY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        + headers.raw() +  # as on every other answer
         b"retry-after: 5\r\nconnection: close\r\ncontent-length: 42\r\n\r\n"
         b"too many connections are busy: retry soon\n")
 

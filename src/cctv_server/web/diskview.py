@@ -18,6 +18,7 @@ class CameraDisk:
     segments: int
     videos: int
     rate: forecast.Rate | None
+    archived: int = 0  # bytes of videos in the store: not on this disk, not in its forecast
 
     @property
     def used(self) -> int:
@@ -74,20 +75,22 @@ def of_cameras(states: dict, now: float | None = None,
         rates = [c.rate for c in view.cameras if c.rate]
         view.forecast = forecast.forecast(rates, sum(c.used for c in view.cameras), view.free,
                                           view.keep_free, raw[dev])
-        view.stuck = view.emergency and all(_only_held(states[n]) for n in on[dev])
+        view.stuck = view.emergency and all(_only_held(states[n], now) for n in on[dev])
     return list(views.values())
 
 
 def _camera(name: str, state, days: list, now: float) -> CameraDisk:
     found = forecast.day_bytes(days, state.catalog.compactions())
     today = timeline.local_date(now, state.settings.tz)
-    return CameraDisk(name, *state.catalog.bytes_on_disk(), forecast.rate(found, today))
+    return CameraDisk(name, *state.catalog.bytes_on_disk(), forecast.rate(found, today),
+                      state.catalog.bytes_archived())
 
 
-def _only_held(state) -> bool:
-    """Whether every day of the camera is held: then retention has nothing left to delete.
-    Read only in an emergency (a file per day)."""
-    return all(holds.get(state.root.path, d.day) for d in state.catalog.sizes())
+def _only_held(state, now: float) -> bool:
+    """Whether every day of the camera is held, or today's (or later): then retention has
+    nothing left to delete. Read only in an emergency (a file per day)."""
+    today = timeline.local_date(now, state.settings.tz)
+    return all(d.day >= today or holds.get(state.root.path, d.day) for d in state.catalog.sizes())
 
 
 def days_text(days: float) -> str:

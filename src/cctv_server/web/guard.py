@@ -1,4 +1,4 @@
-"""The gate every request passes: who asks, what the request is, whether it may; and the security headers.
+"""The gate every request passes: who asks, what the request is, whether it may (the security headers: headers.py; signing in: signin.py).
 
 Who: a session cookie, HTTP Basic (players that cannot fill in a form), a camera's token
 (`Authorization: Bearer`), or a share link (`?share=` or its cookie). What: `classify`, a pure
@@ -12,36 +12,31 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..access import rules
-from ..access.rules import ADMIN, EXPORT, UPLOAD, WATCH, Principal
+from ..access.rules import ADMIN, EXPORT, UPLOAD, WATCH, WORK, Principal
 from ..access.service import Access
 from ..access.sessions import COOKIE
 from ..access.shares import PARAM
 from ..errors import Forbidden
+from . import signin
+from .signin import Refusal, client_address
 
 PUBLIC, METRICS = "public", "metrics"
 SHARE_COOKIE = "cctv_share"
-MEDIA = re.compile(r"\.(ts|mp4|jpg)$")  # a player's fetches, as opposed to pages and playlists
+SHARE_AUDIT_EVERY = 3600.0  # seconds: a share link's use by one client is audited once in this
 SAFE = {"GET", "HEAD", "OPTIONS"}
-# Scripts from this server only; hls.js makes its workers and media sources from blob: URLs.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; media-src 'self' blob:; worker-src 'self' blob:; "
-       "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-           (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY")]
 REALM = 'Basic realm="cctv-server", charset="UTF-8"'
+BASIC_MAX = 4096  # characters of a Basic credential (base64 of a name and a password)
 
 
 @dataclass(frozen=True)
@@ -59,6 +54,8 @@ def classify(method: str, path: str, cameras: Sequence[str]) -> Target:
         return Target(PUBLIC, camera)
     if path == "/metrics":
         return Target(METRICS, None)
+    if rest.startswith("/worker/"):  # before PUT: a worker's chunk is no upload
+        return Target(WORK, camera)
     if path.startswith("/admin/") or rest.startswith("/admin/"):
         return Target(ADMIN, camera)
     if method == "PUT" or rest.startswith("/upload/"):
@@ -76,18 +73,14 @@ def _camera_of(path: str, cameras: Sequence[str]) -> tuple[str | None, str]:
     return (cameras[0] if len(cameras) == 1 else None), path
 
 
-class Refusal(Exception):
-    def __init__(self, response: Response):
-        self.response = response
-
-
 class Guard:
     """ASGI middleware: sets `scope["principal"]`, or answers 401/403/429 itself."""
 
     def __init__(self, app: ASGIApp, access: Access, cameras: Sequence[str], open_server: bool,
-                 loopback: bool):
+                 loopback: bool, checks: signin.PasswordChecks):
         self.app = app
         self.access = access
+        self.checks = checks
         self.cameras = list(cameras)
         self.open_server = open_server  # auth = "none"
         # With no account the server is open only where it always was: on loopback. Beyond it,
@@ -98,7 +91,6 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        send = _with_security_headers(send)
         request = Request(scope)
         target = classify(request.method, request.url.path, self.cameras)
         try:
@@ -118,7 +110,7 @@ class Guard:
         if scheme.lower() == "bearer":
             if target.action == METRICS:  # metrics_token, which /metrics checks itself
                 return rules.ANONYMOUS
-            return self._token(credential.strip())
+            return self._token(credential.strip(), request)
         if self.open_server or (self.open_without_accounts and not self.access.any_account()):
             return rules.OPEN
         if scheme.lower() == "basic":
@@ -132,18 +124,24 @@ class Guard:
             return self._share(share, request)
         return rules.ANONYMOUS
 
-    def _token(self, text: str) -> Principal:
+    def _token(self, text: str, request: Request) -> Principal:
         token = self.access.tokens.check(text)
+        if token is None and (gone := self.access.tokens.revoked(text)) is not None:
+            self.access.audit.write("revoked token used", token=gone.id, camera=gone.camera,
+                                    address=client_address(request))
         if token is None:
-            raise Refusal(_unauthorized("that token is not (or no longer) a camera's token"))
+            raise Refusal(unauthorized("that token is not (or no longer) a camera's token"))
         return Principal("token", token=token)
 
     async def _basic(self, request: Request, credential: str) -> Principal:
+        if len(credential) > BASIC_MAX:  # a name longer than any account's, decoded for nothing
+            raise Refusal(unauthorized("wrong name or password"))
         try:
             name, _, password = base64.b64decode(credential).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            raise Refusal(_unauthorized("malformed Basic credentials")) from None
-        account = await sign_in(self.access, request, name, password)
+            raise Refusal(unauthorized("malformed Basic credentials")) from None
+        account = await signin.sign_in(self.access, self.checks, request, name, password,
+                                       unauthorized)
         return Principal("account", account=account)
 
     def _share(self, token: str, request: Request) -> Principal:
@@ -151,10 +149,13 @@ class Guard:
             share = self.access.shares.check(token, self.access.tz)
         except Forbidden as err:
             raise Refusal(PlainTextResponse(str(err) + "\n", status_code=403)) from None
-        if _newly_shared(request) and not MEDIA.search(request.url.path):
-            # Once when the link is opened, not for each of the hundreds of segments after it.
+        address = client_address(request)
+        if self.access.audit.once(("share link used", share.id, address), time.time(),
+                                  SHARE_AUDIT_EVERY):
+            # Once a while per link and client, not for each of the hundreds of segments after.
             self.access.audit.write("share link used", share=share.id, camera=share.camera,
-                                    address=client_address(request), path=request.url.path)
+                                    address=address, path=request.url.path,
+                                    agent=request.headers.get("user-agent", ""))
         return Principal("share", share=share)
 
     def _check(self, request: Request, target: Target, who: Principal) -> None:
@@ -173,33 +174,10 @@ class Guard:
         raise Refusal(PlainTextResponse(why + "\n", status_code=403))
 
 
-async def sign_in(access: Access, request: Request, name: str, password: str):
-    """The account if the password is right; else a Refusal (401, or 429 while limited).
-    Limited per client address and per account; an unknown name and a wrong password take the
-    same time and get the same answer."""
-    keys = [f"address:{client_address(request)}", f"account:{name.lower()}"]
-    now = time.time()
-    wait = access.limiter.wait(keys, now)
-    if wait > 0:
-        raise Refusal(PlainTextResponse(
-            f"too many failed sign-ins: try again in {wait:.0f} s\n", status_code=429,
-            headers={"Retry-After": str(max(1, round(wait)))}))
-    account = await run_in_threadpool(access.accounts.authenticate, name, password)
-    if account is None:
-        access.limiter.failed(keys, now)
-        access.audit.write("sign-in failed", account=name, address=client_address(request))
-        raise Refusal(_unauthorized("wrong name or password"))
-    return account
-
-
 def _newly_shared(request: Request) -> bool:
     """A share token in the query that the browser's cookie does not already carry."""
     token = request.query_params.get(PARAM)
     return bool(token) and request.cookies.get(SHARE_COOKIE) != token
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "?"
 
 
 def same_origin(request: Request) -> bool:
@@ -221,7 +199,7 @@ def csrf_ok(access: Access, request: Request, sent: str | None) -> bool:
     return access.sessions.csrf_ok(cookie, sent)
 
 
-def _unauthorized(why: str) -> Response:
+def unauthorized(why: str) -> Response:
     return PlainTextResponse(why + "\n", status_code=401, headers={"WWW-Authenticate": REALM})
 
 
@@ -231,18 +209,7 @@ def _sign_in_first(request: Request) -> Response:
     if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=302)
-    return _unauthorized("sign in first: this server has accounts")
-
-
-def _with_security_headers(send: Send) -> Send:
-    async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = MutableHeaders(scope=message)
-            for name, value in HEADERS:
-                if name.decode() not in headers:
-                    headers.raw.append((name, value))
-        await send(message)
-    return wrapped
+    return unauthorized("sign in first: this server has accounts")
 
 
 def _setting_share_cookie(send: Send, request: Request) -> Send:

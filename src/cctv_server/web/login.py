@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from urllib.parse import urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
@@ -16,6 +17,7 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
+from ..access import audit
 from ..access.service import Access
 from ..access.sessions import COOKIE
 from ..access.shares import PARAM
@@ -23,7 +25,7 @@ from ..config import parse_duration
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..playback import exportplan
 from ..retention import holds
-from . import guard
+from . import guard, signin
 
 SHARE_DEFAULT = "7d"
 
@@ -49,9 +51,10 @@ async def login(request: Request) -> Response:
     name, password = str(form.get("name", "")), str(form.get("password", ""))
     next_path = _safe_next(str(form.get("next", "/")))
     try:
-        account = await guard.sign_in(access, request, name, password)
+        account = await signin.sign_in(access, request.app.state.password_checks, request, name,
+                                       password, guard.unauthorized)
     except guard.Refusal as refusal:
-        if refusal.response.status_code == 429:
+        if refusal.response.status_code in (429, 503):
             return refusal.response
         return _form(request, next_path, "Wrong name or password.", 401)
     cookie = access.sessions.start(account.name)
@@ -83,8 +86,27 @@ def _safe_next(path: str) -> str:
 
 
 async def audit_log(request: Request) -> JSONResponse:
-    """`/admin/audit`: the newest events of the audit log, oldest first."""
-    return JSONResponse(_access(request).audit.read())
+    """`/admin/audit[?kind=EVENT][&page=N][&per=N]`: a page of the audit log's events, oldest
+    first; page 1 (the default) holds the newest `per` (500, at most 1000), page 2 the ones
+    before them, across the rotated files. A `Link: rel="next"` names the next page."""
+    query = request.query_params
+    page, per = _count(query.get("page"), 1, "page"), _count(query.get("per"), 500, "per")
+    per = min(per, audit.PAGE_MAX)
+    kind = query.get("kind") or None
+    events = await run_in_threadpool(_access(request).audit.read, per, kind, (page - 1) * per)
+    headers = {"Cache-Control": "no-store"}
+    if len(events) == per:
+        more = urlencode({k: v for k, v in (("kind", kind), ("page", page + 1), ("per", per)) if v})
+        headers["Link"] = f'<{request.url.path}?{more}>; rel="next"'
+    return JSONResponse(events, headers=headers)
+
+
+def _count(text: str | None, default: int, what: str) -> int:
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+        raise InvalidInput(f"{what} must be a whole number from 1, not {text[:20]!r}")
+    return int(text)
 
 
 async def make_share(request: Request) -> JSONResponse:

@@ -39,6 +39,7 @@ from ..config import Settings
 from ..errors import ConfigError, Forbidden
 from ..retention import holds
 from ..retention.run import AUDIT_EVENT, disks
+from ..tasks import workerstatus
 from . import guard
 
 FORWARDED = ("forwarded", "x-forwarded-for", "x-real-ip")  # a proxy on this machine sends these
@@ -276,11 +277,36 @@ class Deletions:
             with open(self.path, "rb") as f:
                 st = os.fstat(f.fileno())
                 if st.st_ino != self.inode or st.st_size < self.offset:  # a new or cut log
-                    self._reset(st.st_ino)
+                    self._rotated(st.st_ino)
                 f.seek(self.offset)
                 data = f.read()
         except FileNotFoundError:
             return
+        self._take(data)
+
+    def _rotated(self, inode: int) -> None:
+        """A new log: at the first read, the rotated files (access/audit.py) are counted
+        too, oldest first; after a rotation, the rest of the file read so far (audit.log.1 now)
+        is, and the counts go on; a log cut short starts them again."""
+        previous, first = self.inode, self.inode is None
+        rotated = sorted(self.path.parent.glob(AUDIT_FILE + ".*"),
+                         key=lambda p: int(p.suffix[1:]) if p.suffix[1:].isdigit() else 0,
+                         reverse=True)
+        for path in rotated:
+            try:
+                with open(path, "rb") as f:
+                    if first or os.fstat(f.fileno()).st_ino == previous:
+                        f.seek(0 if first else self.offset)
+                        self._take(f.read())
+                        self.rest = b""
+                        previous = None if not first else previous  # one file after a rotation
+            except OSError:
+                continue
+        if not first and previous is not None:  # not rotated: cut short, or replaced
+            self._reset(inode)
+        self.inode, self.offset, self.rest = inode, 0, b""
+
+    def _take(self, data: bytes) -> None:
         self.offset += len(data)
         *lines, self.rest = (self.rest + data).split(b"\n")
         for line in lines:
@@ -305,4 +331,7 @@ def for_server(settings: Settings, cameras: Sequence[Camera], states: dict) -> M
         state_dir: Path | None = server_state_dir(settings, cameras)
     except ConfigError:
         state_dir = None
-    return Metrics(states, state_dir, settings.metrics_token)
+    found = Metrics(states, state_dir, settings.metrics_token)
+    if settings.broker:  # the chunk queue and its workers (tasks/)
+        found.registry.register(workerstatus.Collector(settings))
+    return found

@@ -31,6 +31,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import format, layout
+from ..access import rules
 from ..compaction import status
 from ..errors import (
     Busy,
@@ -52,8 +53,10 @@ from ..playback import daystills, dayview, export, exportplan, hls, playlists, r
 from ..playback.playlists import Rendered
 from ..playback.stills import safe_newest
 from ..retention import holds
-from ..upload import pace, receive
-from . import clips, diskview, guard, sharing
+from ..storage import files
+from ..storage.base import StoreError
+from ..upload import limits, pace, receive
+from . import activityweb, archived, clips, diskview, guard, sharing, workers
 
 MEDIA_TYPES = {".ts": "video/mp2t", ".mp4": "video/mp4", ".sha512sum": "text/plain; charset=utf-8"}
 TRUE = {"1", "true", "yes", "on"}
@@ -66,6 +69,7 @@ log = logging.getLogger(__name__)
 # Where a domain error becomes an HTTP status: nowhere else knows them.
 STATUS = {InvalidInput: 400, Forbidden: 403, NotFound: 404, Unsupported: 422, Busy: 503,
           TooSlow: 408, Conflict: 409, TooLarge: 413, Unprocessable: 422, NoSpace: 507}
+STATUS[StoreError] = 503  # the archive's store cannot answer now (unreachable, refused, throttling)
 
 
 async def error(request: Request, exc: Exception) -> PlainTextResponse:
@@ -130,8 +134,13 @@ def _day_section(state, d, st) -> Markup:
 def _videos(state, day: str) -> list[tuple[str, int, bool]]:
     """(name, size, has a checksum file) of a day's compacted videos, for download links."""
     day_dir = state.root.day_dir(day)
-    return [(name, size, (day_dir / (name + layout.CHECKSUM_SUFFIX)).is_file())
+    return [(name, size, _has_checksum(day_dir / (name + layout.CHECKSUM_SUFFIX)))
             for name, size in state.catalog.videos(day).items()]
+
+
+def _has_checksum(path: Path) -> bool:
+    """A video's checksum on the disk, or in the store with it."""
+    return path.is_file() or files.remote(path) is not None
 
 
 async def playlist(request: Request) -> Response:
@@ -141,7 +150,7 @@ async def playlist(request: Request) -> Response:
     live = query.get("live", "").lower() in TRUE
     date = query.get("date")
     if not date:
-        params = dict(query) | {"date": state.playlists.latest_day(time.time())}
+        params = dict(query) | {"date": _latest_day(request, state)}
         return RedirectResponse(f"{request.url.path}?{urlencode(params)}", status_code=302)
     day = _day(state, date)
     if (share := sharing.share_of(request)) is not None:
@@ -149,14 +158,23 @@ async def playlist(request: Request) -> Response:
     return _playlist(request, await _made(state.playlists.prepare_day(day, live, time.time())))
 
 
+def _latest_day(request: Request, state) -> str:
+    """Where a URL without a date leads: the latest day, or for a share link its own first day
+    (the latest would tell it what the camera recorded since)."""
+    if (share := sharing.share_of(request)) is not None:
+        return sharing.first_day(share, state.settings.tz)
+    return state.playlists.latest_day(time.time())
+
+
 async def _shared_playlist(request: Request, state, share, day: str, live: bool,
                            variant: str = playlists.ORIGINAL) -> Response:
     """A share link's playlist: rendered for it alone (rare; never cached with the others)."""
     now = time.time()
+    sharing.check_day(share, day, state.settings.tz)
     last = timeline.local_date(share.end, state.settings.tz)  # a share's run ends with its range
     days = [d for d, _ in state.catalog.versions(day, last)] if live else [day]
     if day not in days[:1]:
-        raise NotFound(f"no recordings for {day}")
+        raise sharing.outside(day)  # as for a day with footage outside the range
     pieces = await run_in_threadpool(state.footage.run, days)
     ended = not live and now >= share.end
     text = await run_in_threadpool(sharing.playlist, pieces, share, sharing.token_of(request),
@@ -181,7 +199,7 @@ async def _variant(request: Request, variant: str) -> Response:
     query = request.query_params
     date = query.get("date")
     if not date:
-        params = dict(query) | {"date": state.playlists.latest_day(time.time())}
+        params = dict(query) | {"date": _latest_day(request, state)}
         return RedirectResponse(f"{request.url.path}?{urlencode(params)}", status_code=302)
     live = query.get("live", "").lower() in TRUE
     day = _day(state, date)
@@ -232,16 +250,20 @@ def _playlist(request: Request, rendered: Rendered) -> Response:
     return Response(body, media_type=hls.MIME, headers=headers)
 
 
-async def recording(request: Request) -> FileResponse:
-    """A segment, video or checksum under ROOT/DAY/, with byte ranges; nothing outside ROOT."""
+async def recording(request: Request) -> Response:
+    """A segment, video or checksum under ROOT/DAY/, with byte ranges; nothing outside ROOT.
+    One that lives in the store is a 302 to a URL signed now, or proxied (archived.py)."""
     state = _state(request)
     day, name = _day(state, request.path_params["day"]), request.path_params["name"]
-    path = state.root.resolve(day, name)
+    path = await run_in_threadpool(files.resolve, state.root, day, name)
     if (share := sharing.share_of(request)) is not None:  # a segment of the range, not a video
         pieces = await run_in_threadpool(state.footage.day, day)
         sharing.check(share, next((p for p in pieces if p.file == name and not p.is_fragment),
                                   None), f"{day}/{name}")
     media_type = next((t for ext, t in MEDIA_TYPES.items() if path.name.endswith(ext)), None)
+    if (where := await run_in_threadpool(files.remote, path)) is not None:
+        return await run_in_threadpool(archived.respond, state.settings, path, where,
+                                       request.headers.get("range"), media_type)
     return FileResponse(path, media_type=media_type)
 
 
@@ -299,11 +321,20 @@ async def day_page(request: Request) -> HTMLResponse:
                                    sharing.share_of(request))
     page = state.templates.get_template("day.html").render(
         view=view, view_json=json.dumps(view).replace("<", "\\u003c"), size=format.size,
-        camera=state.settings.camera, cameras=state.cameras, me=guard.me(request),
+        camera=state.settings.camera, cameras=_watchable(request, state), me=guard.me(request),
         notices=state.notices, hold=holds.get(state.root.path, view["day"]),
         vendor_ok=(STATIC / "vendor" / "hls.min.js").is_file(),
     )
     return HTMLResponse(page)
+
+
+def _watchable(request: Request, state) -> list[str]:
+    """The cameras the player links to: those this client may watch (a share link: none)."""
+    who = guard.principal(request)
+    if who.kind == "share":
+        return [state.settings.camera]
+    return [c for c in state.cameras
+            if c == state.settings.camera or rules.allows(who, rules.WATCH, c) is None]
 
 
 async def day_api(request: Request) -> JSONResponse:
@@ -318,8 +349,11 @@ def _day_view(state, day: str, share=None) -> dict:
     """The player's view of a day; through a share link, only the shared range of it (no other
     days to go to, no video to download)."""
     _day(state, day)
+    sharing.check_day(share, day, state.settings.tz)
     days = [d for d, _ in state.catalog.versions()]
     if day not in days:
+        if share is not None:
+            raise sharing.outside(day)  # as for a day with footage outside the range
         raise NotFound(f"no recordings for {day}")
     pieces = state.footage.day(day)
     downloads = [_download(state.root, day, name, size)
@@ -327,16 +361,16 @@ def _day_view(state, day: str, share=None) -> dict:
     if share is not None:
         pieces, days, downloads = sharing.within(share, pieces), [day], []
         if not pieces:
-            raise Forbidden(f"{day} holds nothing of the shared range")
+            raise sharing.outside(day)
     return dayview.day_view(day, state.settings.tz, pieces, days, downloads, time.time())
 
 
 def _download(root: layout.Root, day: str, name: str, size: int) -> dayview.Download:
-    path = root.resolve(day, name)
-    checksum = path.with_name(name + layout.CHECKSUM_SUFFIX).is_file()
+    path = files.resolve(root, day, name)
+    checksum = _has_checksum(path.with_name(name + layout.CHECKSUM_SUFFIX))
     try:
-        codec = codec_of(path)
-    except OSError:
+        codec = codec_of(files.head(path))
+    except (OSError, NotFound):
         codec = None
     return dayview.Download(name, size, checksum, codec)
 
@@ -347,13 +381,13 @@ async def fragment_ts(request: Request) -> StreamingResponse:
     state = _state(request)
     day, video = _day(state, request.path_params["day"]), request.path_params["video"]
     offset, length = request.path_params["offset"], request.path_params["length"]
-    path = state.root.resolve(day, video)
+    path = await run_in_threadpool(files.resolve, state.root, day, video)
     piece = await run_in_threadpool(state.footage.fragment, day, video, offset, length)
+    sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")  # 403 first
     if piece is None:
         raise NotFound(f"{day}/{video} has no fragment at bytes {offset}-{offset + length}")
-    sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")
     ranges = [piece.init, piece.byterange]
-    data = await run_in_threadpool(transcodes.read_ranges, path, ranges)
+    data = await run_in_threadpool(files.read_ranges, path, ranges)
     binary = ffmpeg.locate(state.settings.ffmpeg)
     return StreamingResponse(ffmpeg.stream(remux.argv(binary), data), media_type="video/mp2t")
 
@@ -365,9 +399,9 @@ async def fragment_h264(request: Request) -> Response:
     day, video = _day(state, request.path_params["day"]), request.path_params["video"]
     offset, length = request.path_params["offset"], request.path_params["length"]
     piece = await run_in_threadpool(state.footage.fragment, day, video, offset, length)
+    sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")  # 403 first
     if piece is None:
         raise NotFound(f"{day}/{video} has no fragment at bytes {offset}-{offset + length}")
-    sharing.check(sharing.share_of(request), piece, f"{day}/{video} at {offset}")
     work, ahead = await run_in_threadpool(_works, state, piece)
     data, how = await state.transcodes.get(work, ahead)
     return Response(data, media_type="video/mp2t",
@@ -416,6 +450,9 @@ async def day_poster(request: Request) -> Response:
 
 async def watch_now(request: Request) -> RedirectResponse:
     """`watch`: the player in live mode on the latest day (the index's "Watch now")."""
+    if (share := sharing.share_of(request)) is not None:
+        return RedirectResponse(f"day/{sharing.first_day(share, _state(request).settings.tz)}",
+                                status_code=302)
     day = _state(request).playlists.latest_day(time.time())
     return RedirectResponse(f"day/{day}?live=1", status_code=302)
 
@@ -467,7 +504,11 @@ async def _store(request: Request, state, day: str, name: str,
     receive.check_length(request.headers.get("content-length"), settings.upload_max)
     if not guard.csrf_ok(state.access, request, request.headers.get("x-csrf-token")):
         raise Forbidden("an upload signed in through the form must send its X-CSRF-Token")
-    return await receive.receive(state.root.day_dir(day), name, body, settings.upload_max)
+    if state.uploads is None:  # a camera's app without its server: no disk or quota to share
+        return await receive.receive(state.root.day_dir(day), name, body, settings.upload_max,
+                                     settings.upload_max_mbps)
+    return await state.uploads.receive(settings.camera, state.root.day_dir(day), name, body,
+                                       receive.declared(request.headers.get("content-length")))
 
 
 async def _refused(request: Request, err: CctvError, body: pace.Paced, what: str) -> Response:
@@ -478,10 +519,25 @@ async def _refused(request: Request, err: CctvError, body: pace.Paced, what: str
         response.headers["Connection"] = "close"
     log.warning("upload of %s by %s refused (%d): %s", what, guard.principal(request).name,
                 response.status_code, err)
+    if isinstance(err, limits.Refusal):
+        _audit_refusal(request, err)
     return response
 
 
+def _audit_refusal(request: Request, err: limits.Refusal) -> None:
+    """One audit record per camera and kind of refusal a minute, whatever the flood: the
+    alerts read it. The token's id, never its secret."""
+    state = _state(request)
+    camera = state.settings.camera
+    if state.access is None or state.uploads is None or not state.uploads.audit_due(camera, err.reason):
+        return
+    token = guard.principal(request).token
+    state.access.audit.write("upload refused", camera=camera, reason=err.reason, bytes=err.bytes,
+                             token=token.id if token else None)
+
+
 ROUTES = [
+    *workers.ROUTES,  # a worker's (tasks/): only a worker's token reaches them
     Route("/", index),
     Route("/index.php", index),
     Route("/playlist.m3u8", playlist),
@@ -497,6 +553,7 @@ ROUTES = [
     Route("/export.mp4", export_clip),
     Route("/day/{day}", day_page),
     Route("/api/day/{day}", day_api),
+    *activityweb.CAMERA_ROUTES,  # activity: a day's heat and events, stills
     Route("/static/vendor/{name}", vendor),
     Route("/{day}/{video}/{offset:int}-{length:int}.ts", fragment_ts),
     Route("/{day}/{video}/h264/{offset:int}-{length:int}.ts", fragment_h264),

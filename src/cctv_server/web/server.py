@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -27,9 +28,14 @@ from ..config import Settings
 from ..errors import CctvError, InvalidInput, NotFound
 from ..footage import timeline
 from ..playback import overview
+from ..tasks import health as broker_health
 from ..upload import receive
-from . import app, diskview, guard, login, metrics, routes
+from ..upload.gate import Gate
+from ..upload.limits import RECENT_DAYS, Day
+from . import activityweb, app, diskview, guard, icons, login, metrics, routes, signin, workers
+from .bodies import BodyLimits
 from .guard import Guard
+from .headers import SecurityHeaders
 from .hosts import HostCheck, is_loopback, own_names
 
 CAMERA_PREFIX = "/cam"
@@ -42,8 +48,13 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     names = [c.name for c in cameras]
     apps = {c.name: app.create_app(c.settings, watch, cameras=names) for c in cameras}
     access = Access(server_state_dir(settings, cameras), settings.tz, settings.session_idle,
-                    settings.session_max)
-    served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page), *login.ROUTES]
+                    settings.session_max, sign_in_limit=settings.sign_in_limit,
+                    audit_max=settings.audit_max, audit_keep=settings.audit_keep)
+    checks = signin.PasswordChecks(settings.sign_in_jobs, settings.sign_in_wait)
+    served = [Route("/healthz", health), Route("/metrics", metrics.metrics_page), *login.ROUTES,
+              Route("/worker/whoami", workers.whoami)]
+    served += icons.ROUTES  # the favicon and the home-screen icons: no camera named
+    served += activityweb.SERVER_ROUTES  # activity: search across cameras
     for name, camera_app in apps.items():
         served += [Route(f"{CAMERA_PREFIX}/{name}", _to_slash),
                    Mount(f"{CAMERA_PREFIX}/{name}", app=camera_app)]
@@ -68,12 +79,14 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
     server = Starlette(
         routes=served, lifespan=lifespan, exception_handlers={CctvError: routes.error},
         middleware=[
+            Middleware(SecurityHeaders),  # outermost: the Host check's 421 carries them too
             Middleware(metrics.Measure, metrics=measured),
             # Before any account exists this is all that keeps a web page from reading the
             # footage through DNS rebinding; it stays on after (see hosts.py).
             Middleware(HostCheck, names=own_names(settings.host, settings.allowed_hosts)),
+            Middleware(BodyLimits, idle=settings.header_timeout, form_max=settings.form_max),
             Middleware(Guard, access=access, cameras=names, open_server=settings.auth == "none",
-                       loopback=is_loopback(settings.host)),
+                       loopback=is_loopback(settings.host), checks=checks),
         ],
     )
     server.state.metrics = measured
@@ -83,9 +96,12 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
         router_of.router.redirect_slashes = False
     server.state.cameras = apps
     server.state.access = access
+    server.state.password_checks = checks
     server.state.templates = next(iter(apps.values())).state.cctv.templates
     server.state.camera_settings = {c.name: c.settings for c in cameras}
     server.state.checks = []  # the server's own troubles (its compactor), for /healthz ...
+    if settings.broker:  # an unreachable broker stops compaction: /healthz says so
+        server.state.checks.append(broker_health.BrokerWatch(settings).problem)
     notices = ["auth = none: anyone who can reach this server watches every camera"
                ] if settings.auth == "none" else []
     server.state.notices = notices  # page banners that are no trouble of the server's health
@@ -93,7 +109,24 @@ def create_server(settings: Settings, cameras: Sequence[Camera], watch: bool = T
         camera_app.state.cctv.checks = server.state.checks  # ... and every camera's index page
         camera_app.state.cctv.access = access
         camera_app.state.cctv.notices = notices
+    uploads = upload_gate(cameras, {n: a.state.cctv.catalog for n, a in apps.items()})
+    for camera_app in apps.values():
+        camera_app.state.cctv.uploads = uploads
     return server
+
+
+def upload_gate(cameras: Sequence[Camera], catalogs: dict) -> Gate:
+    """One gate for every camera: uploads to cameras on one filesystem share its free space;
+    a camera's automatic quota comes from its catalog's recent days."""
+    def recent(catalog) -> Callable[[], list[Day]]:
+        def days() -> list[Day]:
+            try:
+                return [Day(d.day, d.size + d.video_size, d.duration)
+                        for d in catalog.days()[:RECENT_DAYS + 2]]  # newest first
+            except sqlite3.Error:  # a catalog being rebuilt: upload_quota_max until it is back
+                return []
+        return days
+    return Gate(cameras, {name: recent(catalog) for name, catalog in catalogs.items()})
 
 
 def sweep_uploads(cameras: Sequence[Camera]) -> None:
@@ -173,4 +206,16 @@ def _tile(name: str, state, now: float) -> dict:
     found = overview.tile(name, newest.end if newest else None,
                           summary.duration if summary else 0.0, len(summary.gaps) if summary else 0,
                           used, states, now, newest.duration if newest else 10.0)
-    return {"tile": found, "day": newest.day if newest else today, "has_footage": newest is not None}
+    return {"tile": found, "day": newest.day if newest else today, "has_footage": newest is not None,
+            "event": _latest_event(state, now)}
+
+
+def _latest_event(state, now: float) -> dict | None:
+    """The camera's latest event, for its tile (activity/)."""
+    found = state.activity.before(now + 1)
+    if found is None:
+        return None
+    return {"day": found.day, "start": found.start, "score": found.score,
+            "still": f"cam/{found.camera}/activity/still/{found.day}/{found.peak}.jpg",
+            "clock": routes.format.clock(found.start, state.settings.tz, day=""),
+            "at": activityweb.search.iso(found.start, state.settings.tz)[11:19]}

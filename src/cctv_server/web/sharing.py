@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from ..access.shares import PARAM, Share
 from ..errors import Forbidden
+from ..footage import timeline
 from ..footage.day import Piece
 from ..playback import hls, playlists, rendition
 from ..playback.probes import Probes
@@ -32,6 +33,25 @@ def refuse(request: Request, what: str) -> None:
         raise Forbidden(f"a share link shows its own range only, not {what}")
 
 
+def first_day(share: Share, tz) -> str:
+    """The day a share's range begins: where its redirects lead (never the camera's latest)."""
+    return timeline.local_date(share.start, tz)
+
+
+def check_day(share: Share | None, day: str, tz) -> None:
+    """Forbidden, before anything is looked up, for a day the shared range does not touch:
+    the same answer whether or not that day has footage."""
+    if share is None:
+        return
+    start, end = timeline.day_bounds(day, tz)
+    if not (share.start < end and start < share.end):
+        raise outside(day)
+
+
+def outside(what: str) -> Forbidden:
+    return Forbidden(f"{what} is outside the shared range")
+
+
 def within(share: Share, pieces: Sequence[Piece]) -> list[Piece]:
     """The pieces that overlap the shared range (a segment at its edges is shown whole)."""
     return [p for p in pieces if p.end > share.start and p.start < share.end]
@@ -39,7 +59,7 @@ def within(share: Share, pieces: Sequence[Piece]) -> list[Piece]:
 
 def check(share: Share | None, piece: Piece | None, what: str) -> None:
     if share is not None and (piece is None or not within(share, [piece])):
-        raise Forbidden(f"{what} is outside the shared range")
+        raise outside(what)
 
 
 def check_range(share: Share | None, start: float, end: float) -> None:

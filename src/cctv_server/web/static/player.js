@@ -159,18 +159,76 @@
 
   // --- the timeline ------------------------------------------------------------------------------
 
+  // The timeline shows a window of the day, from all 24 hours down to MIN_SPAN; it zooms (wheel,
+  // pinch, +/-, presets) and pans (drag). Other scripts follow it: `timeline:view` is sent with
+  // the window's bounds (Unix seconds) whenever it changes, and window.cctvTimeline holds them.
+  const MIN_SPAN = 120;
+  const win = { start: view.start, end: view.end };
+
   function fraction(t) {
-    return (t - view.start) / (view.end - view.start);
+    return (t - win.start) / (win.end - win.start);
   }
 
   function percent(t) {
     return `${Math.max(0, Math.min(1, fraction(t))) * 100}%`;
   }
 
+  function clockOfX(clientX) {
+    const box = $("timeline").getBoundingClientRect();
+    const f = Math.max(0, Math.min(1, (clientX - box.left) / box.width));
+    return { t: win.start + f * (win.end - win.start), f };
+  }
+
+  // Pure: the window of `span` seconds that keeps `anchor` at fraction `f`, inside the day.
+  function windowAround(anchor, f, span) {
+    const day = view.end - view.start;
+    span = Math.max(MIN_SPAN, Math.min(day, span));
+    let start = anchor - f * span;
+    start = Math.max(view.start, Math.min(view.end - span, start));
+    return { start, end: start + span };
+  }
+
+  function setWindow(next) {
+    win.start = next.start;
+    win.end = next.end;
+    drawTimeline();
+  }
+
+  function zoomBy(factor, anchor, f) {
+    if (anchor === undefined) {
+      const t = currentClock();
+      anchor = t !== null && t >= win.start && t <= win.end ? t : (win.start + win.end) / 2;
+      f = fraction(anchor);
+    }
+    setWindow(windowAround(anchor, f, (win.end - win.start) * factor));
+  }
+
+  function preset(span) {
+    const t = currentClock();
+    const anchor = t !== null && t >= view.start && t < view.end ? t : (win.start + win.end) / 2;
+    setWindow(windowAround(anchor, 0.5, span));
+  }
+
+  function drawTimeline() {
+    drawSpans();
+    drawHours();
+    drawSelection();
+    drawNow();
+    const span = win.end - win.start;
+    $("zoom-in").disabled = span <= MIN_SPAN;
+    $("zoom-out").disabled = span >= view.end - view.start;
+    for (const b of document.querySelectorAll("[data-span]")) {
+      b.classList.toggle("on", Math.abs(+b.dataset.span - span) < 1);
+    }
+    window.cctvTimeline = { start: win.start, end: win.end };
+    document.dispatchEvent(new CustomEvent("timeline:view", { detail: { start: win.start, end: win.end } }));
+  }
+
   function drawSpans() {
     const box = $("spans");
     box.textContent = "";
     for (const [start, end] of view.runs) {
+      if (end <= win.start || start >= win.end) continue;
       const div = document.createElement("div");
       div.style.left = percent(start);
       div.style.width = `calc(${percent(end)} - ${percent(start)})`;
@@ -179,16 +237,23 @@
     }
   }
 
+  // Label steps, seconds: the first that gives at most 8 labels across the window.
+  const STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800];
+
   function drawHours() {
     const box = $("hours");
     box.textContent = "";
-    for (let h = 0; h <= 24; h += 3) {
-      const t = h === 24 ? view.end : parseClock(`${h}:00`);
-      if (t === null) continue;
-      const span = document.createElement("span");
-      span.style.left = percent(t);
-      span.textContent = String(h).padStart(2, "0");
-      box.appendChild(span);
+    const span = win.end - win.start;
+    const step = STEPS.find((s) => span / s <= 8) || STEPS[STEPS.length - 1];
+    const offset = offsetAt(win.start);
+    for (let local = Math.ceil((win.start + offset) / step) * step; local - offset <= win.end; local += step) {
+      const t = local - offsetAt(local - offset);
+      if (t < win.start || t > win.end) continue;
+      const span_ = document.createElement("span");
+      span_.style.left = percent(t);
+      span_.textContent = step >= 3600 && t !== view.end ? clockText(t).slice(0, 2) : clockText(t).slice(0, 5);
+      if (t === view.end) span_.textContent = "24";
+      box.appendChild(span_);
     }
   }
 
@@ -196,9 +261,9 @@
     const t = currentClock();
     $("clock").textContent = t === null ? "--:--:--" : clockText(t);
     $("clock").dataset.clock = t === null ? "" : t.toFixed(3);
-    const inDay = t !== null && t >= view.start && t < view.end;
-    $("cursor").hidden = !inDay;
-    if (inDay) $("cursor").style.left = percent(t);
+    const inView = t !== null && t >= win.start && t < win.end;
+    $("cursor").hidden = !inView;
+    if (inView) $("cursor").style.left = percent(t);
   }
 
   function seekClock(t) {
@@ -213,14 +278,92 @@
     }
     video.currentTime = found.position;
     video.play().catch(() => {});
+    if (found.at < win.start || found.at > win.end) {
+      setWindow(windowAround(found.at, 0.5, win.end - win.start));
+    }
     drawNow();
   }
 
-  $("timeline").addEventListener("click", (event) => {
-    const box = $("timeline").getBoundingClientRect();
-    const f = (event.clientX - box.left) / box.width;
-    seekClock(view.start + f * (view.end - view.start));
+  // Pointers on the bar: one that moves pans, one that does not is a click (seek); two pinch.
+  const pointers = new Map();
+  let gesture = null;
+
+  function pinchSpan() {
+    const [a, b] = [...pointers.values()];
+    return { distance: Math.max(8, Math.abs(a.x - b.x)), mid: (a.x + b.x) / 2 };
+  }
+
+  $("timeline").addEventListener("pointerdown", (event) => {
+    pointers.set(event.pointerId, { x: event.clientX });
+    $("timeline").setPointerCapture(event.pointerId);
+    if (pointers.size === 2) {
+      const { distance, mid } = pinchSpan();
+      const at = clockOfX(mid);
+      gesture = { kind: "pinch", distance, span: win.end - win.start, anchor: at.t, moved: true };
+    } else {
+      gesture = { kind: "pan", x: event.clientX, start: win.start, moved: false };
+      if (event.pointerType === "touch") showHover(event);
+    }
   });
+
+  $("timeline").addEventListener("pointermove", (event) => {
+    if (!pointers.has(event.pointerId)) return;
+    pointers.get(event.pointerId).x = event.clientX;
+    if (!gesture) return;
+    const width = $("timeline").getBoundingClientRect().width;
+    if (gesture.kind === "pinch" && pointers.size === 2) {
+      const { distance, mid } = pinchSpan();
+      setWindow(windowAround(gesture.anchor, clockOfX(mid).f, gesture.span * gesture.distance / distance));
+    } else if (gesture.kind === "pan") {
+      const dx = event.clientX - gesture.x;
+      if (Math.abs(dx) > 5) gesture.moved = true;
+      if (!gesture.moved) return;
+      $("hover").hidden = true;
+      const span = win.end - win.start;
+      setWindow(windowAround(gesture.start - dx / width * span, 0, span));
+    }
+  });
+
+  function pointerEnd(event) {
+    pointers.delete(event.pointerId);
+    if (event.pointerType === "touch") {
+      clearTimeout(hover.timer);
+      setTimeout(() => { $("hover").hidden = true; }, 1500);
+    }
+    if (pointers.size === 0 && gesture) {
+      const wasClick = !gesture.moved;
+      gesture.done = wasClick ? null : Date.now();
+      if (wasClick && event.pointerType === "touch" && event.type === "pointerup") {
+        seekClock(clockOfX(event.clientX).t);
+      }
+      gesture = wasClick ? null : gesture;
+    }
+  }
+
+  $("timeline").addEventListener("pointerup", pointerEnd);
+  $("timeline").addEventListener("pointercancel", pointerEnd);
+
+  $("timeline").addEventListener("click", (event) => {
+    if (gesture && gesture.done) { // the end of a drag, not a click
+      gesture = null;
+      return;
+    }
+    if (event.pointerType === "touch") return; // seeked at pointerup
+    seekClock(clockOfX(event.clientX).t);
+  });
+
+  $("timeline").addEventListener("wheel", (event) => {
+    event.preventDefault();
+    const at = clockOfX(event.clientX);
+    const step = event.deltaMode === 1 ? event.deltaY * 16 : event.deltaY;
+    zoomBy(Math.pow(2, Math.max(-1, Math.min(1, step / 200))), at.t, at.f);
+  }, { passive: false });
+
+  $("zoom-in").addEventListener("click", () => zoomBy(0.5));
+  $("zoom-out").addEventListener("click", () => zoomBy(2));
+  for (const b of document.querySelectorAll("[data-span]")) {
+    b.addEventListener("click", () => preset(+b.dataset.span));
+  }
 
   // --- stills over the timeline ---------------------------------------------------------------
 
@@ -229,9 +372,8 @@
   const hover = { minute: null, timer: null };
 
   function showHover(event) {
-    const box = $("timeline").getBoundingClientRect();
-    const f = Math.max(0, Math.min(1, (event.clientX - box.left) / box.width));
-    const t = view.start + f * (view.end - view.start);
+    if (gesture && gesture.moved) return;
+    const { t, f } = clockOfX(event.clientX);
     const minute = Math.floor(t / 60) * 60;
     $("hover").hidden = false;
     $("hover").style.left = `clamp(6.5rem, ${f * 100}%, calc(100% - 6.5rem))`;
@@ -246,8 +388,9 @@
     }, 120);
   }
 
-  $("timeline").addEventListener("mousemove", showHover);
-  $("timeline").addEventListener("mouseleave", () => {
+  $("timeline").addEventListener("pointermove", (event) => { if (event.pointerType !== "touch") showHover(event); });
+  $("timeline").addEventListener("pointerleave", (event) => {
+    if (event.pointerType === "touch") return;
     clearTimeout(hover.timer);
     $("hover").hidden = true;
   });
@@ -263,12 +406,11 @@
 
   // --- live ------------------------------------------------------------------------------------
 
-  // Which playlist a mode plays. With hls.js, the multivariant one: the original, or its H.264
-  // rendition where this browser cannot decode the original. Native HLS (Safari) decodes
-  // H.265 and gets the original untouched.
+  // Which playlist a mode plays: the multivariant one, with hls.js and with a browser's own HLS
+  // player alike (Safari; Chromium has one too), so that each picks by CODECS a variant it can
+  // decode: the original, or its H.264 rendition where it has no decoder for the original.
   function playlistOf(onward) {
-    const query = `date=${view.day}${onward ? "&live=1" : ""}`;
-    return useHlsJs() ? `variants.m3u8?${query}` : `playlist.m3u8?${query}`;
+    return `variants.m3u8?date=${view.day}${onward ? "&live=1" : ""}`;
   }
 
   function toOnward(position) {
@@ -411,7 +553,14 @@
   async function refresh() {
     try {
       const response = await fetch(`api/day/${view.day}`, { cache: "no-store" });
-      if (response.ok) view = await response.json();
+      if (response.ok) {
+        const whole = win.start === view.start && win.end === view.end;
+        view = await response.json();
+        if (whole) {
+          win.start = view.start;
+          win.end = view.end;
+        }
+      }
       drawSpans();
     } catch (err) {
       // the next poll will try again; the playing video does not depend on it
@@ -427,9 +576,7 @@
 
   video.addEventListener("timeupdate", drawNow);
   video.addEventListener("seeked", drawNow);
-  drawSpans();
-  drawHours();
-  drawSelection();
+  drawTimeline();
   const query = new URLSearchParams(location.search);
   const asked = parseClock(query.get("t"));
   const askedPosition = asked !== null && positionOf(asked) ? positionOf(asked).position : 0;
@@ -437,5 +584,6 @@
   else if (query.get("onward") === "1") toOnward(askedPosition);
   else start(askedPosition);
   if (!view.ended) setTimeout(refresh, 30000);
-  window.cctvPlayer = { parseClock, clockText, positionOf, clockAt, currentClock, view: () => view, hls: () => hls };
+  window.cctvPlayer = { parseClock, clockText, positionOf, clockAt, currentClock, seekClock,
+    view: () => view, hls: () => hls, setWindow: (start, end) => setWindow(windowAround(start, 0, end - start)) };
 })();

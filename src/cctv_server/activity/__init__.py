@@ -1,0 +1,1 @@
+"""Activity: the per-second measure of change, its index, events, and search."""

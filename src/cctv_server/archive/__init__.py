@@ -1,0 +1,1 @@
+"""Archiving: compacted days moved to an object store (storage/), crash-safe, and what is due when."""

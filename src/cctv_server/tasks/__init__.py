@@ -1,0 +1,1 @@
+"""The queue boundary: compaction's chunks as tasks on a Dramatiq broker, and the worker that encodes them."""
