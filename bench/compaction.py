@@ -1,6 +1,6 @@
 """Compact test days with the naive command and with `cctv-server compact` itself; print tables.
 
-Usage: python bench/compaction.py [--variants 720p25,720p25-night] [--duration S] [PROFILE ...]
+Usage: python bench/compaction.py [--variants 720p25,720p25-night,720p25-garage] [--duration S] [PROFILE ...]
 where PROFILE is `ours` (the defaults), a codec from cctv_server's PROFILES, or
 codec:preset:crf[:keyint[:denoise]], each optionally followed by `+drop` (still_frames = "drop").
 Each profile runs as a user meets it: the whole `cctv-server compact` (probe, encode, join,
@@ -379,12 +379,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("profiles", nargs="*",
                     help="extra profiles: name or codec:preset:crf[:keyint[:denoise]], +drop")
-    ap.add_argument("--variants", default="720p25,720p25-night",
+    ap.add_argument("--variants", default="720p25,720p25-night,720p25-garage",
                     help=f"of {', '.join(variant_names())}")
     ap.add_argument("--duration", type=float, default=120.0, help="seconds of video in the day")
     ap.add_argument("--segment", type=float, default=10.0, help="segment length, seconds")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per encode; medians shown")
-    ap.add_argument("--vs-clean", action="store_true", help="also SSIM/VMAF against the clean scene")
+    ap.add_argument("--vs-clean", action=argparse.BooleanOptionalAction, default=True,
+                    help="also SSIM/VMAF against the clean scene (what the goals use)")
     ap.add_argument("--vmaf-subsample", type=int, default=1, help="score every Nth frame")
     ap.add_argument("--workers", default="", help="e.g. 1,2: also time the day on that many encoders")
     ap.add_argument("--workers-profiles", default="ours",

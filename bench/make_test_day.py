@@ -18,8 +18,10 @@ from cctv_server.media.ffmpeg import locate
 
 VARIANTS = {"720p25": (1280, 720, 25), "1080p15": (1920, 1080, 15), "tiny": (160, 90, 10)}
 # A variant may end in "-night": the same camera (same bitrate) in the dark, where the sensor's
-# noise is strong enough that the camera's encode keeps much of it.
-SCENES = {"": (1.0, 4), "night": (0.3, 18)}  # (light as a share of the day's, noise strength)
+# noise is strong enough that the camera's encode keeps much of it; or in "-garage": a night-like
+# garage, fine texture (a brick wall over gravel) under strong noise, where an encoder that smooths
+# loses what the camera kept. (light as a share of the day's, noise strength, backdrop)
+SCENES = {"": (1.0, 4, "photo"), "night": (0.3, 18, "photo"), "garage": (0.55, 16, "garage")}  # (light as a share of the day's, noise strength)
 CLOCK_START = 12 * 3600  # the burned-in clock starts at noon
 CROSSING_EVERY = 40.0  # seconds between objects entering the scene
 CROSSING_TIME = 8.0  # seconds an object takes to cross
@@ -36,6 +38,7 @@ class DaySpec:
     vbv_buffer: str = "800k"  # two seconds of bitrate: one GOP
     light: float = 1.0  # scene brightness; night footage is dark and grey
     noise: int = 4  # strength of the temporal sensor noise (ffmpeg's noise filter)
+    backdrop: str = "photo"  # the still scene: an outdoor photo, or a textured garage
 
 
 # A 3x5 bitmap font of our own for the clock: "#" is lit.
@@ -66,11 +69,22 @@ def half(plane: np.ndarray) -> np.ndarray:
     return (p[0::2, 0::2] + p[1::2, 0::2] + p[0::2, 1::2] + p[1::2, 1::2]) / 4
 
 
-def load_scene(width: int, height: int) -> list[np.ndarray]:
-    """The still scene: an outdoor photo scaled to the camera's frame, as Y, U, V planes."""
-    rgb = resize(data.rocket(), (height, width), anti_aliasing=True, preserve_range=True)
+def load_scene(width: int, height: int, backdrop: str = "photo") -> list[np.ndarray]:
+    """The still scene scaled to the camera's frame, as Y, U, V planes."""
+    rgb = garage(width, height) if backdrop == "garage" else data.rocket()
+    rgb = resize(rgb, (height, width), anti_aliasing=True, preserve_range=True)
     y, u, v = rgb_to_yuv(rgb)
     return [y, half(u), half(v)]
+
+
+def garage(width: int, height: int) -> np.ndarray:
+    """A brick wall above a gravel floor, tiled at their own scale (fine texture is what a
+    smoothing encoder loses first), tinted warm as under a sodium lamp."""
+    wall, floor = data.brick(), data.gravel()
+    rows = [np.tile(t, (-(-h // t.shape[0]), -(-width // t.shape[1])))[:h, :width]
+            for t, h in ((wall, height * 2 // 3), (floor, height - height * 2 // 3))]
+    grey = np.vstack(rows).astype(np.float32)
+    return np.stack([grey * 1.0, grey * 0.85, grey * 0.6], axis=-1)
 
 
 def load_objects(height: int) -> list[tuple[list[np.ndarray], list[np.ndarray]]]:
@@ -171,7 +185,7 @@ def noise_filter(spec: DaySpec) -> str:
 def make_day(spec: DaySpec, out: Path) -> dict:
     """Write segments/*.ts, clean.mkv and day.json under out; return day.json's content."""
     (out / "segments").mkdir(parents=True, exist_ok=True)
-    scene, objects = load_scene(spec.width, spec.height), load_objects(spec.height)
+    scene, objects = load_scene(spec.width, spec.height, spec.backdrop), load_objects(spec.height)
     proc = subprocess.Popen(camera_argv(spec, out), stdin=subprocess.PIPE)
     for n in range(int(spec.duration * spec.fps)):
         proc.stdin.write(frame_at(spec, n, scene, objects))
@@ -189,8 +203,8 @@ def spec_for(variant: str, duration: float, **kw) -> DaySpec:
     """`720p25`, `720p25-night` ...: a frame size and rate from VARIANTS, a scene from SCENES."""
     size, _, scene = variant.partition("-")
     width, height, fps = VARIANTS[size]
-    light, noise = SCENES[scene]
-    return DaySpec(width, height, fps, duration, light=light, noise=noise, **kw)
+    light, noise, backdrop = SCENES[scene]
+    return DaySpec(width, height, fps, duration, light=light, noise=noise, backdrop=backdrop, **kw)
 
 
 def variant_names() -> list[str]:

@@ -230,23 +230,6 @@ def test_the_thresholds_grow_with_the_noise_beyond_a_quiet_camera():
     assert still.scale_for(100.0) == still.MAX_SCALE
 
 
-def test_the_noise_sample_spreads_over_the_day_and_skips_the_first_frame():
-    paths = [Path(f"{n}.ts") for n in range(9)]
-    assert still.sample(paths) == [Path("1.ts"), Path("4.ts"), Path("7.ts")]
-    assert still.sample(paths[:2]) == paths[:2]
-    text = ("frame:0 pts:0\nlavfi.signalstats.YDIF=0.000000\n"
-            "frame:1 pts:3600\nlavfi.signalstats.YDIF=0.25\n"
-            "frame:2 pts:7200\nlavfi.signalstats.YDIF=0.5\n")
-    assert still.parse_ydif(text) == [0.25, 0.5]
-
-
-def test_the_noise_of_a_real_segment_is_measured(dropped, ffmpeg_bin, tmp_path):
-    made = record_scene(ffmpeg_bin, tmp_path / "root", START, 4)
-    noise = still.measure_noise(ffmpeg_bin, made)
-    assert noise is not None and 0 < noise < 5
-    assert still.measure_noise(ffmpeg_bin, [tmp_path / "missing.ts"]) is None
-
-
 def test_dropping_frames_needs_an_encoder():
     settings = config.load(env={}, flags={"codec": "copy", "still_frames": "drop"})
     with pytest.raises(Exception, match="still_frames"):

@@ -25,7 +25,7 @@ from ..footage.videoindex import Span, build, dump
 from ..media import decode, mp4
 from ..retention import holds, space
 from ..storage import home
-from . import chunks, encoding, quality, runs, schedule, still
+from . import chunks, encoding, noise, quality, runs, schedule, still
 from .inputs import Input, make_input, quarantine, spans_of
 from .journal import Journal, commit, day_lock, days_with_journals, recover, rollback
 from .phases import Phases
@@ -197,16 +197,21 @@ class Compactor:
 
     def _profile_for(self, day: str, day_dir: Path, inputs: list[Input]) -> encoding.Profile:
         """The settings' profile with what this day's footage decides: the size cap from its
-        bitrate and, when still frames are dropped, the thresholds from its noise."""
+        bitrate, and from its noise the encoder's noise reduction and, when still frames are
+        dropped, their thresholds."""
         footage = sum(i.duration for i in inputs)
         cap = encoding.cap_for(self.profile, sum(i.size for i in inputs), footage)
         profile = replace(self.profile, maxrate=cap)
+        if profile.codec == "copy":
+            return profile
+        found = noise.measure(self.binary, [day_dir / i.name for i in inputs])
+        profile = encoding.with_noise(profile, found)
         if profile.decimate:
-            noise = still.measure_noise(self.binary, [day_dir / i.name for i in inputs])
             gop = encoding.keyint_frames(replace(profile, decimate=None), _fps(inputs))
-            profile = replace(profile, decimate=still.filter_for(noise, most=gop))
-            log.info("%s: noise %s: dropping still frames with %s", day,
-                     "unmeasured" if noise is None else f"{noise:.2f}", profile.decimate)
+            profile = replace(profile, decimate=still.filter_for(found, most=gop))
+        log.info("%s: noise %s: %s%s", day, "unmeasured" if found is None else f"{found:.3f}",
+                 f"noise reduction {profile.nr}" if profile.nr else "no noise reduction",
+                 f", dropping still frames with {profile.decimate}" if profile.decimate else "")
         return profile
 
     def _disk_short(self, day_dir: Path, inputs: list[Input]) -> str | None:
