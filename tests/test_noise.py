@@ -34,7 +34,7 @@ def test_a_noisy_days_profile_asks_the_encoder_for_its_noise_reduction():
     assert "nr-inter=300" in " ".join(video_args(encoding.with_noise(DEFAULT, noisy), 25))
     assert "nr-inter" not in " ".join(video_args(encoding.with_noise(DEFAULT, clean), 25))
     h264 = video_args(encoding.with_noise(profile_from("h264"), noisy), 25)
-    assert h264[h264.index("-nr") + 1] == "300"
+    assert h264[h264.index("-noise_reduction") + 1] == "300"
     # A denoise filter chosen by hand is the user's choice; SVT-AV1 has no such option.
     assert encoding.with_noise(profile_from("hevc", denoise="hqdn3d"), noisy).nr is None
     assert encoding.with_noise(profile_from("av1"), noisy).nr is None

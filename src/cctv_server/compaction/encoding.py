@@ -193,7 +193,7 @@ def _h264_args(p: Profile, gop: int) -> list[str]:
     # With still frames dropped, x264's B-frames put frames seconds away from their times in the
     # MP4 (its decode times are derived from the gaps between frames); verification caught it.
     still = ["-bf", "0"] if p.decimate else []
-    nr = ["-nr", str(p.nr)] if p.nr else []
+    nr = ["-noise_reduction", str(p.nr)] if p.nr else []
     return [
         "-c:v", "libx264", "-preset", p.preset, "-crf", str(p.crf),
         "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0",
