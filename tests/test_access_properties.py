@@ -20,7 +20,8 @@ from cctv_server.web.server import create_server
 from .conftest import UTC
 
 DAY = "2026-01-01"
-PUBLIC = {"/healthz", "/login", "/logout"}  # and anything under /static/
+PUBLIC = {"/healthz", "/login", "/logout", "/favicon.ico"}  # and anything under /static/
+# (the favicon is our own drawing: it names no camera and shows no footage)
 DAYS = st.sampled_from([DAY, "2026-01-02", "1970-01-01", "2026-13-01", "..", "x"])
 NAMES = st.sampled_from(["12-00-00.ts", "12-00-02.ts", "video.mp4", "video.mp4.sha512sum",
                          "..", "%2e%2e", "catalog.sqlite3", "x.ts"])
