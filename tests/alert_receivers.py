@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 from aiosmtpd.controller import Controller
 
 from .conftest import free_port
@@ -141,3 +142,20 @@ class Listener:
     def close(self):
         self.client.disconnect()
         self.client.loop_stop()
+
+
+@pytest.fixture
+def receiver():
+    """A Receiver for the test, closed after it."""
+    found = Receiver()
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def still(ffmpeg_bin, tmp_path) -> bytes:
+    """A real JPEG made by ffmpeg."""
+    out = tmp_path / "still.jpg"
+    subprocess.run([ffmpeg_bin, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x90",
+                    "-frames:v", "1", str(out)], check=True, timeout=60)
+    return out.read_bytes()

@@ -170,5 +170,6 @@ def process_state(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
+from .alert_receivers import receiver, still  # noqa: E402,F401 (a webhook receiver, a JPEG: test_alerts*)
 from .archiving import archive_root, compacted_day  # noqa: E402,F401 (test_archive*)
 from .seaweed import seaweed  # noqa: E402,F401 (a real S3 store for the session: test_archive*)

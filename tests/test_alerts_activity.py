@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import UTC, wait_until
 from .test_activity import make_day
-from .test_alerts_server import receiver, setup  # noqa: F401 - the fixtures
+from .test_alerts_server import setup  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.slow
 

@@ -9,29 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from cctv_server.alerts import deliver, targets
 from cctv_server.alerts.alert import Alert
 
-from .alert_receivers import Mailbox, Receiver
+from .alert_receivers import Mailbox
 from .conftest import free_port
-
-
-@pytest.fixture
-def still(ffmpeg_bin, tmp_path) -> bytes:
-    """A real JPEG made by ffmpeg."""
-    out = tmp_path / "still.jpg"
-    subprocess.run([ffmpeg_bin, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x90",
-                    "-frames:v", "1", str(out)], check=True, timeout=60)
-    return out.read_bytes()
-
-
-@pytest.fixture
-def receiver():
-    found = Receiver()
-    yield found
-    found.close()
 
 
 def _activity(still: bytes) -> Alert:

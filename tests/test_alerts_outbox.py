@@ -19,13 +19,6 @@ from .conftest import wait_until
 UTC = ZoneInfo("UTC")
 
 
-@pytest.fixture
-def receiver():
-    found = Receiver()
-    yield found
-    found.close()
-
-
 def _alert(key: str = "offline:porch:1", kind: str = "offline", at: float | None = None) -> Alert:
     return Alert(kind, f"{key} title", "body", key, time.time() if at is None else at, "porch")
 

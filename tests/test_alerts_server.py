@@ -56,13 +56,6 @@ class Serve:
 
 
 @pytest.fixture
-def receiver():
-    found = Receiver()
-    yield found
-    found.close()
-
-
-@pytest.fixture
 def setup(tmp_path, receiver):
     root = tmp_path / "porch"
     config = tmp_path / "cctv.toml"

@@ -8,8 +8,6 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from cctv_server import config
 from cctv_server.alerts import targets
 from cctv_server.alerts.outbox import Outbox
@@ -23,13 +21,6 @@ from .alert_receivers import Receiver
 from .conftest import wait_until
 
 UTC = ZoneInfo("UTC")
-
-
-@pytest.fixture
-def receiver():
-    found = Receiver()
-    yield found
-    found.close()
 
 
 def _bodies(receiver: Receiver) -> list[dict]:
@@ -85,14 +76,6 @@ def test_a_filesystem_below_keep_free_raises_a_disk_alert(tmp_path, receiver):
     service = _service(tmp_path, receiver, [], short=lambda: _short([Camera("porch", settings)]))
     bodies = _run(service, receiver, passes=2, expect=1)
     assert len(bodies) == 1 and "short of room" in bodies[0]["title"]
-
-
-@pytest.fixture
-def still(ffmpeg_bin, tmp_path) -> bytes:
-    out = tmp_path / "still.jpg"
-    subprocess.run([ffmpeg_bin, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x90",
-                    "-frames:v", "1", str(out)], check=True, timeout=60)
-    return out.read_bytes()
 
 
 def test_activity_events_alert_with_their_still_and_player_link_at_most_every_five_minutes(
