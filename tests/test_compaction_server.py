@@ -86,10 +86,11 @@ def test_the_daemon_takes_a_new_day_once_it_is_quiet_and_stops_on_sigterm(tmp_pa
     )
     try:
         time.sleep(1)  # watching an empty root: the new day must come through inotify
-        record(root, START, 4)
-        arrived = time.monotonic()
+        made = record(root, START, 4)
+        arrived = max(p.stat().st_ctime for p in made)  # the last segment written
         wait_until(lambda: (root / DAY / "video.mp4").exists(), timeout=30)
-        assert time.monotonic() - arrived >= 2.5  # not before the quiet period was over
+        committed = (root / DAY / "video.mp4").stat().st_ctime
+        assert committed - arrived >= 2.5  # not before the quiet period was over
         wait_until(lambda: not list((root / DAY).glob("*.ts")))  # deleted after the commit
     finally:
         proc.send_signal(signal.SIGTERM)
