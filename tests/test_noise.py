@@ -29,6 +29,29 @@ def test_the_rule_reduces_noise_on_a_noisy_day_and_leaves_a_clean_one_alone():
     assert noise.nr_for(None) is None  # unmeasured: as it always was
 
 
+def test_a_very_noisy_day_takes_a_higher_crf_and_a_moderately_noisy_one_keeps_it():
+    # The bench's days: the night 0.173, the garage at noise 16 0.159, at noise 12 0.127; the
+    # garage at noise 8 (0.069) lost 0.011 of the scene at crf 28, so it keeps its crf.
+    assert noise.crf_for(0.173, 27) == noise.crf_for(0.127, 27) == 27 + noise.CRF_STEP
+    assert noise.crf_for(0.069, 27) == noise.crf_for(0.043, 27) == 27
+    assert noise.crf_for(None, 27) == 27
+
+
+def test_only_x265_at_its_own_crf_follows_the_noise():
+    from cctv_server import config
+    very_noisy = 0.17
+
+    def day_profile(**flags):
+        return encoding.with_noise(encoding.profile_for(config.load(env={}, flags=flags)), very_noisy)
+
+    own = day_profile()
+    assert own.crf == DEFAULT.crf + noise.CRF_STEP and own.nr == noise.NR_INTER
+    assert f"-crf {own.crf}" in " ".join(video_args(own, 25))
+    assert day_profile(crf=24).crf == 24  # the user's choice of quality
+    assert day_profile(codec="h264").crf == profile_from("h264").crf  # not measured for x264
+    assert encoding.with_noise(encoding.profile_for(config.load(env={}, flags={})), 0.05).crf == DEFAULT.crf
+
+
 def test_a_noisy_days_profile_asks_the_encoder_for_its_noise_reduction():
     noisy, clean = 0.1, 0.02
     assert "nr-inter=300" in " ".join(video_args(encoding.with_noise(DEFAULT, noisy), 25))

@@ -48,6 +48,7 @@ class Profile:
     size_cap: float | None = None  # the share of the source's bitrate the video may not exceed
     maxrate: int | None = None  # that cap for one day, in bits a second (job.py sets it)
     nr: int | None = None  # the encoder's own noise reduction, for a noisy day (noise.py)
+    crf_follows_noise: bool = False  # the profile's own CRF, raised on a very noisy day (noise.py)
 
 
 PROFILES: dict[str, Profile] = {
@@ -231,22 +232,20 @@ def profile_for(settings) -> Profile:
     decimate = still.filter_for(None) if settings.still_frames == "drop" else None
     profile = profile_from(settings.codec, settings.preset, settings.crf, keyint, settings.denoise,
                            decimate=decimate)
-    return replace(profile, size_cap=size_cap_for(settings.codec, settings.crf))
+    # The size cap, and the CRF raised on a very noisy day, are for x265 at its profile's own CRF.
+    # Only x265 keeps to a cap with CRF as it should: under a binding cap, measured on a 10-s
+    # segment, x264 made a file 40% larger than without one and SVT-AV1 one 2.5 times larger. And
+    # a CRF set by hand is a choice of quality that neither may overrule.
+    own = settings.codec == "hevc" and settings.crf is None
+    return replace(profile, size_cap=SIZE_CAP if own else None, crf_follows_noise=own)
 
 
 def with_noise(profile: Profile, noise: float | None) -> Profile:
     """Pure: the profile for a day with this noise: the encoder's own noise reduction on a noisy
-    one (noise.nr_for), unless a denoise filter was chosen by hand; AV1's encoder has none."""
+    one (noise.nr_for), unless a denoise filter was chosen by hand; AV1's encoder has none. And
+    x265 at its own CRF takes a higher one on a very noisy day (noise.crf_for)."""
+    if profile.crf_follows_noise:
+        profile = replace(profile, crf=noise_rule.crf_for(noise, profile.crf))
     if profile.denoise or profile.codec not in ("hevc", "h264"):
         return profile
     return replace(profile, nr=noise_rule.nr_for(noise))
-
-
-def size_cap_for(codec: str, crf: int | None) -> float | None:
-    """Pure: SIZE_CAP for x265 at its profile's own CRF; none for a CRF the settings chose.
-
-    Only x265 keeps to a cap with CRF as it should: under a binding cap, measured on a 10-s
-    segment, x264 made a file 40% larger than without one and SVT-AV1 one 2.5 times larger. And a
-    CRF set by hand is a choice of quality that a cap must not overrule.
-    """
-    return SIZE_CAP if codec == "hevc" and crf is None else None

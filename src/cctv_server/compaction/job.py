@@ -209,8 +209,8 @@ class Compactor:
         if profile.decimate:
             gop = encoding.keyint_frames(replace(profile, decimate=None), _fps(inputs))
             profile = replace(profile, decimate=still.filter_for(found, most=gop))
-        log.info("%s: noise %s: %s%s", day, "unmeasured" if found is None else f"{found:.3f}",
-                 f"noise reduction {profile.nr}" if profile.nr else "no noise reduction",
+        log.info("%s: noise %s: crf %d, %s%s", day, "unmeasured" if found is None else f"{found:.3f}",
+                 profile.crf, f"noise reduction {profile.nr}" if profile.nr else "no noise reduction",
                  f", dropping still frames with {profile.decimate}" if profile.decimate else "")
         return profile
 

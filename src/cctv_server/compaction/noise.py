@@ -4,13 +4,15 @@ The measure: the median mean-absolute-difference of luma between neighbouring fr
 signalstats YDIF) over a second of three segments spread over the day. Most of a CCTV day is
 still, so most neighbouring frames differ by the sensor's noise alone.
 
-What it decides (pure, `nr_for`): on a noisy day x265 (or x264) runs its own inter-frame noise
-reduction, which leaves out of each residual the flicker a still background only has because of
-the sensor: the bits go to what was in front of the camera instead. Measured whole-command on the
+What it decides (pure, `nr_for`, `crf_for`): on a noisy day x265 (or x264) runs its own
+inter-frame noise reduction, which leaves out of each residual the flicker a still background
+only has because of the sensor: the bits go to what was in front of the camera instead. Measured whole-command on the
 bench's days, scene SSIM against the clean picture before the camera's noise (docs/performance.md):
 on the textured garage at moderate noise (YDIF 0.07) crf 27 alone kept 0.9313 at 0.41 of the
 source's size, with nr-inter=300 0.9323 at 0.37, and in less CPU; on the clean day (YDIF 0.04) it
-changed nothing worth having (0.9698 against 0.9699), so a clean day is encoded as it was.
+changed nothing worth having (0.9698 against 0.9699), so a clean day is encoded as it was. On a
+very noisy day x265 at its own profile also takes a higher CRF: there the lower one spent its
+bits on the sensor's noise, time and space that kept no more of the scene.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ _YDIF = re.compile(r"lavfi\.signalstats\.YDIF=([0-9.]+)")
 # moderate noise 0.069, dusk 0.078, the night 0.175, the garage at night 0.162.
 NOISY = 0.06
 NR_INTER = 300  # x265's nr-inter (x264's nr) on a noisy day: 600 and 800 kept less of the scene
+# YDIF from which a day is very noisy: what the camera kept of the scene there is mostly its noise,
+# and x265 at 2 more CRF keeps as much of the scene in less time and space. Measured per encode
+# with nr-inter (docs/performance.md): the night (0.173) 0.9444 at crf 27, 0.9501 at 29; the
+# garage at noise 16 (0.159) 0.8995 and 0.9047; at noise 12 (0.127) 0.9171 and 0.9166 (the
+# segments 0.9214); at noise 8 (0.069), below it, crf 28 already lost 0.011 to the segments.
+VERY_NOISY = 0.12
+CRF_STEP = 2
 
 
 def nr_for(noise: float | None) -> int | None:
@@ -44,6 +53,11 @@ def nr_for(noise: float | None) -> int | None:
     if noise is None or noise < NOISY:
         return None
     return NR_INTER
+
+
+def crf_for(noise: float | None, crf: int) -> int:
+    """Pure: the CRF for a day with this noise: `CRF_STEP` more on a very noisy day."""
+    return crf + CRF_STEP if noise is not None and noise >= VERY_NOISY else crf
 
 
 def sample(paths: Sequence[Path], count: int = SAMPLES) -> list[Path]:
