@@ -9,6 +9,7 @@ from cctv_server.compaction.encoding import (
     DEFAULT,
     PROFILES,
     SIZE_CAP,
+    STILL_SIZE_CAP,
     Profile,
     audio_args,
     cap_for,
@@ -153,6 +154,13 @@ def test_the_default_caps_its_bitrate_at_a_share_of_the_cameras():
     args = video_args(dataclasses.replace(profile, maxrate=cap), fps=25)
     assert _after(args, "-maxrate") == str(cap) and _after(args, "-bufsize") == str(cap * 10)
     assert cap_for(profile, 0, 60) is None and cap_for(profile, 100, 0) is None
+
+
+def test_with_still_frames_dropped_a_kept_frame_may_cost_what_the_cameras_did():
+    # x265's rate control counts frames: a cap per second of the source is one per frame kept.
+    profile = profile_for(settings(still_frames="drop"))
+    assert profile.size_cap == STILL_SIZE_CAP == 1.0
+    assert cap_for(profile, input_bytes=3_600_000, seconds=60) == 480_000
 
 
 def test_a_crf_chosen_by_hand_or_another_codec_is_never_capped():
