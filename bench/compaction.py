@@ -1,6 +1,6 @@
 """Compact test days with the naive command and with `cctv-server compact` itself; print tables.
 
-Usage: python bench/compaction.py [--variants 720p25,720p25-night,720p25-garage] [--duration S] [PROFILE ...]
+Usage: python bench/compaction.py [--variants 720p25,720p25-night,720p25-garage,720p25-dusk] [--duration S] [PROFILE ...]
 where PROFILE is `ours` (the defaults), a codec from cctv_server's PROFILES, or
 codec:preset:crf[:keyint[:denoise]], each optionally followed by `+drop` (still_frames = "drop").
 Each profile runs as a user meets it: the whole `cctv-server compact` (probe, encode, join,
@@ -379,7 +379,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("profiles", nargs="*",
                     help="extra profiles: name or codec:preset:crf[:keyint[:denoise]], +drop")
-    ap.add_argument("--variants", default="720p25,720p25-night,720p25-garage",
+    ap.add_argument("--variants", default="720p25,720p25-night,720p25-garage,720p25-dusk",
                     help=f"of {', '.join(variant_names())}")
     ap.add_argument("--duration", type=float, default=120.0, help="seconds of video in the day")
     ap.add_argument("--segment", type=float, default=10.0, help="segment length, seconds")

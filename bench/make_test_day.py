@@ -21,7 +21,10 @@ VARIANTS = {"720p25": (1280, 720, 25), "1080p15": (1920, 1080, 15), "tiny": (160
 # noise is strong enough that the camera's encode keeps much of it; or in "-garage": a night-like
 # garage, fine texture (a brick wall over gravel) under strong noise, where an encoder that smooths
 # loses what the camera kept. (light as a share of the day's, noise strength, backdrop)
-SCENES = {"": (1.0, 4, "photo"), "night": (0.3, 18, "photo"), "garage": (0.55, 16, "garage")}  # (light as a share of the day's, noise strength)
+# "-dusk" is that garage with less noise, where the camera keeps 0.93 of the scene (as on the day
+# issue 27 measured): the noise there is below what compaction counts as very noisy.
+SCENES = {"": (1.0, 4, "photo"), "night": (0.3, 18, "photo"), "garage": (0.55, 16, "garage"),
+          "dusk": (0.55, 10, "garage")}
 CLOCK_START = 12 * 3600  # the burned-in clock starts at noon
 CROSSING_EVERY = 40.0  # seconds between objects entering the scene
 CROSSING_TIME = 8.0  # seconds an object takes to cross
