@@ -73,3 +73,23 @@ def test_the_config_root_and_cameras_are_taken_after_the_command_name_too(tmp_pa
     after = cctv("holds", "--config", str(config), "--camera", "porch")
     assert before.exit_code == after.exit_code == 0, before.output + after.output
     assert before.output == after.output
+
+
+def test_every_command_is_listed_under_its_module_and_loads_only_with_it():
+    import importlib
+    import subprocess
+    import sys
+
+    from cctv_server import cli
+    for family, names in cli.FAMILIES.items():
+        module = importlib.import_module(f"cctv_server.cli.{family}")
+        assert sorted(c.name for c in module.COMMANDS) == sorted(names), family
+    listed = cctv("--help").output
+    assert all(f"  {name} " in listed for names in cli.FAMILIES.values() for name in names)
+    # `compact` does not load the web server's or the other families' modules.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys; from cctv_server.cli import main; "
+         "main.get_command(None, 'compact'); print(' '.join(sys.modules))"],
+        capture_output=True, text=True, check=True).stdout.split()
+    assert "cctv_server.cli.compaction" in loaded
+    assert not {"cctv_server.cli.serve", "cctv_server.cli.access", "starlette"} & set(loaded)

@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
 import click
 
 from ..errors import CctvError
-from . import access, alerts, compaction, doctor, export, push, retention, serve, worker
-from . import activity as activity_commands  # activity --rebuild, events
-from . import archive as archive_cli
+
+# Each family module's commands, by name. A module is imported when one of its commands runs (or
+# `--help` lists them all): `compact` need not load the web server, S3 and the queue's clients,
+# about a second of every command's start. tests/test_cli_messages.py checks this against the
+# modules' COMMANDS.
+FAMILIES = {
+    "serve": ("serve", "demo"),
+    "export": ("export",),
+    "compaction": ("compact", "compactor", "status", "verify"),
+    "push": ("push",),
+    "doctor": ("doctor",),
+    "access": ("user", "token", "share", "audit"),
+    "retention": ("retention", "hold", "release", "holds"),
+    "alerts": ("alerts",),
+    "archive": ("archive",),
+    "worker": ("worker",),
+    "activity": ("activity", "events"),
+}
 
 
 class Commands(click.Group):
-    """The command group: a domain error from any command is its message and exit status 1,
-    said once here rather than caught in each command."""
+    """The command group: its commands loaded when used, and a domain error from any of them its
+    message and exit status 1, said once here rather than caught in each command."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for names in FAMILIES.values() for name in names)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands:
+            family = next((m for m, names in FAMILIES.items() if name in names), None)
+            if family is None:
+                return None
+            for command in importlib.import_module(f"{__name__}.{family}").COMMANDS:
+                _accept_config(command)
+                self.add_command(command)
+        return self.commands.get(name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -54,9 +83,3 @@ def _accept_config(command: click.Command) -> None:
     for sub in getattr(command, "commands", {}).values():
         _accept_config(sub)
 
-
-for _family in (serve, export, compaction, push, doctor, access, retention, alerts, archive_cli,
-                worker, activity_commands):
-    for _command in _family.COMMANDS:
-        _accept_config(_command)
-        main.add_command(_command)
