@@ -6,13 +6,14 @@ still, so most neighbouring frames differ by the sensor's noise alone.
 
 What it decides (pure, `nr_for`, `crf_for`): on a noisy day x265 (or x264) runs its own
 inter-frame noise reduction, which leaves out of each residual the flicker a still background
-only has because of the sensor: the bits go to what was in front of the camera instead. Measured whole-command on the
-bench's days, scene SSIM against the clean picture before the camera's noise (docs/performance.md):
-on the textured garage at moderate noise (YDIF 0.07) crf 27 alone kept 0.9313 at 0.41 of the
-source's size, with nr-inter=300 0.9323 at 0.37, and in less CPU; on the clean day (YDIF 0.04) it
-changed nothing worth having (0.9698 against 0.9699), so a clean day is encoded as it was. On a
-very noisy day x265 at its own profile also takes a higher CRF: there the lower one spent its
-bits on the sensor's noise, time and space that kept no more of the scene.
+only has because of the sensor: the bits go to what was in front of the camera instead.
+Measured whole-command on the bench's days, scene SSIM against the clean picture before the
+camera's noise (docs/performance.md): on the textured garage at moderate noise (YDIF 0.07) crf
+27 alone kept 0.9313 at 0.41 of the source's size, with nr-inter=300 0.9323 at 0.37, and in less
+CPU; on the clean day (YDIF 0.04) it changed nothing worth having (0.9698 against 0.9699), so a
+clean day is encoded as it was. On a very noisy day x265 at its own profile also takes a higher
+CRF: there the lower one spent its bits on the sensor's noise, time and space that kept no more
+of the scene.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ SAMPLE_SECONDS = 1.0  # 24 differences a segment at 25 fps: the median of 70 or 
 TIMEOUT = 60.0
 _YDIF = re.compile(r"lavfi\.signalstats\.YDIF=([0-9.]+)")
 # YDIF from which a day counts as noisy. Measured on the bench's days: clean 0.043, the garage at
-# moderate noise 0.069, dusk 0.078, the night 0.175, the garage at night 0.162.
+# moderate noise 0.069, at dusk (noise 10) 0.089, the night 0.175, the garage at night 0.162.
 NOISY = 0.06
 NR_INTER = 300  # x265's nr-inter (x264's nr) on a noisy day: 600 and 800 kept less of the scene
 # YDIF from which a day is very noisy: what the camera kept of the scene there is mostly its noise,
