@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +135,10 @@ def labeller(cams: list[Camera]):
     """Names a camera's day `DAY` when there is one camera, `CAMERA DAY` when there are several."""
     several = len(cams) > 1
     return lambda name, day: f"{name} {day}" if several else day
+
+
+def set_on_term(event: threading.Event) -> None:
+    """SIGTERM sets `event`, from a thread of its own. A handler runs in the main thread between
+    two of its steps, maybe inside that very event's lock (its own wait, or the handler before it
+    when a second TERM follows the first), and setting the event there would wait for itself."""
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=event.set, daemon=True).start())

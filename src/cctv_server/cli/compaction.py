@@ -159,7 +159,10 @@ def compactor_command(ctx: click.Context, root: Path | None, camera_specs: tuple
     stop = threading.Event()
 
     def on_signal(signum, frame):
-        stop.set()
+        # Once: serve's compactor gets a TERM from the server and another from its parent-death
+        # signal, and a handler that touched a lock here hung when the second came inside it.
+        # Daemon.run sets `stop` on its way out.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise SystemExit(0)  # interrupts an encode: it is rolled back, the segments stay
 
     signal.signal(signal.SIGTERM, on_signal)

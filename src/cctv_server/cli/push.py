@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 from pathlib import Path
 
@@ -38,7 +37,7 @@ def push(ctx: click.Context, folder: Path, url: str, token_file: Path, keep: str
     if not folder.is_dir():
         raise click.ClickException(f"--dir {folder} is not a folder")
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    common.set_on_term(stop)
     click.echo(f"Pushing {folder} to {url}", err=True)
     try:
         Pusher(folder, url, token, settings.tz, keep_seconds, delete_after).run(stop.is_set)

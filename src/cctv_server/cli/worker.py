@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 import click
@@ -40,7 +39,7 @@ def worker_command(ctx: click.Context, broker: str | None, server_url: str | Non
     server = transfer.Server(settings.server_url, token)
     found = Worker(settings.broker, settings.broker_namespace, settings.worker_timeout, server,
                    settings.jobs or os.cpu_count() or 1, ffmpeg.locate(settings.ffmpeg))
-    signal.signal(signal.SIGTERM, lambda *_: found.stop.set())
+    common.set_on_term(found.stop)
     try:
         found.run()
     except KeyboardInterrupt:
