@@ -34,7 +34,7 @@ SIZE_CAP = 0.40
 # seconds, so a cap of 0.40 of the camera's bitrate gave each kept frame 0.40 of a camera frame's
 # bits, and the frames of a crossing, most of what is kept, lost the scene (on the noisy garage
 # scene SSIM 0.8417 against 0.8980 uncapped, the segments' 0.8980). A kept frame may cost what the
-# camera spent on one: the video stays below the source even if every frame is kept.
+# camera spent on one: even with every frame kept the video is at most about the source's size.
 STILL_SIZE_CAP = 1.0
 CAP_WINDOW = 10.0  # seconds the encoder may average the cap over: one GOP
 AAC_PRIMING = 1024  # samples FFmpeg's AAC encoder puts before the sound (its initial padding)
