@@ -2,9 +2,12 @@
 
 Seconds at or above the threshold are joined into one event across pauses of up to `PAUSE`
 seconds (someone stopping at the door is one visit, not two), and each event is padded by
-`PAD` seconds either side (the approach and the leaving). An event's peak is its most active
-second, its score that second's activity (percent of the picture changed). An event is cut at
-midnight: a day's events come from that day's seconds.
+`PAD` seconds either side (the approach and the leaving). A stretch needs `MIN_SECONDS` seconds
+above the threshold to be an event, as an NVR's alarm frame count does: on a small, starved
+picture an encoder catching up with blocks it skipped changes a percent of it for one second
+now and then, which a figure, moving for longer, never looks like. An event's peak is its most
+active second, its score that second's activity (percent of the picture changed). An event is
+cut at midnight: a day's events come from that day's seconds.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 PAUSE = 6  # seconds below the threshold that still join two stretches
 PAD = 3  # seconds added before and after
-MIN_SECONDS = 1  # seconds above the threshold an event needs
+MIN_SECONDS = 2  # seconds above the threshold an event needs (not in a row: across its pauses)
 
 
 @dataclass(frozen=True)
