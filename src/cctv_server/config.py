@@ -337,7 +337,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("token_file", None, _optional_path, "a file holding a worker's token (cctv-server token add --worker NAME)"),
     # --- activity (activity/, docs/activity.md) ---
     Setting("activity", True, _bool, "measure how much of the picture changes each second, and find events (off: none for this camera)"),
-    Setting("activity_threshold", 1.0, _percent, "an event is activity above this percent of the picture changed in a second"),
+    Setting("activity_threshold", 1.0, _percent, "an event is activity above this percent of the picture changed in a second, for two seconds or more"),
     Setting("activity_mask", (), _rectangles, "areas to ignore (a tree, the clock overlay): rectangles x,y,w,h in percent of the picture, separated by ;"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
