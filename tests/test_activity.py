@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from cctv_server.activity.worker import Measurer
 from cctv_server.footage.catalog import Catalog
 from cctv_server.footage.reader import Footage
 
-from .conftest import UTC
+from .conftest import UTC, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import activity_days  # noqa: E402
@@ -97,6 +98,38 @@ def test_a_segment_that_will_not_decode_is_skipped_with_one_log_line(tmp_path, f
     day = start.date().isoformat()
     assert made[0].name in cam.index.sources(day) and made[2].name in cam.index.sources(day)
     assert len(cam.activity.day(day)) == 1  # the crossing, in the first segment, is found
+
+
+def test_a_catalog_damaged_under_the_measurer_costs_one_log_line_and_measuring_goes_on(
+        tmp_path, ffmpeg_bin, caplog):
+    start = start_of_test_day()
+    made = make_day(ffmpeg_bin, tmp_path / "cam", "figure", start)
+    cam = Camera(tmp_path / "cam")
+    catalog = cam.settings.catalog_path
+    for suffix in ("-wal", "-shm"):
+        Path(f"{catalog}{suffix}").unlink(missing_ok=True)
+    catalog.write_bytes(os.urandom(64 * 1024))  # garbage where the measurer's thread opens it
+
+    def failed() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "a pass failed" in r.getMessage()]
+
+    with caplog.at_level(logging.WARNING, logger="cctv_server"):
+        cam.measurer.start()
+        try:
+            wait_until(failed, timeout=30)
+            for _ in range(2):  # more passes on the same damage: no more lines
+                cam.measurer.nudge()
+                time.sleep(0.5)
+            assert cam.measurer._thread.is_alive()
+            assert cam.catalog.check()  # what the server's watcher does: a new catalog, filled
+            cam.catalog.rescan(cam.settings.root, time.time() + 60, 0, UTC)
+            cam.measurer.nudge()
+            day = start.date().isoformat()
+            wait_until(lambda: len(cam.index.sources(day)) == len(made), timeout=60)
+        finally:
+            cam.measurer.stop()
+    assert len(failed()) == 1 and "file is not a database" in failed()[0].getMessage()
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import math
 import os
+import sqlite3
 import threading
 import time
 from contextlib import suppress
@@ -48,7 +49,8 @@ class Measurer:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._pruned = 0.0
-        self._failed: dict[tuple[str, int], int] = {}  # stills that failed, and how often
+        self._failed_stills: dict[tuple[str, int], int] = {}  # stills that failed, and how often
+        self._last_error: str | None = None  # the database error last logged
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"activity-{self.settings.camera}",
@@ -71,12 +73,23 @@ class Measurer:
         while not self._stop.is_set():
             try:
                 done = self.step(time.time())
+                self._last_error = None
+            except sqlite3.Error as err:  # the catalog deleted or damaged under us: the watcher
+                self._failed(err)  # rebuilds it, and the next pass goes on
+                done = 0
             except Exception:  # noqa: BLE001 - one bad pass must not end the thread
                 log.exception("activity of %s: a pass failed; trying again", self.settings.camera)
                 done = 0
             if done < BATCH:  # a full batch: more is waiting, go on at once
                 self._wake.wait(INTERVAL)
                 self._wake.clear()
+
+    def _failed(self, err: sqlite3.Error) -> None:
+        """One line while the same database error lasts, not a traceback every few seconds."""
+        if str(err) != self._last_error:
+            log.warning("activity of %s: a pass failed (%s); trying again", self.settings.camera,
+                        err)
+        self._last_error = str(err)
 
     def step(self, now: float) -> int:
         """One pass: measure up to BATCH new segments, make their events' stills; how many."""
@@ -115,15 +128,16 @@ class Measurer:
         pieces = None
         for event in self.activity.day(day):
             key = (day, event.peak)
-            if made >= limit or self._failed.get(key, 0) >= TRIES or self.index.still(*key) is not None:
+            tried = self._failed_stills.get(key, 0)
+            if made >= limit or tried >= TRIES or self.index.still(*key) is not None:
                 continue
             pieces = pieces if pieces is not None else self.footage.day(day)
             try:
                 jpeg = stills.make(self.binary, self.root / day, pieces, event.peak + 0.5)
             except (CctvError, OSError) as err:
                 log.info("activity: no still for the event at %s on %s: %s", event.peak, day, err)
-                if len(self._failed) < FAILED_KEPT:
-                    self._failed[key] = self._failed.get(key, 0) + 1
+                if len(self._failed_stills) < FAILED_KEPT:
+                    self._failed_stills[key] = self._failed_stills.get(key, 0) + 1
                 continue
             if jpeg is not None:
                 self.index.put_still(day, event.peak, jpeg)
