@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -136,7 +137,8 @@ class Service:
             said = f"{type(err).__name__}: {err}"
             if self._failing.get(name) == said:
                 pass
-            elif isinstance(err, OSError):  # a full disk (the outbox is a folder): one line
+            elif isinstance(err, (OSError, sqlite3.Error)):  # a full disk (the outbox is a
+                # folder), a catalog deleted or damaged under us (the watcher rebuilds it): one line
                 log.error("alerts: the %s pass failed: %s", name, err)
             else:
                 log.exception("alerts: the %s pass failed", name)
